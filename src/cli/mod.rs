@@ -1,0 +1,214 @@
+//! The command line: `keygate serve`, `migrate`, `init`, and the admin commands. Every command that makes a
+//! credential prints it once, and with `--json` prints one JSON object instead.
+
+mod admin;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::ttl::TtlOverrides;
+use crate::startup::Application;
+
+#[derive(Debug, Parser)]
+#[command(name = "keygate", version, about = "OAuth2 authorization server: API keys as a service")]
+pub struct Cli {
+    /// TOML configuration file; KEYGATE_* variables override it.
+    #[arg(long, global = true, env = "KEYGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (creates the database, master key and signing key on first start).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create the bootstrap global admin client (scope keygate:admin) and print its secret key once.
+    Init {
+        #[arg(long, default_value = "keygate admin")]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage service clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage a client's access keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Manage the keys that sign access tokens.
+    #[command(subcommand, name = "signing-key")]
+    SigningKey(SigningKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Short unique name, used at sign-in.
+        #[arg(long)]
+        slug: String,
+        #[command(flatten)]
+        ttl: TtlArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Create a confidential service client.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The tenant it belongs to; global when omitted.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// An allowed scope (repeatable).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// A scope granted when a token request names none (repeatable; default: all allowed scopes).
+        #[arg(long = "default-scope")]
+        default_scopes: Vec<String>,
+        /// Also create a secret key and print it once.
+        #[arg(long)]
+        with_key: bool,
+        #[command(flatten)]
+        ttl: TtlArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List clients.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a client with its effective token lifetimes.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client and every key it has.
+    Delete {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a secret access key and print it once.
+    Create {
+        #[arg(long)]
+        client: String,
+        /// Lifetime in seconds; no expiry when omitted.
+        #[arg(long)]
+        expires_in: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a client's keys (metadata only).
+    List {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key; it stays listed with its revocation time.
+    Revoke {
+        #[arg(long)]
+        client: String,
+        key_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SigningKeyCommand {
+    /// Make a new signing key and retire the current one (published until its tokens expire).
+    Rotate {
+        /// RS256, ES256 or EdDSA; default: the configured signing_alg.
+        #[arg(long)]
+        alg: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Token lifetime overrides, in seconds.
+#[derive(Debug, Args)]
+pub struct TtlArgs {
+    #[arg(long)]
+    pub ttl_client_credentials: Option<i64>,
+    #[arg(long)]
+    pub ttl_password: Option<i64>,
+    #[arg(long)]
+    pub ttl_authorization_code: Option<i64>,
+    #[arg(long)]
+    pub ttl_refresh_token: Option<i64>,
+}
+
+impl From<TtlArgs> for TtlOverrides {
+    fn from(args: TtlArgs) -> TtlOverrides {
+        TtlOverrides {
+            client_credentials: args.ttl_client_credentials,
+            password: args.ttl_password,
+            authorization_code: args.ttl_authorization_code,
+            refresh_token: args.ttl_refresh_token,
+        }
+    }
+}
+
+/// Runs one command to completion.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => serve(config),
+        Command::Migrate { json } => {
+            let db = Db::connect(&config.database_url, 1)?;
+            admin::print(json, &serde_json::json!({"status": "migrated"}), || "database is up to date".into())?;
+            drop(db);
+            Ok(())
+        }
+        Command::Init { name, json } => admin::init(&open(&config)?, &config, &name, json),
+        Command::Tenant(command) => admin::tenant(&open(&config)?, &config, command),
+        Command::Client(command) => admin::client(&open(&config)?, &config, command),
+        Command::Key(command) => admin::key(&open(&config)?, command),
+        Command::SigningKey(SigningKeyCommand::Rotate { alg, json }) => admin::rotate(&open(&config)?, &config, alg, json),
+    }
+}
+
+fn open(config: &Config) -> anyhow::Result<Db> {
+    Db::connect(&config.database_url, 2)
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(config).await?;
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,144 @@
+//! Configuration: built-in defaults, then a TOML file, then `KEYGATE_*` environment variables (which win).
+//!
+//! Every key below can be set in the TOML file under its name, or as `KEYGATE_` + its name in upper case:
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `bind` | `127.0.0.1:8080` | address the HTTP server listens on |
+//! | `issuer` | `http://` + `bind` | the `iss` of every token and the base of every endpoint URL |
+//! | `database_url` | `keygate.db` | an SQLite file path (or `sqlite://path`), or `postgres://…` |
+//! | `database_pool_size` | `10` | connections per node |
+//! | `master_key` | – | base64 of 32 bytes that encrypt signing keys at rest |
+//! | `master_key_file` | `keygate.master.key` | file holding the master key; created (0600) when absent |
+//! | `signing_alg` | `RS256` | `RS256`, `ES256` or `EdDSA` for new signing keys |
+//! | `ttl_client_credentials` | `3600` | access-token lifetime for the client_credentials grant, seconds |
+//! | `ttl_password` | `900` | access-token lifetime for the password grant |
+//! | `ttl_authorization_code` | `900` | access-token lifetime for the authorization_code grant |
+//! | `ttl_refresh_token` | `2592000` | refresh-token lifetime |
+//! | `max_access_token_ttl` | `86400` | ceiling for every access-token lifetime, overrides included |
+//! | `default_audience` | the issuer | `aud` of tokens requested without `resource`/`audience` |
+//! | `credential_cache_seconds` | `5` | how long a node trusts a cached access key (revocation bound for other nodes) |
+//! | `signing_key_refresh_seconds` | `30` | how often a node reloads signing keys from the database |
+//! | `jwks_max_age` | `300` | `Cache-Control: max-age` of the JWKS |
+//! | `workers` | number of cores | HTTP worker threads |
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::signing_key::SigningAlg;
+use crate::domain::ttl::TtlOverrides;
+
+/// The whole configuration of one keygate process.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Config {
+    pub bind: String,
+    pub issuer: Option<String>,
+    pub database_url: String,
+    pub database_pool_size: u32,
+    #[serde(skip_serializing)]
+    pub master_key: Option<SecretString>,
+    pub master_key_file: PathBuf,
+    pub signing_alg: SigningAlg,
+    pub ttl_client_credentials: i64,
+    pub ttl_password: i64,
+    pub ttl_authorization_code: i64,
+    pub ttl_refresh_token: i64,
+    pub max_access_token_ttl: i64,
+    pub default_audience: Option<String>,
+    pub credential_cache_seconds: u64,
+    pub signing_key_refresh_seconds: u64,
+    pub jwks_max_age: u64,
+    pub workers: Option<usize>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: "127.0.0.1:8080".into(),
+            issuer: None,
+            database_url: "keygate.db".into(),
+            database_pool_size: 10,
+            master_key: None,
+            master_key_file: "keygate.master.key".into(),
+            signing_alg: SigningAlg::RS256,
+            ttl_client_credentials: 3600,
+            ttl_password: 900,
+            ttl_authorization_code: 900,
+            ttl_refresh_token: 30 * 24 * 3600,
+            max_access_token_ttl: 24 * 3600,
+            default_audience: None,
+            credential_cache_seconds: 5,
+            signing_key_refresh_seconds: 30,
+            jwks_max_age: 300,
+            workers: None,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then the TOML file (when given), then `KEYGATE_*` variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            anyhow::ensure!(path.exists(), "configuration file {} does not exist", path.display());
+            figment = figment.merge(Toml::file(path));
+        }
+        // KEYGATE_CONFIG names the file itself; it is not a setting.
+        let env = Env::prefixed("KEYGATE_").ignore(&["CONFIG", "LOG", "LOG_FORMAT"]);
+        let config: Config = figment.merge(env).extract().context("invalid configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let ttls = self.server_ttl();
+        for value in [ttls.client_credentials, ttls.password, ttls.authorization_code] {
+            let ttl = value.unwrap_or_default();
+            anyhow::ensure!(
+                ttl > 0 && ttl <= self.max_access_token_ttl,
+                "access-token lifetimes must be between 1 and max_access_token_ttl ({}) seconds",
+                self.max_access_token_ttl
+            );
+        }
+        anyhow::ensure!(self.ttl_refresh_token > 0, "ttl_refresh_token must be positive");
+        anyhow::ensure!(self.database_pool_size > 0, "database_pool_size must be positive");
+        Ok(())
+    }
+
+    /// The server-wide token lifetimes, the last step of TTL resolution.
+    pub fn server_ttl(&self) -> TtlOverrides {
+        TtlOverrides {
+            client_credentials: Some(self.ttl_client_credentials),
+            password: Some(self.ttl_password),
+            authorization_code: Some(self.ttl_authorization_code),
+            refresh_token: Some(self.ttl_refresh_token),
+        }
+    }
+
+    /// The issuer URL without a trailing slash.
+    pub fn issuer(&self) -> String {
+        match &self.issuer {
+            Some(issuer) => issuer.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+
+    /// The issuer as seen once the listener is bound (port 0 resolves to the real port).
+    pub fn with_bound_address(mut self, addr: SocketAddr) -> Config {
+        if self.issuer.is_none() {
+            self.issuer = Some(format!("http://{addr}"));
+        }
+        self.bind = addr.to_string();
+        self
+    }
+
+    pub fn default_audience(&self) -> String {
+        self.default_audience.clone().unwrap_or_else(|| self.issuer())
+    }
+}

@@ -1,0 +1,137 @@
+//! The `access_keys` table: one row per access key, holding only a salted hash or a public key.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{access_keys, service_clients, tenants};
+use super::service_clients::ServiceClientRow;
+use super::DbConn;
+use crate::domain::secret_key::StoredSecret;
+
+/// At most this many unrevoked, unexpired keys per client (DESIGN.md §1).
+pub const MAX_ACTIVE_PER_CLIENT: i64 = 5;
+
+/// The kinds of access key (DESIGN.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    Secret,
+    PrivateKey,
+    PublicKey,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Secret => "secret",
+            KeyKind::PrivateKey => "private_key",
+            KeyKind::PublicKey => "public_key",
+        }
+    }
+}
+
+/// An access key row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = access_keys)]
+pub struct AccessKeyRow {
+    pub id: String,
+    pub client_id: String,
+    pub kind: String,
+    pub secret_salt: Option<Vec<u8>>,
+    pub secret_hash: Option<Vec<u8>>,
+    pub public_jwk: Option<String>,
+    pub alg: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl AccessKeyRow {
+    /// A new secret key row holding only the salted hash.
+    pub fn new_secret(id: &str, client_id: &str, stored: StoredSecret, now: i64, expires_at: Option<i64>) -> Self {
+        AccessKeyRow {
+            id: id.to_string(),
+            client_id: client_id.to_string(),
+            kind: KeyKind::Secret.as_str().to_string(),
+            secret_salt: Some(stored.salt),
+            secret_hash: Some(stored.hash),
+            public_jwk: None,
+            alg: None,
+            created_at: now,
+            expires_at,
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    /// The stored salt and hash, when this is a secret key.
+    pub fn stored_secret(&self) -> Option<StoredSecret> {
+        match (&self.secret_salt, &self.secret_hash) {
+            (Some(salt), Some(hash)) => Some(StoredSecret { salt: salt.clone(), hash: hash.clone() }),
+            _ => None,
+        }
+    }
+
+    /// Neither revoked nor expired at `now`.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|exp| exp > now)
+    }
+}
+
+/// A key with its client and its client's tenant TTL overrides: everything a token request needs, in one read.
+pub type KeyWithClient = (AccessKeyRow, ServiceClientRow, Option<String>);
+
+/// Stores a new key.
+pub fn insert(conn: &mut DbConn, row: &AccessKeyRow) -> QueryResult<()> {
+    diesel::insert_into(access_keys::table).values(row).execute(conn).map(|_| ())
+}
+
+/// The key with this id, joined with its client and tenant in one round trip.
+pub fn find_with_client(conn: &mut DbConn, key_id: &str) -> QueryResult<Option<KeyWithClient>> {
+    access_keys::table
+        .inner_join(service_clients::table.left_join(tenants::table))
+        .filter(access_keys::id.eq(key_id))
+        .select((AccessKeyRow::as_select(), ServiceClientRow::as_select(), tenants::ttl.nullable()))
+        .first(conn)
+        .optional()
+}
+
+/// Every key of a client, oldest first.
+pub fn find_by_client(conn: &mut DbConn, client_id: &str) -> QueryResult<Vec<AccessKeyRow>> {
+    access_keys::table
+        .filter(access_keys::client_id.eq(client_id))
+        .order((access_keys::created_at, access_keys::id))
+        .select(AccessKeyRow::as_select())
+        .load(conn)
+}
+
+/// How many of a client's keys are active at `now`.
+pub fn count_active(conn: &mut DbConn, client_id: &str, now: i64) -> QueryResult<i64> {
+    access_keys::table
+        .filter(access_keys::client_id.eq(client_id))
+        .filter(access_keys::revoked_at.is_null())
+        .filter(access_keys::expires_at.is_null().or(access_keys::expires_at.gt(now)))
+        .count()
+        .get_result(conn)
+}
+
+/// Marks a key of `client_id` revoked at `now`; returns whether an unrevoked key was found.
+pub fn revoke(conn: &mut DbConn, client_id: &str, key_id: &str, now: i64) -> QueryResult<bool> {
+    diesel::update(access_keys::table.find(key_id))
+        .filter(access_keys::client_id.eq(client_id))
+        .filter(access_keys::revoked_at.is_null())
+        .set(access_keys::revoked_at.eq(now))
+        .execute(conn)
+        .map(|n| n > 0)
+}
+
+/// Stores `row` unless its client already has the maximum of active keys; returns whether it was stored.
+pub fn insert_within_limit(conn: &mut DbConn, row: &AccessKeyRow) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        if count_active(conn, &row.client_id, row.created_at)? >= MAX_ACTIVE_PER_CLIENT {
+            return Ok(false);
+        }
+        insert(conn, row).map(|()| true)
+    })
+}

@@ -1,0 +1,195 @@
+//! Storage: one diesel code base over SQLite (embedded default) and PostgreSQL, an r2d2 pool, embedded migrations.
+
+pub mod access_keys;
+pub mod schema;
+pub mod service_clients;
+pub mod signing_keys;
+pub mod tenants;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Picks the backend from the URL's scheme: `postgres://`/`postgresql://`, `sqlite://path`, or a bare file path.
+pub fn parse_database_url(url: &str) -> anyhow::Result<(Backend, String)> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_string()));
+    }
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        return Ok((Backend::Sqlite, path.to_string()));
+    }
+    anyhow::ensure!(
+        !url.contains("://"),
+        "unsupported database URL {url:?}: use postgres://… or an SQLite file path (optionally sqlite://path)"
+    );
+    anyhow::ensure!(!url.is_empty(), "the database URL is empty");
+    Ok((Backend::Sqlite, url.to_string()))
+}
+
+/// Opens connections of the backend its URL names, with SQLite tuned for a server.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    backend: Backend,
+    target: String,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match self.backend {
+            Backend::Postgres => Ok(DbConn::Postgres(PgConnection::establish(&self.target)?)),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target)?;
+                // WAL lets readers run beside the one writer; busy_timeout makes writers queue instead of failing.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Why a database call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no database connection available: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("the database task was cancelled")]
+    Cancelled,
+}
+
+/// The pool, shared by handlers and the CLI.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager>,
+    pub backend: Backend,
+}
+
+impl Db {
+    /// Opens the pool and brings the schema up to date.
+    pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+        let (backend, target) = parse_database_url(url)?;
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .build(ConnectionManager { backend, target })
+            .with_context(|| format!("cannot open the database ({})", redact(url)))?;
+        let db = Db { pool, backend };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// Runs the embedded migrations that have not run yet; returns their names.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.conn()?;
+        let applied = match &mut *conn {
+            DbConn::Sqlite(c) => c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|applied| applied.iter().map(|m| m.to_string()).collect()),
+            DbConn::Postgres(c) => {
+                // Several nodes may start at once: one migrates, the others wait for it.
+                c.batch_execute("SELECT pg_advisory_lock(7460504)")?;
+                let result = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|applied| applied.iter().map(|m| m.to_string()).collect::<Vec<_>>());
+                c.batch_execute("SELECT pg_advisory_unlock(7460504)")?;
+                result
+            }
+        };
+        applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+    }
+
+    /// A pooled connection, for synchronous callers (the CLI).
+    pub fn conn(&self) -> Result<PooledConnection<ConnectionManager>, DbError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool, so no connection is held across an await.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            Ok(f(&mut conn)?)
+        })
+        .await
+        .map_err(|_| DbError::Cancelled)?
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Whether a query failed on a unique constraint (a duplicate slug, say).
+pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_their_backend_or_are_refused() {
+        assert_eq!(parse_database_url("keygate.db").unwrap().0, Backend::Sqlite);
+        assert_eq!(parse_database_url("sqlite:///tmp/k.db").unwrap(), (Backend::Sqlite, "/tmp/k.db".into()));
+        assert_eq!(parse_database_url("postgres://h/db").unwrap().0, Backend::Postgres);
+        assert!(parse_database_url("mysql://h/db").is_err());
+    }
+
+    #[test]
+    fn redact_hides_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    }
+}

@@ -1,0 +1,61 @@
+// Written by hand to match both migrations/sqlite and migrations/postgres; a test checks that it does.
+
+diesel::table! {
+    tenants (id) {
+        id -> Text,
+        name -> Text,
+        slug -> Text,
+        ttl -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_clients (id) {
+        id -> Text,
+        tenant_id -> Nullable<Text>,
+        name -> Text,
+        owner_type -> Nullable<Text>,
+        owner_id -> Nullable<Text>,
+        is_public -> Bool,
+        grant_types -> Text,
+        scopes -> Text,
+        default_scopes -> Nullable<Text>,
+        redirect_uris -> Text,
+        allowed_origins -> Text,
+        ttl -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    access_keys (id) {
+        id -> Text,
+        client_id -> Text,
+        kind -> Text,
+        secret_salt -> Nullable<Binary>,
+        secret_hash -> Nullable<Binary>,
+        public_jwk -> Nullable<Text>,
+        alg -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        private_key -> Binary,
+        public_jwk -> Text,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
+        published_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(access_keys -> service_clients (client_id));
+diesel::joinable!(service_clients -> tenants (tenant_id));
+diesel::allow_tables_to_appear_in_same_query!(tenants, service_clients, access_keys, signing_keys);

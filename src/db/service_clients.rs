@@ -1,0 +1,127 @@
+//! The `service_clients` table.
+
+use diesel::prelude::*;
+
+use super::schema::service_clients;
+use super::DbConn;
+use crate::domain::ids::IdKind;
+use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient};
+use crate::domain::ttl::TtlOverrides;
+
+/// A service client row; list columns are JSON arrays.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = service_clients)]
+pub struct ServiceClientRow {
+    pub id: String,
+    pub tenant_id: Option<String>,
+    pub name: String,
+    pub owner_type: Option<String>,
+    pub owner_id: Option<String>,
+    pub is_public: bool,
+    pub grant_types: String,
+    pub scopes: String,
+    pub default_scopes: Option<String>,
+    pub redirect_uris: String,
+    pub allowed_origins: String,
+    pub ttl: String,
+    pub created_at: i64,
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+fn from_json<T: serde::de::DeserializeOwned + Default>(json: &str) -> T {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+impl ServiceClientRow {
+    /// The row for a new client made from a validated spec.
+    pub fn new(spec: &ClientSpec, created_at: i64) -> ServiceClientRow {
+        ServiceClientRow {
+            id: IdKind::ServiceClient.generate(),
+            tenant_id: spec.tenant_id.clone(),
+            name: spec.name.trim().to_string(),
+            owner_type: spec.owner.as_ref().map(|o| o.kind.as_str().to_string()),
+            owner_id: spec.owner.as_ref().map(|o| o.id.clone()),
+            is_public: spec.public,
+            grant_types: to_json(&spec.grant_types),
+            scopes: to_json(&spec.scopes),
+            default_scopes: spec.default_scopes.as_ref().map(to_json),
+            redirect_uris: to_json(&spec.redirect_uris),
+            allowed_origins: to_json(&spec.allowed_origins),
+            ttl: spec.ttl.to_json(),
+            created_at,
+        }
+    }
+}
+
+impl From<ServiceClientRow> for ServiceClient {
+    fn from(row: ServiceClientRow) -> ServiceClient {
+        let scopes: Vec<String> = from_json(&row.scopes);
+        let owner = match (row.owner_type.as_deref().and_then(OwnerKind::parse), row.owner_id) {
+            (Some(kind), Some(id)) => Some(Owner { kind, id }),
+            _ => None,
+        };
+        ServiceClient {
+            default_scopes: row.default_scopes.map(|d| from_json(&d)).unwrap_or_else(|| scopes.clone()),
+            scopes,
+            owner,
+            grant_types: from_json(&row.grant_types),
+            redirect_uris: from_json(&row.redirect_uris),
+            allowed_origins: from_json(&row.allowed_origins),
+            ttl: TtlOverrides::from_json(&row.ttl),
+            id: row.id,
+            tenant_id: row.tenant_id,
+            name: row.name,
+            public: row.is_public,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Stores a new client.
+pub fn insert(conn: &mut DbConn, row: &ServiceClientRow) -> QueryResult<()> {
+    diesel::insert_into(service_clients::table).values(row).execute(conn).map(|_| ())
+}
+
+/// The client with this id.
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<ServiceClientRow>> {
+    service_clients::table.find(id).select(ServiceClientRow::as_select()).first(conn).optional()
+}
+
+/// Up to `limit` clients ordered by id after the cursor `after`, optionally only those of one tenant.
+pub fn list(
+    conn: &mut DbConn,
+    tenant_id: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<ServiceClientRow>> {
+    let mut query = service_clients::table
+        .select(ServiceClientRow::as_select())
+        .order(service_clients::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(tenant_id) = tenant_id {
+        query = query.filter(service_clients::tenant_id.eq(tenant_id.to_string()));
+    }
+    if let Some(after) = after {
+        query = query.filter(service_clients::id.gt(after.to_string()));
+    }
+    query.load(conn)
+}
+
+/// Deletes a client and, through the foreign keys, its access keys. Returns whether it existed.
+pub fn delete_by_id(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    diesel::delete(service_clients::table.find(id)).execute(conn).map(|n| n > 0)
+}
+
+/// The bootstrap admin: a global client allowed `keygate:admin`, if `keygate init` has made one.
+pub fn find_global_admin(conn: &mut DbConn) -> QueryResult<Option<ServiceClientRow>> {
+    service_clients::table
+        .filter(service_clients::tenant_id.is_null())
+        .filter(service_clients::scopes.like("%\"keygate:admin\"%"))
+        .select(ServiceClientRow::as_select())
+        .first(conn)
+        .optional()
+}

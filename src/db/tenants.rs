@@ -1,0 +1,60 @@
+//! The `tenants` table.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::tenants;
+use super::DbConn;
+use crate::domain::ttl::TtlOverrides;
+
+/// A tenant row; `ttl` holds the tenant's TTL overrides as JSON.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tenants)]
+pub struct TenantRow {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub ttl: String,
+    pub created_at: i64,
+}
+
+/// A tenant as shown to operators.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub ttl: TtlOverrides,
+    pub created_at: i64,
+}
+
+impl From<TenantRow> for Tenant {
+    fn from(row: TenantRow) -> Tenant {
+        Tenant {
+            ttl: TtlOverrides::from_json(&row.ttl),
+            id: row.id,
+            name: row.name,
+            slug: row.slug,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Stores a new tenant.
+pub fn insert(conn: &mut DbConn, row: &TenantRow) -> QueryResult<()> {
+    diesel::insert_into(tenants::table).values(row).execute(conn).map(|_| ())
+}
+
+/// The tenant with this id.
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<TenantRow>> {
+    tenants::table.find(id).select(TenantRow::as_select()).first(conn).optional()
+}
+
+/// Up to `limit` tenants ordered by id, after the cursor `after` when given.
+pub fn list(conn: &mut DbConn, after: Option<&str>, limit: i64) -> QueryResult<Vec<TenantRow>> {
+    let mut query = tenants::table.select(TenantRow::as_select()).order(tenants::id).limit(limit).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(tenants::id.gt(after.to_string()));
+    }
+    query.load(conn)
+}

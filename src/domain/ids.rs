@@ -1,0 +1,92 @@
+//! Identifiers: a type prefix and 22 base62 characters (131 random bits), e.g. `sc_4fQ…`.
+
+use rand::rngs::OsRng;
+use rand::Rng;
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Length of the random part of every identifier.
+pub const ID_RANDOM_LEN: usize = 22;
+
+/// The kinds of object that have identifiers, with their prefixes (DESIGN.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Tenant,
+    User,
+    ServiceClient,
+    AccessKey,
+}
+
+impl IdKind {
+    /// The prefix, without the underscore that follows it.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            IdKind::Tenant => "ten",
+            IdKind::User => "usr",
+            IdKind::ServiceClient => "sc",
+            IdKind::AccessKey => "acc",
+        }
+    }
+
+    /// A fresh random identifier of this kind.
+    pub fn generate(self) -> String {
+        format!("{}_{}", self.prefix(), random_base62(ID_RANDOM_LEN))
+    }
+
+    /// Whether `id` has this kind's shape; checked before any database read.
+    pub fn matches(self, id: &str) -> bool {
+        id.strip_prefix(self.prefix())
+            .and_then(|rest| rest.strip_prefix('_'))
+            .is_some_and(|random| random.len() == ID_RANDOM_LEN && is_base62(random))
+    }
+
+    /// The full length of an identifier of this kind.
+    pub fn len(self) -> usize {
+        self.prefix().len() + 1 + ID_RANDOM_LEN
+    }
+}
+
+/// `len` uniformly random base62 characters from the operating system's CSPRNG.
+pub fn random_base62(len: usize) -> String {
+    let mut rng = OsRng;
+    (0..len)
+        .map(|_| BASE62[rng.gen_range(0..BASE62.len())] as char)
+        .collect()
+}
+
+/// Writes `value` in base62, left-padded with zeros to `width` characters.
+pub fn encode_base62_fixed(mut value: u64, width: usize) -> String {
+    let mut digits = vec![b'0'; width];
+    for digit in digits.iter_mut().rev() {
+        *digit = BASE62[(value % 62) as usize];
+        value /= 62;
+    }
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+/// Whether every character of `s` is a base62 digit.
+pub fn is_base62(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_match_their_kind_only() {
+        let id = IdKind::ServiceClient.generate();
+        assert_eq!(id.len(), IdKind::ServiceClient.len());
+        assert!(IdKind::ServiceClient.matches(&id));
+        assert!(!IdKind::Tenant.matches(&id));
+        assert!(!IdKind::ServiceClient.matches("sc_short"));
+        assert!(!IdKind::ServiceClient.matches("sc_4fQ-aaaaaaaaaaaaaaaaaa"));
+    }
+
+    #[test]
+    fn fixed_width_base62_pads_and_wraps() {
+        assert_eq!(encode_base62_fixed(0, 6), "000000");
+        assert_eq!(encode_base62_fixed(61, 2), "0z");
+        assert_eq!(encode_base62_fixed(u32::MAX as u64, 6).len(), 6);
+    }
+}

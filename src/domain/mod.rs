@@ -1,0 +1,18 @@
+//! Pure rules of keygate: identifiers, access-key formats, scopes, grant types, token lifetimes.
+
+pub mod grant_type;
+pub mod ids;
+pub mod scope;
+pub mod secret_key;
+pub mod service_client;
+pub mod ttl;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds since the Unix epoch: the one time format of the database and of JWT claims.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}

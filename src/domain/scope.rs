@@ -1,0 +1,73 @@
+//! Scopes (RFC 6749 §3.3): space-delimited tokens of printable ASCII without `"` or `\`.
+
+/// The scope that grants everything; only global clients may hold it.
+pub const ADMIN: &str = "keygate:admin";
+/// The scope that grants everything inside the client's own tenant.
+pub const TENANT_ADMIN: &str = "keygate:tenant-admin";
+
+/// Why a requested or configured scope is refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ScopeError {
+    #[error("scope {0:?} is not a valid scope token (RFC 6749 §3.3)")]
+    Malformed(String),
+    #[error("scope {0:?} is not allowed for this client")]
+    NotAllowed(String),
+}
+
+/// Whether `token` is a valid RFC 6749 §3.3 scope-token.
+pub fn is_scope_token(token: &str) -> bool {
+    !token.is_empty()
+        && token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
+/// Splits a `scope` parameter into its distinct tokens, keeping their order.
+pub fn parse(scope: &str) -> Result<Vec<String>, ScopeError> {
+    let mut tokens: Vec<String> = Vec::new();
+    for token in scope.split(' ').filter(|t| !t.is_empty()) {
+        if !is_scope_token(token) {
+            return Err(ScopeError::Malformed(token.to_string()));
+        }
+        if !tokens.iter().any(|t| t == token) {
+            tokens.push(token.to_string());
+        }
+    }
+    Ok(tokens)
+}
+
+/// The scopes to grant: the requested ones if all are allowed, else the defaults when nothing was requested.
+pub fn grant(requested: Option<&str>, allowed: &[String], default: &[String]) -> Result<Vec<String>, ScopeError> {
+    let Some(requested) = requested else {
+        return Ok(default.to_vec());
+    };
+    let tokens = parse(requested)?;
+    match tokens.iter().find(|t| !allowed.contains(t)) {
+        Some(refused) => Err(ScopeError::NotAllowed(refused.clone())),
+        None => Ok(tokens),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn scope_tokens_follow_rfc_6749() {
+        assert!(is_scope_token("documents:read"));
+        assert!(!is_scope_token("a\"b"));
+        assert!(!is_scope_token("a\\b"));
+        assert!(!is_scope_token("é"));
+        assert_eq!(parse("a  b a").unwrap(), strings(&["a", "b"]));
+    }
+
+    #[test]
+    fn grant_takes_defaults_or_a_subset_of_allowed() {
+        let allowed = strings(&["a", "b"]);
+        assert_eq!(grant(None, &allowed, &strings(&["a"])).unwrap(), strings(&["a"]));
+        assert_eq!(grant(Some("b"), &allowed, &[]).unwrap(), strings(&["b"]));
+        assert_eq!(grant(Some("b c"), &allowed, &[]), Err(ScopeError::NotAllowed("c".into())));
+    }
+}

@@ -1,0 +1,114 @@
+//! Token lifetimes per grant type, resolved client → tenant → server default.
+
+use serde::{Deserialize, Serialize};
+
+use super::grant_type::GrantType;
+
+/// Lifetimes in seconds, each optional: a client's or tenant's overrides, or the server's values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TtlOverrides {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_credentials: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_code: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<i64>,
+}
+
+/// Where an effective lifetime came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TtlSource {
+    Client,
+    Tenant,
+    Server,
+}
+
+/// An effective lifetime and its origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct EffectiveTtl {
+    pub seconds: i64,
+    pub source: TtlSource,
+}
+
+impl TtlOverrides {
+    /// The override for one grant type.
+    pub fn get(&self, grant: GrantType) -> Option<i64> {
+        match grant {
+            GrantType::ClientCredentials => self.client_credentials,
+            GrantType::Password => self.password,
+            GrantType::AuthorizationCode => self.authorization_code,
+            GrantType::RefreshToken => self.refresh_token,
+        }
+    }
+
+    /// Parses the JSON stored in the database; an empty or unreadable value means no overrides.
+    pub fn from_json(json: &str) -> TtlOverrides {
+        serde_json::from_str(json).unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Refuses lifetimes that are not positive or that exceed the server's ceiling for access tokens.
+    pub fn validate(&self, max_access_token_ttl: i64) -> Result<(), String> {
+        for grant in GrantType::ALL {
+            let Some(seconds) = self.get(grant) else { continue };
+            let ceiling = match grant {
+                GrantType::RefreshToken => i64::MAX,
+                _ => max_access_token_ttl,
+            };
+            if seconds <= 0 || seconds > ceiling {
+                return Err(format!("ttl for {grant} must be between 1 and {ceiling} seconds"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The lifetime for `grant`: the client's override, else the tenant's, else the server's.
+pub fn resolve(
+    grant: GrantType,
+    client: &TtlOverrides,
+    tenant: Option<&TtlOverrides>,
+    server: &TtlOverrides,
+) -> EffectiveTtl {
+    if let Some(seconds) = client.get(grant) {
+        return EffectiveTtl { seconds, source: TtlSource::Client };
+    }
+    if let Some(seconds) = tenant.and_then(|t| t.get(grant)) {
+        return EffectiveTtl { seconds, source: TtlSource::Tenant };
+    }
+    let seconds = server.get(grant).unwrap_or(900);
+    EffectiveTtl { seconds, source: TtlSource::Server }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn only_cc(seconds: i64) -> TtlOverrides {
+        TtlOverrides { client_credentials: Some(seconds), ..Default::default() }
+    }
+
+    #[test]
+    fn client_beats_tenant_beats_server() {
+        let server = only_cc(3600);
+        let grant = GrantType::ClientCredentials;
+        let none = TtlOverrides::default();
+        assert_eq!(resolve(grant, &none, None, &server).source, TtlSource::Server);
+        assert_eq!(resolve(grant, &none, Some(&only_cc(60)), &server).seconds, 60);
+        let from_client = resolve(grant, &only_cc(30), Some(&only_cc(60)), &server);
+        assert_eq!(from_client, EffectiveTtl { seconds: 30, source: TtlSource::Client });
+    }
+
+    #[test]
+    fn lifetimes_over_the_ceiling_are_refused() {
+        assert!(only_cc(86_400).validate(86_400).is_ok());
+        assert!(only_cc(86_401).validate(86_400).is_err());
+        assert!(only_cc(0).validate(86_400).is_err());
+    }
+}

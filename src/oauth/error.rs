@@ -1,0 +1,110 @@
+//! `OAuthError`: the RFC 6749 §5.2 error response, with the status each code prescribes.
+
+use std::borrow::Cow;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// The error codes of RFC 6749 §5.2 and RFC 8707 §2, plus `server_error` for failures of our own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    InvalidTarget,
+    TemporarilyUnavailable,
+    ServerError,
+}
+
+/// An error answered in the RFC 6749 §5.2 JSON shape, always with `Cache-Control: no-store`.
+#[derive(Debug)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: Cow<'static, str>,
+    /// Send `WWW-Authenticate: Basic realm="keygate"` (DESIGN.md §5).
+    pub basic_challenge: bool,
+    /// 413 for an oversized body, which RFC 6749 does not name.
+    pub status: Option<StatusCode>,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> OAuthError {
+        OAuthError { code, description: description.into(), basic_challenge: false, status: None }
+    }
+
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> OAuthError {
+        OAuthError::new(ErrorCode::InvalidRequest, description)
+    }
+
+    /// `invalid_client`, with the Basic challenge when `challenge` is true.
+    pub fn invalid_client(description: impl Into<Cow<'static, str>>, challenge: bool) -> OAuthError {
+        OAuthError { basic_challenge: challenge, ..OAuthError::new(ErrorCode::InvalidClient, description) }
+    }
+
+    /// Logs an unexpected failure with its whole cause chain and answers a bare `server_error`.
+    pub fn internal(error: impl Into<anyhow::Error>) -> OAuthError {
+        tracing::error!(error = format!("{:#}", error.into()), "token endpoint failure");
+        OAuthError::new(ErrorCode::ServerError, "internal error")
+    }
+
+    /// A database failure: 503 when no connection could be had, else 500.
+    pub fn database(error: crate::db::DbError) -> OAuthError {
+        match error {
+            crate::db::DbError::Pool(_) => {
+                tracing::warn!(error = %error, "database unavailable");
+                OAuthError::new(ErrorCode::TemporarilyUnavailable, "the database is unavailable, retry shortly")
+            }
+            other => OAuthError::internal(other),
+        }
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.description)
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: ErrorCode,
+    error_description: &'a str,
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        if let Some(status) = self.status {
+            return status;
+        }
+        match self.code {
+            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidRequest
+            | ErrorCode::InvalidGrant
+            | ErrorCode::UnauthorizedClient
+            | ErrorCode::UnsupportedGrantType
+            | ErrorCode::InvalidScope
+            | ErrorCode::InvalidTarget => StatusCode::BAD_REQUEST,
+            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        response.insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")));
+        if self.basic_challenge {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"keygate\"")));
+        }
+        if self.code == ErrorCode::TemporarilyUnavailable {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        response.json(Body { error: self.code, error_description: &self.description })
+    }
+}

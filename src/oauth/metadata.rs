@@ -1,0 +1,33 @@
+//! `GET /.well-known/jwks.json` (RFC 7517) and authorization server metadata (RFC 8414).
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::state::AppState;
+
+/// The published signing keys, served from memory.
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={}", state.config.jwks_max_age)))
+        .body(state.keyring.current().jwks.clone())
+}
+
+/// RFC 8414 §2 metadata; also served as `/.well-known/openid-configuration` for clients that look there.
+pub async fn authorization_server(state: web::Data<AppState>) -> HttpResponse {
+    let issuer = state.config.issuer();
+    let alg = state.keyring.current().signer.alg.as_str();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(json!({
+            "issuer": issuer,
+            "token_endpoint": format!("{issuer}/oauth/token"),
+            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "grant_types_supported": ["client_credentials"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "response_types_supported": [],
+            "scopes_supported": ["keygate:admin", "keygate:tenant-admin"],
+            "access_token_signing_alg_values_supported": [alg],
+        }))
+}

@@ -1,0 +1,18 @@
+//! The OAuth 2.0 endpoints: form-encoded requests, JSON answers, RFC 6749 §5.2 errors.
+
+pub mod access_token;
+pub mod client_auth;
+pub mod error;
+pub mod form;
+pub mod metadata;
+pub mod token;
+
+use actix_web::web;
+
+/// Routes of the OAuth endpoints and their discovery documents.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/oauth/token", web::post().to(token::token))
+        .route("/.well-known/jwks.json", web::get().to(metadata::jwks))
+        .route("/.well-known/oauth-authorization-server", web::get().to(metadata::authorization_server))
+        .route("/.well-known/openid-configuration", web::get().to(metadata::authorization_server));
+}

@@ -1,0 +1,82 @@
+//! `Application`: everything `keygate serve` runs, built the same way by `main` and by the tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::crypto::master_key::MasterKey;
+use crate::db::Db;
+use crate::keyring::Keyring;
+use crate::state::AppState;
+use crate::{oauth, ops};
+
+/// A bound, ready-to-run keygate server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Binds the listener, opens and migrates the database, and loads (or creates) the signing key.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        let address = listener.local_addr()?;
+        let config = Arc::new(config.with_bound_address(address));
+        let master_key = Arc::new(MasterKey::from_config(&config)?);
+        let db_config = config.clone();
+        let db = web::block(move || Db::connect(&db_config.database_url, db_config.database_pool_size)).await??;
+        let keyring = Arc::new(Keyring::open(db.clone(), master_key, config.signing_alg, config.max_access_token_ttl).await?);
+        let state = AppState::new(db, config.clone(), keyring);
+        spawn_keyring_refresh(state.clone());
+        let server = run(listener, state.clone(), config.workers)?;
+        tracing::info!(address = %address, issuer = config.issuer(), database = crate::db::redact(&config.database_url), "keygate listening");
+        Ok(Application { port: address.port(), server, state })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is asked to stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState, workers: Option<usize>) -> anyhow::Result<Server> {
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .configure(ops::configure)
+            .configure(oauth::configure)
+    })
+    .listen(listener)?;
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// Reloads the keyring periodically so that a rotation made elsewhere is published and used here too.
+fn spawn_keyring_refresh(state: AppState) {
+    let period = Duration::from_secs(state.config.signing_key_refresh_seconds.max(1));
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(period);
+        interval.tick().await;
+        loop {
+            interval.tick().await;
+            if let Err(error) = state.keyring.reload().await {
+                tracing::warn!(error = format!("{error:#}"), "signing key reload failed; keeping the keys in memory");
+            }
+        }
+    });
+}

@@ -1,0 +1,47 @@
+//! `AppState`: what every handler shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::db::access_keys::{AccessKeyRow, KeyWithClient};
+use crate::db::Db;
+use crate::domain::service_client::ServiceClient;
+use crate::domain::ttl::TtlOverrides;
+use crate::keyring::Keyring;
+
+/// An access key with its client, as read in one round trip and kept for `credential_cache_seconds`.
+#[derive(Debug)]
+pub struct CachedKey {
+    pub key: AccessKeyRow,
+    pub client: ServiceClient,
+    pub tenant_ttl: Option<TtlOverrides>,
+}
+
+impl From<KeyWithClient> for CachedKey {
+    fn from((key, client, tenant_ttl): KeyWithClient) -> CachedKey {
+        CachedKey { key, client: client.into(), tenant_ttl: tenant_ttl.as_deref().map(TtlOverrides::from_json) }
+    }
+}
+
+/// Access keys by key id. Entries expire after a bounded time so that revocation on another node is seen.
+pub type CredentialCache = moka::sync::Cache<String, Arc<CachedKey>>;
+
+/// Shared by all handlers of one node.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub keyring: Arc<Keyring>,
+    pub credentials: CredentialCache,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Arc<Config>, keyring: Arc<Keyring>) -> AppState {
+        let credentials = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(Duration::from_secs(config.credential_cache_seconds))
+            .build();
+        AppState { db, config, keyring, credentials }
+    }
+}
