@@ -114,8 +114,14 @@ fn is_valid_slug(slug: &str) -> bool {
 
 pub fn client(db: &Db, config: &Config, command: ClientCommand) -> anyhow::Result<()> {
     match command {
-        ClientCommand::Create { name, tenant, scopes, default_scopes, with_key, ttl, json } => {
+        ClientCommand::Create { name, tenant, scopes, default_scopes, grant_types, with_key, ttl, json } => {
             let mut spec = ClientSpec::confidential(&name, tenant, scopes);
+            if !grant_types.is_empty() {
+                spec.grant_types = grant_types
+                    .iter()
+                    .map(|g| GrantType::parse(g).with_context(|| format!("unknown grant type {g}")))
+                    .collect::<anyhow::Result<_>>()?;
+            }
             spec.default_scopes = (!default_scopes.is_empty()).then_some(default_scopes);
             spec.ttl = ttl.into();
             let client = create_client(db, config, &spec)?;

@@ -88,6 +88,9 @@ pub enum ClientCommand {
         /// A scope granted when a token request names none (repeatable; default: all allowed scopes).
         #[arg(long = "default-scope")]
         default_scopes: Vec<String>,
+        /// A grant type it may use (repeatable; default: client_credentials).
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
         /// Also create a secret key and print it once.
         #[arg(long)]
         with_key: bool,

@@ -1,1 +1,7 @@
+//! One integration-test binary: every test starts a real keygate on a random port with a fresh database.
 
+mod cli;
+mod client_credentials;
+mod helpers;
+mod signing_keys;
+mod token_errors;

@@ -1,0 +1,194 @@
+//! `spawn_app`: the real keygate `Application` on a random port with a fresh database of its own, and one helper
+//! per endpoint or CLI command. `KEYGATE_TEST_DATABASE_URL=postgres://…` gives each test a schema of its own there;
+//! unset, each test gets a temporary SQLite file.
+
+use assert_cmd::Command;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use keygate::config::Config;
+use keygate::crypto::master_key;
+use keygate::domain::ids::random_base62;
+use keygate::startup::Application;
+use reqwest::header::AUTHORIZATION;
+use serde_json::Value;
+
+pub struct TestApp {
+    pub address: String,
+    pub config: Config,
+    pub http: reqwest::Client,
+    master_key: String,
+    postgres_schema: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+/// A client made through the CLI, with its first secret key.
+pub struct TestClient {
+    pub id: String,
+    pub secret: String,
+    pub key_id: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the server with the test defaults, adjusted by `customise`.
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, postgres_schema) = test_database(&dir.path().join("keygate.db"));
+    let master_key = master_key::generate_encoded().expect("master key").to_string();
+    let mut config = Config {
+        bind: "127.0.0.1:0".into(),
+        database_url,
+        database_pool_size: 4,
+        master_key: Some(master_key.clone().into()),
+        master_key_file: dir.path().join("unused.key"),
+        credential_cache_seconds: 1,
+        signing_key_refresh_seconds: 1,
+        workers: Some(1),
+        ..Config::default()
+    };
+    customise(&mut config);
+    let app = Application::build(config.clone()).await.expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let config = app.state.config.as_ref().clone();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        config,
+        http: reqwest::Client::new(),
+        master_key,
+        postgres_schema,
+        _dir: dir,
+    }
+}
+
+/// A fresh database: a new schema on the PostgreSQL server named by the environment, else an SQLite file.
+fn test_database(sqlite_path: &std::path::Path) -> (String, Option<(String, String)>) {
+    match std::env::var("KEYGATE_TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let schema = format!("test_{}", random_base62(16).to_lowercase());
+            let mut conn = PgConnection::establish(&base).expect("KEYGATE_TEST_DATABASE_URL is reachable");
+            diesel::sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut conn).expect("create schema");
+            let separator = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+            (url, Some((base, schema)))
+        }
+        _ => (sqlite_path.display().to_string(), None),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.postgres_schema {
+            if let Ok(mut conn) = PgConnection::establish(base) {
+                let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut conn);
+            }
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// The real `keygate` binary, pointed at this app's database and master key.
+    pub fn cli(&self) -> Command {
+        let mut command = Command::cargo_bin("keygate").expect("the keygate binary is built");
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("KEYGATE_DATABASE_URL", &self.config.database_url)
+            .env("KEYGATE_MASTER_KEY", &self.master_key)
+            .env("KEYGATE_ISSUER", &self.address)
+            .env("KEYGATE_LOG", "warn");
+        command
+    }
+
+    /// Runs a CLI command that must succeed with `--json`, and parses its output.
+    pub fn cli_json(&self, args: &[&str]) -> Value {
+        let output = self.cli().args(args).arg("--json").output().expect("keygate runs");
+        assert!(output.status.success(), "keygate {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).expect("--json prints JSON")
+    }
+
+    /// `keygate init`: the bootstrap admin client.
+    pub fn init_admin(&self) -> TestClient {
+        let out = self.cli_json(&["init"]);
+        let secret = out["client_secret"].as_str().expect("secret").to_string();
+        let key_id = keygate::domain::secret_key::SecretKey::parse(&secret).expect("a secret key").key_id().to_string();
+        TestClient { id: out["client_id"].as_str().expect("id").to_string(), secret, key_id }
+    }
+
+    /// `keygate client create --with-key` with extra arguments.
+    pub fn create_client(&self, extra: &[&str]) -> TestClient {
+        let mut args = vec!["client", "create", "--name", "test client", "--with-key"];
+        args.extend_from_slice(extra);
+        let out = self.cli_json(&args);
+        TestClient {
+            id: out["id"].as_str().expect("id").to_string(),
+            secret: out["key"]["client_secret"].as_str().expect("secret").to_string(),
+            key_id: out["key"]["id"].as_str().expect("key id").to_string(),
+        }
+    }
+
+    /// `keygate tenant create`, returning the tenant id.
+    pub fn create_tenant(&self, slug: &str, extra: &[&str]) -> String {
+        let mut args = vec!["tenant", "create", "--name", "Test tenant", "--slug", slug];
+        args.extend_from_slice(extra);
+        self.cli_json(&args)["id"].as_str().expect("tenant id").to_string()
+    }
+
+    /// `POST /oauth/token` with a raw form body and optional raw Authorization header.
+    pub async fn post_token(&self, body: &str, authorization: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(self.url("/oauth/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_string());
+        if let Some(value) = authorization {
+            request = request.header(AUTHORIZATION, value);
+        }
+        request.send().await.expect("the server answers")
+    }
+
+    /// A client_credentials request with HTTP Basic and extra form parameters.
+    pub async fn token_basic(&self, client: &TestClient, extra: &str) -> reqwest::Response {
+        self.post_token(&format!("grant_type=client_credentials{extra}"), Some(&basic(&client.id, &client.secret))).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("the server answers")
+    }
+
+    pub async fn jwks(&self) -> Value {
+        self.get("/.well-known/jwks.json").await.json().await.expect("JWKS is JSON")
+    }
+}
+
+/// `Basic base64(id:secret)`.
+pub fn basic(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
+}
+
+/// Verifies a JWT against a JWKS document the way a resource server would, returning header and claims.
+pub fn verify_with_jwks(token: &str, jwks: &Value, issuer: &str, audience: &str) -> (jsonwebtoken::Header, Value) {
+    use jsonwebtoken::{decode, decode_header, jwk::JwkSet, DecodingKey, Validation};
+    let header = decode_header(token).expect("a JWT header");
+    let set: JwkSet = serde_json::from_value(jwks.clone()).expect("a JWK set");
+    let kid = header.kid.clone().expect("a kid");
+    let jwk = set.find(&kid).expect("the kid is published");
+    let mut validation = Validation::new(header.alg);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    let key = DecodingKey::from_jwk(jwk).expect("a usable JWK");
+    let data = decode::<Value>(token, &key, &validation).expect("the token verifies");
+    (header, data.claims)
+}
+
+/// The JSON body of a response, after asserting its status.
+pub async fn json_with_status(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    response.json().await.expect("a JSON body")
+}
