@@ -86,19 +86,30 @@ impl Config {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
-            anyhow::ensure!(path.exists(), "configuration file {} does not exist", path.display());
+            anyhow::ensure!(
+                path.exists(),
+                "configuration file {} does not exist",
+                path.display()
+            );
             figment = figment.merge(Toml::file(path));
         }
         // KEYGATE_CONFIG names the file itself; it is not a setting.
         let env = Env::prefixed("KEYGATE_").ignore(&["CONFIG", "LOG", "LOG_FORMAT"]);
-        let config: Config = figment.merge(env).extract().context("invalid configuration")?;
+        let config: Config = figment
+            .merge(env)
+            .extract()
+            .context("invalid configuration")?;
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
         let ttls = self.server_ttl();
-        for value in [ttls.client_credentials, ttls.password, ttls.authorization_code] {
+        for value in [
+            ttls.client_credentials,
+            ttls.password,
+            ttls.authorization_code,
+        ] {
             let ttl = value.unwrap_or_default();
             anyhow::ensure!(
                 ttl > 0 && ttl <= self.max_access_token_ttl,
@@ -106,8 +117,14 @@ impl Config {
                 self.max_access_token_ttl
             );
         }
-        anyhow::ensure!(self.ttl_refresh_token > 0, "ttl_refresh_token must be positive");
-        anyhow::ensure!(self.database_pool_size > 0, "database_pool_size must be positive");
+        anyhow::ensure!(
+            self.ttl_refresh_token > 0,
+            "ttl_refresh_token must be positive"
+        );
+        anyhow::ensure!(
+            self.database_pool_size > 0,
+            "database_pool_size must be positive"
+        );
         Ok(())
     }
 
@@ -139,6 +156,8 @@ impl Config {
     }
 
     pub fn default_audience(&self) -> String {
-        self.default_audience.clone().unwrap_or_else(|| self.issuer())
+        self.default_audience
+            .clone()
+            .unwrap_or_else(|| self.issuer())
     }
 }

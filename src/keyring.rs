@@ -28,7 +28,12 @@ pub struct Keyring {
 
 impl Keyring {
     /// Makes sure an active key of `alg` exists (creating one on first start), then loads the keyring.
-    pub async fn open(db: Db, master_key: Arc<MasterKey>, alg: SigningAlg, retire_for: i64) -> anyhow::Result<Keyring> {
+    pub async fn open(
+        db: Db,
+        master_key: Arc<MasterKey>,
+        alg: SigningAlg,
+        retire_for: i64,
+    ) -> anyhow::Result<Keyring> {
         let (db2, key2) = (db.clone(), master_key.clone());
         let loaded = actix_web::web::block(move || -> anyhow::Result<LoadedKeys> {
             let mut conn = db2.conn()?;
@@ -36,12 +41,19 @@ impl Keyring {
             load(&mut conn, &key2)
         })
         .await??;
-        Ok(Keyring { current: RwLock::new(Arc::new(loaded)), db, master_key })
+        Ok(Keyring {
+            current: RwLock::new(Arc::new(loaded)),
+            db,
+            master_key,
+        })
     }
 
     /// The keys as of the last load.
     pub fn current(&self) -> Arc<LoadedKeys> {
-        self.current.read().map(|keys| keys.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+        self.current
+            .read()
+            .map(|keys| keys.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
     }
 
     /// Reloads from the database; on failure the keys in memory stay in use.
@@ -57,7 +69,12 @@ impl Keyring {
 }
 
 /// Creates a signing key when there is no active one, or when the active one uses another algorithm.
-fn ensure_active_key(conn: &mut DbConn, master_key: &MasterKey, alg: SigningAlg, retire_for: i64) -> anyhow::Result<()> {
+fn ensure_active_key(
+    conn: &mut DbConn,
+    master_key: &MasterKey,
+    alg: SigningAlg,
+    retire_for: i64,
+) -> anyhow::Result<()> {
     let published = signing_keys::find_published(conn, unix_now())?;
     let active = published.iter().find(|k| k.retired_at.is_none());
     if active.is_none_or(|k| k.alg != alg.as_str()) {
@@ -68,7 +85,12 @@ fn ensure_active_key(conn: &mut DbConn, master_key: &MasterKey, alg: SigningAlg,
 }
 
 /// Generates a new signing key, seals it, stores it, and retires the previous one for `retire_for` seconds.
-pub fn rotate(conn: &mut DbConn, master_key: &MasterKey, alg: SigningAlg, retire_for: i64) -> anyhow::Result<String> {
+pub fn rotate(
+    conn: &mut DbConn,
+    master_key: &MasterKey,
+    alg: SigningAlg,
+    retire_for: i64,
+) -> anyhow::Result<String> {
     let generated = signing_key::generate(alg)?;
     let now = unix_now();
     let row = SigningKeyRow {
@@ -90,12 +112,24 @@ fn load(conn: &mut DbConn, master_key: &MasterKey) -> anyhow::Result<LoadedKeys>
         .iter()
         .find(|k| k.retired_at.is_none())
         .context("no active signing key in the database (run `keygate signing-key rotate`)")?;
-    let alg = SigningAlg::parse(&active.alg).with_context(|| format!("unknown algorithm {}", active.alg))?;
+    let alg = SigningAlg::parse(&active.alg)
+        .with_context(|| format!("unknown algorithm {}", active.alg))?;
     let pkcs8 = master_key
         .open(active.kid.as_bytes(), &active.private_key)
-        .with_context(|| format!("cannot decrypt signing key {}: is this the master key it was made with?", active.kid))?;
+        .with_context(|| {
+            format!(
+                "cannot decrypt signing key {}: is this the master key it was made with?",
+                active.kid
+            )
+        })?;
     let signer = Signer::from_pkcs8(&active.kid, alg, &pkcs8)?;
-    let keys: Vec<Value> = published.iter().filter_map(|k| serde_json::from_str(&k.public_jwk).ok()).collect();
+    let keys: Vec<Value> = published
+        .iter()
+        .filter_map(|k| serde_json::from_str(&k.public_jwk).ok())
+        .collect();
     let jwks = serde_json::to_vec(&json!({ "keys": keys }))?;
-    Ok(LoadedKeys { signer: Arc::new(signer), jwks: jwks.into() })
+    Ok(LoadedKeys {
+        signer: Arc::new(signer),
+        jwks: jwks.into(),
+    })
 }

@@ -25,18 +25,33 @@ pub struct Application {
 impl Application {
     /// Binds the listener, opens and migrates the database, and loads (or creates) the signing key.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        let listener = TcpListener::bind(&config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
         let address = listener.local_addr()?;
         let config = Arc::new(config.with_bound_address(address));
         let master_key = Arc::new(MasterKey::from_config(&config)?);
         let db_config = config.clone();
-        let db = web::block(move || Db::connect(&db_config.database_url, db_config.database_pool_size)).await??;
-        let keyring = Arc::new(Keyring::open(db.clone(), master_key, config.signing_alg, config.max_access_token_ttl).await?);
+        let db =
+            web::block(move || Db::connect(&db_config.database_url, db_config.database_pool_size))
+                .await??;
+        let keyring = Arc::new(
+            Keyring::open(
+                db.clone(),
+                master_key,
+                config.signing_alg,
+                config.max_access_token_ttl,
+            )
+            .await?,
+        );
         let state = AppState::new(db, config.clone(), keyring);
         spawn_keyring_refresh(state.clone());
         let server = run(listener, state.clone(), config.workers)?;
         tracing::info!(address = %address, issuer = config.issuer(), database = crate::db::redact(&config.database_url), "keygate listening");
-        Ok(Application { port: address.port(), server, state })
+        Ok(Application {
+            port: address.port(),
+            server,
+            state,
+        })
     }
 
     /// The port actually bound (useful with port 0).
@@ -75,7 +90,10 @@ fn spawn_keyring_refresh(state: AppState) {
         loop {
             interval.tick().await;
             if let Err(error) = state.keyring.reload().await {
-                tracing::warn!(error = format!("{error:#}"), "signing key reload failed; keeping the keys in memory");
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "signing key reload failed; keeping the keys in memory"
+                );
             }
         }
     });

@@ -20,7 +20,11 @@ pub struct CachedKey {
 
 impl From<KeyWithClient> for CachedKey {
     fn from((key, client, tenant_ttl): KeyWithClient) -> CachedKey {
-        CachedKey { key, client: client.into(), tenant_ttl: tenant_ttl.as_deref().map(TtlOverrides::from_json) }
+        CachedKey {
+            key,
+            client: client.into(),
+            tenant_ttl: tenant_ttl.as_deref().map(TtlOverrides::from_json),
+        }
     }
 }
 
@@ -42,6 +46,11 @@ impl AppState {
             .max_capacity(100_000)
             .time_to_live(Duration::from_secs(config.credential_cache_seconds))
             .build();
-        AppState { db, config, keyring, credentials }
+        AppState {
+            db,
+            config,
+            keyring,
+            credentials,
+        }
     }
 }

@@ -13,7 +13,11 @@ use crate::domain::ttl::TtlOverrides;
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
-#[command(name = "keygate", version, about = "OAuth2 authorization server: API keys as a service")]
+#[command(
+    name = "keygate",
+    version,
+    about = "OAuth2 authorization server: API keys as a service"
+)]
 pub struct Cli {
     /// TOML configuration file; KEYGATE_* variables override it.
     #[arg(long, global = true, env = "KEYGATE_CONFIG")]
@@ -192,7 +196,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(config),
         Command::Migrate { json } => {
             let db = Db::connect(&config.database_url, 1)?;
-            admin::print(json, &serde_json::json!({"status": "migrated"}), || "database is up to date".into())?;
+            admin::print(json, &serde_json::json!({"status": "migrated"}), || {
+                "database is up to date".into()
+            })?;
             drop(db);
             Ok(())
         }
@@ -200,7 +206,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(command) => admin::tenant(&open(&config)?, &config, command),
         Command::Client(command) => admin::client(&open(&config)?, &config, command),
         Command::Key(command) => admin::key(&open(&config)?, command),
-        Command::SigningKey(SigningKeyCommand::Rotate { alg, json }) => admin::rotate(&open(&config)?, &config, alg, json),
+        Command::SigningKey(SigningKeyCommand::Rotate { alg, json }) => {
+            admin::rotate(&open(&config)?, &config, alg, json)
+        }
     }
 }
 

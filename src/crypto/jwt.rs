@@ -15,7 +15,11 @@ struct Header<'a> {
 
 /// Signs `claims` as a compact JWS with header `typ` (e.g. `at+jwt`, RFC 9068 §2.1) and the signer's `kid`.
 pub fn encode(signer: &Signer, typ: &str, claims: &impl Serialize) -> anyhow::Result<String> {
-    let header = Header { alg: signer.alg.as_str(), typ, kid: &signer.kid };
+    let header = Header {
+        alg: signer.alg.as_str(),
+        typ,
+        kid: &signer.kid,
+    };
     let mut token = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
     token.push('.');
     token.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?));

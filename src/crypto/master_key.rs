@@ -34,7 +34,8 @@ impl MasterKey {
     /// From `master_key` in the configuration, else from `master_key_file`, which is created (0600) when absent.
     pub fn from_config(config: &Config) -> anyhow::Result<MasterKey> {
         if let Some(encoded) = &config.master_key {
-            return MasterKey::decode(encoded.expose_secret()).context("KEYGATE_MASTER_KEY is invalid");
+            return MasterKey::decode(encoded.expose_secret())
+                .context("KEYGATE_MASTER_KEY is invalid");
         }
         let path = &config.master_key_file;
         if !path.exists() {
@@ -46,26 +47,38 @@ impl MasterKey {
             );
         }
         let contents = Zeroizing::new(
-            fs::read_to_string(path).with_context(|| format!("cannot read master key file {}", path.display()))?,
+            fs::read_to_string(path)
+                .with_context(|| format!("cannot read master key file {}", path.display()))?,
         );
-        MasterKey::decode(contents.trim()).with_context(|| format!("master key file {} is invalid", path.display()))
+        MasterKey::decode(contents.trim())
+            .with_context(|| format!("master key file {} is invalid", path.display()))
     }
 
     /// Base64 of exactly 32 bytes.
     pub fn decode(encoded: &str) -> anyhow::Result<MasterKey> {
         let bytes = Zeroizing::new(STANDARD.decode(encoded.trim()).context("not base64")?);
-        anyhow::ensure!(bytes.len() == KEY_LEN, "must be {KEY_LEN} bytes, base64-encoded (openssl rand -base64 32)");
-        let key = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| anyhow::anyhow!("unusable key"))?;
+        anyhow::ensure!(
+            bytes.len() == KEY_LEN,
+            "must be {KEY_LEN} bytes, base64-encoded (openssl rand -base64 32)"
+        );
+        let key =
+            UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| anyhow::anyhow!("unusable key"))?;
         Ok(MasterKey(LessSafeKey::new(key)))
     }
 
     /// Encrypts `plaintext`, bound to `context` (e.g. the key id), as nonce ‖ ciphertext ‖ tag.
     pub fn seal(&self, context: &[u8], plaintext: &[u8]) -> anyhow::Result<Vec<u8>> {
         let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new().fill(&mut nonce).map_err(|_| anyhow::anyhow!("no randomness"))?;
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| anyhow::anyhow!("no randomness"))?;
         let mut buffer = plaintext.to_vec();
         self.0
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(context), &mut buffer)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context),
+                &mut buffer,
+            )
             .map_err(|_| anyhow::anyhow!("encryption failed"))?;
         let mut sealed = nonce.to_vec();
         sealed.append(&mut buffer);
@@ -80,7 +93,11 @@ impl MasterKey {
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| OpenError)?;
         let mut buffer = Zeroizing::new(ciphertext.to_vec());
-        let plaintext_len = self.0.open_in_place(nonce, Aad::from(context), &mut buffer).map_err(|_| OpenError)?.len();
+        let plaintext_len = self
+            .0
+            .open_in_place(nonce, Aad::from(context), &mut buffer)
+            .map_err(|_| OpenError)?
+            .len();
         buffer.truncate(plaintext_len);
         Ok(buffer)
     }
@@ -89,7 +106,9 @@ impl MasterKey {
 /// A fresh random master key, base64-encoded.
 pub fn generate_encoded() -> anyhow::Result<Zeroizing<String>> {
     let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-    SystemRandom::new().fill(bytes.as_mut()).map_err(|_| anyhow::anyhow!("no randomness"))?;
+    SystemRandom::new()
+        .fill(bytes.as_mut())
+        .map_err(|_| anyhow::anyhow!("no randomness"))?;
     Ok(Zeroizing::new(STANDARD.encode(bytes.as_ref())))
 }
 
@@ -99,7 +118,9 @@ fn create_key_file(path: &Path) -> anyhow::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("cannot create master key file {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create master key file {}", path.display()))?;
     writeln!(file, "{}", encoded.as_str())?;
     Ok(())
 }

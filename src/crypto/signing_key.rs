@@ -4,7 +4,8 @@
 use anyhow::Context;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
-    EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
+    EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
+    RSA_PKCS1_SHA256,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -32,7 +33,9 @@ impl SigningAlg {
     }
 
     pub fn parse(name: &str) -> Option<SigningAlg> {
-        [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA].into_iter().find(|a| a.as_str() == name)
+        [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA]
+            .into_iter()
+            .find(|a| a.as_str() == name)
     }
 }
 
@@ -50,8 +53,11 @@ pub fn generate(alg: SigningAlg) -> anyhow::Result<GeneratedKey> {
     let (pkcs8, key_fields) = match alg {
         SigningAlg::RS256 => generate_rsa()?,
         SigningAlg::ES256 => {
-            let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-                .map_err(|_| anyhow::anyhow!("P-256 key generation failed"))?;
+            let doc = EcdsaKeyPair::generate_pkcs8(
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+                &SystemRandom::new(),
+            )
+            .map_err(|_| anyhow::anyhow!("P-256 key generation failed"))?;
             let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref())?;
             // An uncompressed point: 0x04 ‖ x ‖ y.
             let point = pair.public_key().as_ref();
@@ -63,7 +69,8 @@ pub fn generate(alg: SigningAlg) -> anyhow::Result<GeneratedKey> {
             let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
                 .map_err(|_| anyhow::anyhow!("Ed25519 key generation failed"))?;
             let pair = Ed25519KeyPair::from_pkcs8(doc.as_ref())?;
-            let fields = json!({"kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref())});
+            let fields =
+                json!({"kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref())});
             (Zeroizing::new(doc.as_ref().to_vec()), fields)
         }
     };
@@ -71,15 +78,22 @@ pub fn generate(alg: SigningAlg) -> anyhow::Result<GeneratedKey> {
     public_jwk["kid"] = json!(kid);
     public_jwk["alg"] = json!(alg.as_str());
     public_jwk["use"] = json!("sig");
-    Ok(GeneratedKey { kid, alg, pkcs8, public_jwk })
+    Ok(GeneratedKey {
+        kid,
+        alg,
+        pkcs8,
+        public_jwk,
+    })
 }
 
 fn generate_rsa() -> anyhow::Result<(Zeroizing<Vec<u8>>, Value)> {
     use rsa::pkcs8::EncodePrivateKey;
     use rsa::traits::PublicKeyParts;
-    let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).context("RSA key generation failed")?;
+    let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+        .context("RSA key generation failed")?;
     let der = key.to_pkcs8_der().context("RSA key encoding failed")?;
-    let fields = json!({"kty": "RSA", "n": b64(&key.n().to_bytes_be()), "e": b64(&key.e().to_bytes_be())});
+    let fields =
+        json!({"kty": "RSA", "n": b64(&key.n().to_bytes_be()), "e": b64(&key.e().to_bytes_be())});
     Ok((Zeroizing::new(der.as_bytes().to_vec()), fields))
 }
 
@@ -103,7 +117,10 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("Signer")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -112,10 +129,18 @@ impl Signer {
     pub fn from_pkcs8(kid: &str, alg: SigningAlg, der: &[u8]) -> anyhow::Result<Signer> {
         let pair = match alg {
             SigningAlg::RS256 => KeyPairKind::Rsa(RsaKeyPair::from_pkcs8(der)?),
-            SigningAlg::ES256 => KeyPairKind::Ecdsa(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)?),
+            SigningAlg::ES256 => KeyPairKind::Ecdsa(EcdsaKeyPair::from_pkcs8(
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+                der,
+            )?),
             SigningAlg::EdDSA => KeyPairKind::Ed25519(Ed25519KeyPair::from_pkcs8(der)?),
         };
-        Ok(Signer { kid: kid.to_string(), alg, pair, rng: SystemRandom::new() })
+        Ok(Signer {
+            kid: kid.to_string(),
+            alg,
+            pair,
+            rng: SystemRandom::new(),
+        })
     }
 
     /// The JWS signature of `message` (RFC 7518 §3: PKCS#1 v1.5, fixed-width r ‖ s, or Ed25519).
@@ -124,10 +149,15 @@ impl Signer {
         match &self.pair {
             KeyPairKind::Rsa(pair) => {
                 let mut signature = vec![0u8; pair.public_modulus_len()];
-                pair.sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature).map_err(failed)?;
+                pair.sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
+                    .map_err(failed)?;
                 Ok(signature)
             }
-            KeyPairKind::Ecdsa(pair) => Ok(pair.sign(&self.rng, message).map_err(failed)?.as_ref().to_vec()),
+            KeyPairKind::Ecdsa(pair) => Ok(pair
+                .sign(&self.rng, message)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec()),
             KeyPairKind::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
         }
     }

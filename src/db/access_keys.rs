@@ -49,7 +49,13 @@ pub struct AccessKeyRow {
 
 impl AccessKeyRow {
     /// A new secret key row holding only the salted hash.
-    pub fn new_secret(id: &str, client_id: &str, stored: StoredSecret, now: i64, expires_at: Option<i64>) -> Self {
+    pub fn new_secret(
+        id: &str,
+        client_id: &str,
+        stored: StoredSecret,
+        now: i64,
+        expires_at: Option<i64>,
+    ) -> Self {
         AccessKeyRow {
             id: id.to_string(),
             client_id: client_id.to_string(),
@@ -68,7 +74,10 @@ impl AccessKeyRow {
     /// The stored salt and hash, when this is a secret key.
     pub fn stored_secret(&self) -> Option<StoredSecret> {
         match (&self.secret_salt, &self.secret_hash) {
-            (Some(salt), Some(hash)) => Some(StoredSecret { salt: salt.clone(), hash: hash.clone() }),
+            (Some(salt), Some(hash)) => Some(StoredSecret {
+                salt: salt.clone(),
+                hash: hash.clone(),
+            }),
             _ => None,
         }
     }
@@ -84,7 +93,10 @@ pub type KeyWithClient = (AccessKeyRow, ServiceClientRow, Option<String>);
 
 /// Stores a new key.
 pub fn insert(conn: &mut DbConn, row: &AccessKeyRow) -> QueryResult<()> {
-    diesel::insert_into(access_keys::table).values(row).execute(conn).map(|_| ())
+    diesel::insert_into(access_keys::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// The key with this id, joined with its client and tenant in one round trip.
@@ -92,7 +104,11 @@ pub fn find_with_client(conn: &mut DbConn, key_id: &str) -> QueryResult<Option<K
     access_keys::table
         .inner_join(service_clients::table.left_join(tenants::table))
         .filter(access_keys::id.eq(key_id))
-        .select((AccessKeyRow::as_select(), ServiceClientRow::as_select(), tenants::ttl.nullable()))
+        .select((
+            AccessKeyRow::as_select(),
+            ServiceClientRow::as_select(),
+            tenants::ttl.nullable(),
+        ))
         .first(conn)
         .optional()
 }
@@ -111,7 +127,11 @@ pub fn count_active(conn: &mut DbConn, client_id: &str, now: i64) -> QueryResult
     access_keys::table
         .filter(access_keys::client_id.eq(client_id))
         .filter(access_keys::revoked_at.is_null())
-        .filter(access_keys::expires_at.is_null().or(access_keys::expires_at.gt(now)))
+        .filter(
+            access_keys::expires_at
+                .is_null()
+                .or(access_keys::expires_at.gt(now)),
+        )
         .count()
         .get_result(conn)
 }

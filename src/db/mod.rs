@@ -75,7 +75,8 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -183,8 +184,14 @@ mod tests {
     #[test]
     fn urls_pick_their_backend_or_are_refused() {
         assert_eq!(parse_database_url("keygate.db").unwrap().0, Backend::Sqlite);
-        assert_eq!(parse_database_url("sqlite:///tmp/k.db").unwrap(), (Backend::Sqlite, "/tmp/k.db".into()));
-        assert_eq!(parse_database_url("postgres://h/db").unwrap().0, Backend::Postgres);
+        assert_eq!(
+            parse_database_url("sqlite:///tmp/k.db").unwrap(),
+            (Backend::Sqlite, "/tmp/k.db".into())
+        );
+        assert_eq!(
+            parse_database_url("postgres://h/db").unwrap().0,
+            Backend::Postgres
+        );
         assert!(parse_database_url("mysql://h/db").is_err());
     }
 

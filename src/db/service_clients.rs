@@ -59,12 +59,18 @@ impl ServiceClientRow {
 impl From<ServiceClientRow> for ServiceClient {
     fn from(row: ServiceClientRow) -> ServiceClient {
         let scopes: Vec<String> = from_json(&row.scopes);
-        let owner = match (row.owner_type.as_deref().and_then(OwnerKind::parse), row.owner_id) {
+        let owner = match (
+            row.owner_type.as_deref().and_then(OwnerKind::parse),
+            row.owner_id,
+        ) {
             (Some(kind), Some(id)) => Some(Owner { kind, id }),
             _ => None,
         };
         ServiceClient {
-            default_scopes: row.default_scopes.map(|d| from_json(&d)).unwrap_or_else(|| scopes.clone()),
+            default_scopes: row
+                .default_scopes
+                .map(|d| from_json(&d))
+                .unwrap_or_else(|| scopes.clone()),
             scopes,
             owner,
             grant_types: from_json(&row.grant_types),
@@ -82,12 +88,19 @@ impl From<ServiceClientRow> for ServiceClient {
 
 /// Stores a new client.
 pub fn insert(conn: &mut DbConn, row: &ServiceClientRow) -> QueryResult<()> {
-    diesel::insert_into(service_clients::table).values(row).execute(conn).map(|_| ())
+    diesel::insert_into(service_clients::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// The client with this id.
 pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<ServiceClientRow>> {
-    service_clients::table.find(id).select(ServiceClientRow::as_select()).first(conn).optional()
+    service_clients::table
+        .find(id)
+        .select(ServiceClientRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Up to `limit` clients ordered by id after the cursor `after`, optionally only those of one tenant.
@@ -113,7 +126,9 @@ pub fn list(
 
 /// Deletes a client and, through the foreign keys, its access keys. Returns whether it existed.
 pub fn delete_by_id(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
-    diesel::delete(service_clients::table.find(id)).execute(conn).map(|n| n > 0)
+    diesel::delete(service_clients::table.find(id))
+        .execute(conn)
+        .map(|n| n > 0)
 }
 
 /// The bootstrap admin: a global client allowed `keygate:admin`, if `keygate init` has made one.

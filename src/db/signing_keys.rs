@@ -22,14 +22,22 @@ pub struct SigningKeyRow {
 /// Every key still published at `now`, newest first: the active ones and the retired ones whose tokens may live.
 pub fn find_published(conn: &mut DbConn, now: i64) -> QueryResult<Vec<SigningKeyRow>> {
     signing_keys::table
-        .filter(signing_keys::retired_at.is_null().or(signing_keys::published_until.gt(now)))
+        .filter(
+            signing_keys::retired_at
+                .is_null()
+                .or(signing_keys::published_until.gt(now)),
+        )
         .order((signing_keys::created_at.desc(), signing_keys::kid))
         .select(SigningKeyRow::as_select())
         .load(conn)
 }
 
 /// Stores `new_key` and retires every other active key, in one transaction.
-pub fn rotate(conn: &mut DbConn, new_key: &SigningKeyRow, publish_retired_until: i64) -> QueryResult<()> {
+pub fn rotate(
+    conn: &mut DbConn,
+    new_key: &SigningKeyRow,
+    publish_retired_until: i64,
+) -> QueryResult<()> {
     conn.transaction(|conn| {
         diesel::update(signing_keys::table.filter(signing_keys::retired_at.is_null()))
             .set((
@@ -37,7 +45,9 @@ pub fn rotate(conn: &mut DbConn, new_key: &SigningKeyRow, publish_retired_until:
                 signing_keys::published_until.eq(publish_retired_until),
             ))
             .execute(conn)?;
-        diesel::insert_into(signing_keys::table).values(new_key).execute(conn)?;
+        diesel::insert_into(signing_keys::table)
+            .values(new_key)
+            .execute(conn)?;
         Ok(())
     })
 }

@@ -42,17 +42,28 @@ impl From<TenantRow> for Tenant {
 
 /// Stores a new tenant.
 pub fn insert(conn: &mut DbConn, row: &TenantRow) -> QueryResult<()> {
-    diesel::insert_into(tenants::table).values(row).execute(conn).map(|_| ())
+    diesel::insert_into(tenants::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// The tenant with this id.
 pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<TenantRow>> {
-    tenants::table.find(id).select(TenantRow::as_select()).first(conn).optional()
+    tenants::table
+        .find(id)
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Up to `limit` tenants ordered by id, after the cursor `after` when given.
 pub fn list(conn: &mut DbConn, after: Option<&str>, limit: i64) -> QueryResult<Vec<TenantRow>> {
-    let mut query = tenants::table.select(TenantRow::as_select()).order(tenants::id).limit(limit).into_boxed();
+    let mut query = tenants::table
+        .select(TenantRow::as_select())
+        .order(tenants::id)
+        .limit(limit)
+        .into_boxed();
     if let Some(after) = after {
         query = query.filter(tenants::id.gt(after.to_string()));
     }

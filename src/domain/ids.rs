@@ -41,7 +41,7 @@ impl IdKind {
     }
 
     /// The full length of an identifier of this kind.
-    pub fn len(self) -> usize {
+    pub fn id_len(self) -> usize {
         self.prefix().len() + 1 + ID_RANDOM_LEN
     }
 }
@@ -76,7 +76,7 @@ mod tests {
     #[test]
     fn generated_ids_match_their_kind_only() {
         let id = IdKind::ServiceClient.generate();
-        assert_eq!(id.len(), IdKind::ServiceClient.len());
+        assert_eq!(id.len(), IdKind::ServiceClient.id_len());
         assert!(IdKind::ServiceClient.matches(&id));
         assert!(!IdKind::Tenant.matches(&id));
         assert!(!IdKind::ServiceClient.matches("sc_short"));

@@ -17,7 +17,9 @@ pub enum ScopeError {
 /// Whether `token` is a valid RFC 6749 §3.3 scope-token.
 pub fn is_scope_token(token: &str) -> bool {
     !token.is_empty()
-        && token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+        && token
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
 /// Splits a `scope` parameter into its distinct tokens, keeping their order.
@@ -35,7 +37,11 @@ pub fn parse(scope: &str) -> Result<Vec<String>, ScopeError> {
 }
 
 /// The scopes to grant: the requested ones if all are allowed, else the defaults when nothing was requested.
-pub fn grant(requested: Option<&str>, allowed: &[String], default: &[String]) -> Result<Vec<String>, ScopeError> {
+pub fn grant(
+    requested: Option<&str>,
+    allowed: &[String],
+    default: &[String],
+) -> Result<Vec<String>, ScopeError> {
     let Some(requested) = requested else {
         return Ok(default.to_vec());
     };
@@ -66,8 +72,14 @@ mod tests {
     #[test]
     fn grant_takes_defaults_or_a_subset_of_allowed() {
         let allowed = strings(&["a", "b"]);
-        assert_eq!(grant(None, &allowed, &strings(&["a"])).unwrap(), strings(&["a"]));
+        assert_eq!(
+            grant(None, &allowed, &strings(&["a"])).unwrap(),
+            strings(&["a"])
+        );
         assert_eq!(grant(Some("b"), &allowed, &[]).unwrap(), strings(&["b"]));
-        assert_eq!(grant(Some("b c"), &allowed, &[]), Err(ScopeError::NotAllowed("c".into())));
+        assert_eq!(
+            grant(Some("b c"), &allowed, &[]),
+            Err(ScopeError::NotAllowed("c".into()))
+        );
     }
 }

@@ -37,7 +37,9 @@ pub struct SecretKey {
 
 impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretKey").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("SecretKey")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,13 +56,18 @@ impl SecretKey {
         let key_id = IdKind::AccessKey.generate();
         let body = format!("{PREFIX}{key_id}_{}", random_base62(SECRET_LEN));
         let full = format!("{body}{}", checksum(&body));
-        SecretKey { key_id, full: full.into() }
+        SecretKey {
+            key_id,
+            full: full.into(),
+        }
     }
 
     /// Parses and checks the shape and checksum of `input`, without any database read.
     pub fn parse(input: &str) -> Result<SecretKey, SecretKeyError> {
-        let rest = input.strip_prefix(PREFIX).ok_or(SecretKeyError::BadPrefix)?;
-        let id_len = IdKind::AccessKey.len();
+        let rest = input
+            .strip_prefix(PREFIX)
+            .ok_or(SecretKeyError::BadPrefix)?;
+        let id_len = IdKind::AccessKey.id_len();
         if rest.len() != id_len + 1 + SECRET_LEN + CHECKSUM_LEN || !rest.is_ascii() {
             return Err(SecretKeyError::Malformed);
         }
@@ -73,7 +80,10 @@ impl SecretKey {
         if checksum(body).as_bytes().ct_eq(sum.as_bytes()).unwrap_u8() != 1 {
             return Err(SecretKeyError::BadChecksum);
         }
-        Ok(SecretKey { key_id: key_id.to_string(), full: input.to_string().into() })
+        Ok(SecretKey {
+            key_id: key_id.to_string(),
+            full: input.to_string().into(),
+        })
     }
 
     /// The access key id (`acc_…`) embedded in the key.
@@ -121,7 +131,10 @@ mod tests {
         let key = SecretKey::generate();
         let parsed = SecretKey::parse(key.expose()).expect("a generated key parses");
         assert_eq!(parsed.key_id(), key.key_id());
-        assert!(key.expose().chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        assert!(key
+            .expose()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_'));
     }
 
     #[test]
@@ -131,16 +144,28 @@ mod tests {
         let i = chars.len() - 10;
         chars[i] = if chars[i] == 'a' { 'b' } else { 'a' };
         let typo: String = chars.into_iter().collect();
-        assert_eq!(SecretKey::parse(&typo).unwrap_err(), SecretKeyError::BadChecksum);
+        assert_eq!(
+            SecretKey::parse(&typo).unwrap_err(),
+            SecretKeyError::BadChecksum
+        );
     }
 
     #[test]
     fn wrong_shapes_are_refused() {
-        assert_eq!(SecretKey::parse("ghp_abc").unwrap_err(), SecretKeyError::BadPrefix);
-        assert_eq!(SecretKey::parse("kg_sk_short").unwrap_err(), SecretKeyError::Malformed);
+        assert_eq!(
+            SecretKey::parse("ghp_abc").unwrap_err(),
+            SecretKeyError::BadPrefix
+        );
+        assert_eq!(
+            SecretKey::parse("kg_sk_short").unwrap_err(),
+            SecretKeyError::Malformed
+        );
         let key = SecretKey::generate();
         let truncated = &key.expose()[..key.expose().len() - 1];
-        assert_eq!(SecretKey::parse(truncated).unwrap_err(), SecretKeyError::Malformed);
+        assert_eq!(
+            SecretKey::parse(truncated).unwrap_err(),
+            SecretKeyError::Malformed
+        );
     }
 
     #[test]

@@ -134,7 +134,9 @@ impl ClientSpec {
                 return Err(ClientSpecError::BadUri(uri.clone()));
             }
         }
-        self.ttl.validate(max_access_token_ttl).map_err(ClientSpecError::Ttl)
+        self.ttl
+            .validate(max_access_token_ttl)
+            .map_err(ClientSpecError::Ttl)
     }
 
     fn validate_ids(&self) -> Result<(), ClientSpecError> {
@@ -144,19 +146,23 @@ impl ClientSpec {
             }
         }
         match &self.owner {
-            Some(Owner { kind: OwnerKind::Tenant, id }) if self.tenant_id.as_ref() != Some(id) => {
-                Err(ClientSpecError::TenantOwner)
-            }
-            Some(Owner { kind: OwnerKind::User, id }) if !IdKind::User.matches(id) => {
-                Err(ClientSpecError::BadId(id.clone()))
-            }
+            Some(Owner {
+                kind: OwnerKind::Tenant,
+                id,
+            }) if self.tenant_id.as_ref() != Some(id) => Err(ClientSpecError::TenantOwner),
+            Some(Owner {
+                kind: OwnerKind::User,
+                id,
+            }) if !IdKind::User.matches(id) => Err(ClientSpecError::BadId(id.clone())),
             _ => Ok(()),
         }
     }
 
     fn validate_scopes(&self) -> Result<(), ClientSpecError> {
         if let Some(bad) = self.scopes.iter().find(|s| !scope::is_scope_token(s)) {
-            return Err(ClientSpecError::Scope(format!("{bad:?} is not a valid scope token")));
+            return Err(ClientSpecError::Scope(format!(
+                "{bad:?} is not a valid scope token"
+            )));
         }
         if self.tenant_id.is_some() && self.scopes.iter().any(|s| s == ADMIN) {
             return Err(ClientSpecError::AdminScopeInTenant);
@@ -179,15 +185,22 @@ mod tests {
     fn admin_scope_is_only_for_global_clients() {
         let global = ClientSpec::confidential("admin", None, vec![ADMIN.into()]);
         assert_eq!(global.validate(MAX), Ok(()));
-        let tenant = ClientSpec::confidential("x", Some(IdKind::Tenant.generate()), vec![ADMIN.into()]);
-        assert_eq!(tenant.validate(MAX), Err(ClientSpecError::AdminScopeInTenant));
+        let tenant =
+            ClientSpec::confidential("x", Some(IdKind::Tenant.generate()), vec![ADMIN.into()]);
+        assert_eq!(
+            tenant.validate(MAX),
+            Err(ClientSpecError::AdminScopeInTenant)
+        );
     }
 
     #[test]
     fn public_clients_cannot_use_client_credentials() {
         let mut spec = ClientSpec::confidential("spa", None, vec![]);
         spec.public = true;
-        assert_eq!(spec.validate(MAX), Err(ClientSpecError::PublicClientCredentials));
+        assert_eq!(
+            spec.validate(MAX),
+            Err(ClientSpecError::PublicClientCredentials)
+        );
     }
 
     #[test]
@@ -195,6 +208,9 @@ mod tests {
         let mut spec = ClientSpec::confidential("svc", None, vec!["a".into()]);
         spec.default_scopes = Some(vec!["b".into()]);
         assert_eq!(spec.validate(MAX), Err(ClientSpecError::DefaultScopes));
-        assert_eq!(ClientSpec::confidential("  ", None, vec![]).validate(MAX), Err(ClientSpecError::Name));
+        assert_eq!(
+            ClientSpec::confidential("  ", None, vec![]).validate(MAX),
+            Err(ClientSpecError::Name)
+        );
     }
 }

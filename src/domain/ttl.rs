@@ -56,13 +56,17 @@ impl TtlOverrides {
     /// Refuses lifetimes that are not positive or that exceed the server's ceiling for access tokens.
     pub fn validate(&self, max_access_token_ttl: i64) -> Result<(), String> {
         for grant in GrantType::ALL {
-            let Some(seconds) = self.get(grant) else { continue };
+            let Some(seconds) = self.get(grant) else {
+                continue;
+            };
             let ceiling = match grant {
                 GrantType::RefreshToken => i64::MAX,
                 _ => max_access_token_ttl,
             };
             if seconds <= 0 || seconds > ceiling {
-                return Err(format!("ttl for {grant} must be between 1 and {ceiling} seconds"));
+                return Err(format!(
+                    "ttl for {grant} must be between 1 and {ceiling} seconds"
+                ));
             }
         }
         Ok(())
@@ -77,13 +81,22 @@ pub fn resolve(
     server: &TtlOverrides,
 ) -> EffectiveTtl {
     if let Some(seconds) = client.get(grant) {
-        return EffectiveTtl { seconds, source: TtlSource::Client };
+        return EffectiveTtl {
+            seconds,
+            source: TtlSource::Client,
+        };
     }
     if let Some(seconds) = tenant.and_then(|t| t.get(grant)) {
-        return EffectiveTtl { seconds, source: TtlSource::Tenant };
+        return EffectiveTtl {
+            seconds,
+            source: TtlSource::Tenant,
+        };
     }
     let seconds = server.get(grant).unwrap_or(900);
-    EffectiveTtl { seconds, source: TtlSource::Server }
+    EffectiveTtl {
+        seconds,
+        source: TtlSource::Server,
+    }
 }
 
 #[cfg(test)]
@@ -91,7 +104,10 @@ mod tests {
     use super::*;
 
     fn only_cc(seconds: i64) -> TtlOverrides {
-        TtlOverrides { client_credentials: Some(seconds), ..Default::default() }
+        TtlOverrides {
+            client_credentials: Some(seconds),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -99,10 +115,22 @@ mod tests {
         let server = only_cc(3600);
         let grant = GrantType::ClientCredentials;
         let none = TtlOverrides::default();
-        assert_eq!(resolve(grant, &none, None, &server).source, TtlSource::Server);
-        assert_eq!(resolve(grant, &none, Some(&only_cc(60)), &server).seconds, 60);
+        assert_eq!(
+            resolve(grant, &none, None, &server).source,
+            TtlSource::Server
+        );
+        assert_eq!(
+            resolve(grant, &none, Some(&only_cc(60)), &server).seconds,
+            60
+        );
         let from_client = resolve(grant, &only_cc(30), Some(&only_cc(60)), &server);
-        assert_eq!(from_client, EffectiveTtl { seconds: 30, source: TtlSource::Client });
+        assert_eq!(
+            from_client,
+            EffectiveTtl {
+                seconds: 30,
+                source: TtlSource::Client
+            }
+        );
     }
 
     #[test]

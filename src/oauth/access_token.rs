@@ -54,8 +54,17 @@ struct TokenResponse<'a> {
 }
 
 /// Signs an access token for `client` and answers it with `Cache-Control: no-store` (RFC 6749 §5.1).
-pub fn respond(state: &AppState, client: &CachedKey, grant: TokenGrant<'_>) -> Result<HttpResponse, OAuthError> {
-    let ttl = ttl::resolve(grant.grant, &client.client.ttl, client.tenant_ttl.as_ref(), &state.config.server_ttl());
+pub fn respond(
+    state: &AppState,
+    client: &CachedKey,
+    grant: TokenGrant<'_>,
+) -> Result<HttpResponse, OAuthError> {
+    let ttl = ttl::resolve(
+        grant.grant,
+        &client.client.ttl,
+        client.tenant_ttl.as_ref(),
+        &state.config.server_ttl(),
+    );
     let iat = unix_now();
     let scope = grant.scopes.join(" ");
     let claims = AccessTokenClaims {
@@ -71,8 +80,14 @@ pub fn respond(state: &AppState, client: &CachedKey, grant: TokenGrant<'_>) -> R
         gty: grant.grant.as_str(),
     };
     let keys = state.keyring.current();
-    let access_token = jwt::encode(&keys.signer, "at+jwt", &claims).map_err(OAuthError::internal)?;
-    let body = TokenResponse { access_token, token_type: "Bearer", expires_in: ttl.seconds, scope: &scope };
+    let access_token =
+        jwt::encode(&keys.signer, "at+jwt", &claims).map_err(OAuthError::internal)?;
+    let body = TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ttl.seconds,
+        scope: &scope,
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))

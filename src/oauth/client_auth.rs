@@ -18,8 +18,14 @@ use crate::state::{AppState, CachedKey};
 
 /// The credentials a request presented, before checking them.
 pub enum Presented {
-    Basic { client_id: String, secret: SecretString },
-    Post { client_id: String, secret: SecretString },
+    Basic {
+        client_id: String,
+        secret: SecretString,
+    },
+    Post {
+        client_id: String,
+        secret: SecretString,
+    },
     /// Only a `client_id`: the `none` method of public clients.
     ClientIdOnly(String),
     Nothing,
@@ -43,19 +49,31 @@ pub fn extract(req: &HttpRequest, form: &OAuthForm) -> Result<Presented, OAuthEr
     let form_secret = form.get("client_secret");
     let Some(authorization) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(match (form.get("client_id"), form_secret) {
-            (Some(id), Some(secret)) => Presented::Post { client_id: id.into(), secret: secret.into() },
-            (None, Some(_)) => return Err(OAuthError::invalid_request("client_secret without client_id")),
+            (Some(id), Some(secret)) => Presented::Post {
+                client_id: id.into(),
+                secret: secret.into(),
+            },
+            (None, Some(_)) => {
+                return Err(OAuthError::invalid_request(
+                    "client_secret without client_id",
+                ))
+            }
             (Some(id), None) => Presented::ClientIdOnly(id.into()),
             (None, None) => Presented::Nothing,
         });
     };
     if form_secret.is_some() || form.get("client_assertion").is_some() {
-        return Err(OAuthError::invalid_request("more than one client authentication method in one request"));
+        return Err(OAuthError::invalid_request(
+            "more than one client authentication method in one request",
+        ));
     }
-    let (client_id, secret) = decode_basic(authorization.as_bytes())
-        .ok_or_else(|| OAuthError::invalid_client("malformed HTTP Basic authorization header", true))?;
+    let (client_id, secret) = decode_basic(authorization.as_bytes()).ok_or_else(|| {
+        OAuthError::invalid_client("malformed HTTP Basic authorization header", true)
+    })?;
     if form.get("client_id").is_some_and(|id| id != client_id) {
-        return Err(OAuthError::invalid_request("client_id in the body differs from the one in Basic"));
+        return Err(OAuthError::invalid_request(
+            "client_id in the body differs from the one in Basic",
+        ));
     }
     Ok(Presented::Basic { client_id, secret })
 }
@@ -76,16 +94,27 @@ pub fn decode_basic(value: &[u8]) -> Option<(String, SecretString)> {
 /// RFC 6749 §2.3.1 / Appendix B: `+` is a space and `%XX` a byte.
 fn form_decode(s: &str) -> Option<String> {
     let spaced = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8().ok().map(|c| c.into_owned())
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
 /// Checks the presented credentials; every failure is `invalid_client` (401).
-pub async fn authenticate(state: &AppState, presented: Presented) -> Result<AuthenticatedClient, OAuthError> {
+pub async fn authenticate(
+    state: &AppState,
+    presented: Presented,
+) -> Result<AuthenticatedClient, OAuthError> {
     let (client_id, secret, method) = match presented {
-        Presented::Basic { client_id, secret } => (client_id, secret, AuthMethod::ClientSecretBasic),
+        Presented::Basic { client_id, secret } => {
+            (client_id, secret, AuthMethod::ClientSecretBasic)
+        }
         Presented::Post { client_id, secret } => (client_id, secret, AuthMethod::ClientSecretPost),
         Presented::ClientIdOnly(_) | Presented::Nothing => {
-            return Err(OAuthError::invalid_client("client authentication is required", true));
+            return Err(OAuthError::invalid_client(
+                "client authentication is required",
+                true,
+            ));
         }
     };
     let challenge = method == AuthMethod::ClientSecretBasic;
@@ -97,15 +126,27 @@ pub async fn authenticate(state: &AppState, presented: Presented) -> Result<Auth
         tracing::info!(client_id, reason = %e, "client authentication failed");
         OAuthError::invalid_client(format!("client authentication failed: {e}"), challenge)
     })?;
-    let entry = find_key(state, key.key_id()).await?.ok_or_else(|| failed("unknown access key"))?;
-    let stored = entry.key.stored_secret().ok_or_else(|| failed("not a secret key"))?;
+    let entry = find_key(state, key.key_id())
+        .await?
+        .ok_or_else(|| failed("unknown access key"))?;
+    let stored = entry
+        .key
+        .stored_secret()
+        .ok_or_else(|| failed("not a secret key"))?;
     if entry.key.client_id != client_id || !key.matches(&stored) {
         return Err(failed("wrong client or secret"));
     }
     // The caller has proved possession of the key, so saying why it no longer works leaks nothing.
     if !entry.key.is_active(unix_now()) {
-        tracing::info!(client_id, key_id = key.key_id(), "revoked or expired access key used");
-        return Err(OAuthError::invalid_client("the access key is revoked or expired", challenge));
+        tracing::info!(
+            client_id,
+            key_id = key.key_id(),
+            "revoked or expired access key used"
+        );
+        return Err(OAuthError::invalid_client(
+            "the access key is revoked or expired",
+            challenge,
+        ));
     }
     Ok(AuthenticatedClient { entry, method })
 }
@@ -116,7 +157,10 @@ async fn find_key(state: &AppState, key_id: &str) -> Result<Option<Arc<CachedKey
         return Ok(Some(entry));
     }
     let id = key_id.to_string();
-    let found = state.db.run(move |conn| access_keys::find_with_client(conn, &id)).await;
+    let found = state
+        .db
+        .run(move |conn| access_keys::find_with_client(conn, &id))
+        .await;
     let Some(row) = found.map_err(OAuthError::database)? else {
         return Ok(None);
     };

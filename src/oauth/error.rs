@@ -35,7 +35,12 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> OAuthError {
-        OAuthError { code, description: description.into(), basic_challenge: false, status: None }
+        OAuthError {
+            code,
+            description: description.into(),
+            basic_challenge: false,
+            status: None,
+        }
     }
 
     pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> OAuthError {
@@ -43,13 +48,22 @@ impl OAuthError {
     }
 
     /// `invalid_client`, with the Basic challenge when `challenge` is true.
-    pub fn invalid_client(description: impl Into<Cow<'static, str>>, challenge: bool) -> OAuthError {
-        OAuthError { basic_challenge: challenge, ..OAuthError::new(ErrorCode::InvalidClient, description) }
+    pub fn invalid_client(
+        description: impl Into<Cow<'static, str>>,
+        challenge: bool,
+    ) -> OAuthError {
+        OAuthError {
+            basic_challenge: challenge,
+            ..OAuthError::new(ErrorCode::InvalidClient, description)
+        }
     }
 
     /// Logs an unexpected failure with its whole cause chain and answers a bare `server_error`.
     pub fn internal(error: impl Into<anyhow::Error>) -> OAuthError {
-        tracing::error!(error = format!("{:#}", error.into()), "token endpoint failure");
+        tracing::error!(
+            error = format!("{:#}", error.into()),
+            "token endpoint failure"
+        );
         OAuthError::new(ErrorCode::ServerError, "internal error")
     }
 
@@ -58,7 +72,10 @@ impl OAuthError {
         match error {
             crate::db::DbError::Pool(_) => {
                 tracing::warn!(error = %error, "database unavailable");
-                OAuthError::new(ErrorCode::TemporarilyUnavailable, "the database is unavailable, retry shortly")
+                OAuthError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the database is unavailable, retry shortly",
+                )
             }
             other => OAuthError::internal(other),
         }
@@ -100,11 +117,17 @@ impl ResponseError for OAuthError {
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         response.insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")));
         if self.basic_challenge {
-            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"keygate\"")));
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"keygate\""),
+            ));
         }
         if self.code == ErrorCode::TemporarilyUnavailable {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
-        response.json(Body { error: self.code, error_description: &self.description })
+        response.json(Body {
+            error: self.code,
+            error_description: &self.description,
+        })
     }
 }

@@ -25,15 +25,21 @@ pub struct OAuthForm {
 
 impl OAuthForm {
     /// Reads and decodes the body, refusing a wrong content type, an oversized body and repeated parameters.
-    pub async fn read(req: &HttpRequest, mut payload: web::Payload) -> Result<OAuthForm, OAuthError> {
+    pub async fn read(
+        req: &HttpRequest,
+        mut payload: web::Payload,
+    ) -> Result<OAuthForm, OAuthError> {
         check_content_type(req)?;
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| OAuthError::invalid_request(format!("unreadable body: {e}")))?;
+            let chunk =
+                chunk.map_err(|e| OAuthError::invalid_request(format!("unreadable body: {e}")))?;
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(OAuthError {
                     status: Some(StatusCode::PAYLOAD_TOO_LARGE),
-                    ..OAuthError::invalid_request(format!("request body is larger than {MAX_BODY_BYTES} bytes"))
+                    ..OAuthError::invalid_request(format!(
+                        "request body is larger than {MAX_BODY_BYTES} bytes"
+                    ))
                 });
             }
             body.extend_from_slice(&chunk);
@@ -50,8 +56,14 @@ impl OAuthForm {
             }
             if REPEATABLE.contains(&name.as_ref()) {
                 form.resources.push(value.into_owned());
-            } else if form.single.insert(name.to_string(), value.into_owned()).is_some() {
-                return Err(OAuthError::invalid_request(format!("parameter {name} is repeated")));
+            } else if form
+                .single
+                .insert(name.to_string(), value.into_owned())
+                .is_some()
+            {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {name} is repeated"
+                )));
             }
         }
         Ok(form)
@@ -64,7 +76,8 @@ impl OAuthForm {
 
     /// The value of a required parameter.
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name).ok_or_else(|| OAuthError::invalid_request(format!("missing parameter {name}")))
+        self.get(name)
+            .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter {name}")))
     }
 
     /// Every `resource` parameter (RFC 8707).
@@ -74,12 +87,18 @@ impl OAuthForm {
 }
 
 fn check_content_type(req: &HttpRequest) -> Result<(), OAuthError> {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         Ok(())
     } else {
-        Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"))
+        Err(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ))
     }
 }
 
@@ -90,7 +109,8 @@ mod tests {
     #[test]
     fn repeated_parameters_are_refused_except_resource() {
         assert!(OAuthForm::parse(b"scope=a&scope=b").is_err());
-        let form = OAuthForm::parse(b"resource=https%3A%2F%2Fa&resource=https%3A%2F%2Fb&scope=").unwrap();
+        let form =
+            OAuthForm::parse(b"resource=https%3A%2F%2Fa&resource=https%3A%2F%2Fb&scope=").unwrap();
         assert_eq!(form.resources(), ["https://a", "https://b"]);
         assert_eq!(form.get("scope"), None);
     }

@@ -10,7 +10,10 @@ use crate::state::AppState;
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .insert_header((header::CACHE_CONTROL, format!("public, max-age={}", state.config.jwks_max_age)))
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={}", state.config.jwks_max_age),
+        ))
         .body(state.keyring.current().jwks.clone())
 }
 

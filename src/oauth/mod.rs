@@ -13,6 +13,12 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/oauth/token", web::post().to(token::token))
         .route("/.well-known/jwks.json", web::get().to(metadata::jwks))
-        .route("/.well-known/oauth-authorization-server", web::get().to(metadata::authorization_server))
-        .route("/.well-known/openid-configuration", web::get().to(metadata::authorization_server));
+        .route(
+            "/.well-known/oauth-authorization-server",
+            web::get().to(metadata::authorization_server),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            web::get().to(metadata::authorization_server),
+        );
 }

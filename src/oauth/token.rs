@@ -22,7 +22,12 @@ pub async fn token(
     tracing::Span::current().record("grant_type", grant_name);
     let grant = GrantType::parse(grant_name)
         .filter(|g| *g == GrantType::ClientCredentials)
-        .ok_or_else(|| OAuthError::new(ErrorCode::UnsupportedGrantType, format!("{grant_name} is not supported")))?;
+        .ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("{grant_name} is not supported"),
+            )
+        })?;
     let client = client_auth::authenticate(&state, client_auth::extract(&req, &form)?).await?;
     tracing::Span::current().record("client_id", client.entry.client.id.as_str());
     if !client.entry.client.grant_types.contains(&grant) {
@@ -35,12 +40,25 @@ pub async fn token(
 }
 
 /// RFC 6749 §4.4: the client acts on its own behalf, so `sub` is the client id.
-fn client_credentials(state: &AppState, client: &AuthenticatedClient, form: &OAuthForm) -> Result<HttpResponse, OAuthError> {
+fn client_credentials(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    form: &OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
     let entry = &client.entry;
-    let scopes = scope::grant(form.get("scope"), &entry.client.scopes, &entry.client.default_scopes)
-        .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+    let scopes = scope::grant(
+        form.get("scope"),
+        &entry.client.scopes,
+        &entry.client.default_scopes,
+    )
+    .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
     let audience = audience(state, form)?;
-    let grant = TokenGrant { grant: GrantType::ClientCredentials, subject: &entry.client.id, scopes, audience };
+    let grant = TokenGrant {
+        grant: GrantType::ClientCredentials,
+        subject: &entry.client.id,
+        scopes,
+        audience,
+    };
     access_token::respond(state, entry, grant)
 }
 
@@ -49,7 +67,8 @@ fn audience(state: &AppState, form: &OAuthForm) -> Result<Audience, OAuthError> 
     let resources = form.resources();
     for resource in resources {
         // RFC 8707 §2: an absolute URI without a fragment.
-        let valid = url::Url::parse(resource).is_ok_and(|u| u.fragment().is_none() && !u.cannot_be_a_base());
+        let valid = url::Url::parse(resource)
+            .is_ok_and(|u| u.fragment().is_none() && !u.cannot_be_a_base());
         if !valid {
             return Err(OAuthError::new(
                 ErrorCode::InvalidTarget,

@@ -31,7 +31,11 @@ async fn a_client_has_at_most_five_active_keys() {
     for _ in 0..4 {
         app.cli_json(&["key", "create", "--client", &client.id]);
     }
-    let sixth = app.cli().args(["key", "create", "--client", &client.id, "--json"]).output().unwrap();
+    let sixth = app
+        .cli()
+        .args(["key", "create", "--client", &client.id, "--json"])
+        .output()
+        .unwrap();
     assert!(!sixth.status.success());
     app.cli_json(&["key", "revoke", "--client", &client.id, &client.key_id]);
     app.cli_json(&["key", "create", "--client", &client.id]);
@@ -41,16 +45,28 @@ async fn a_client_has_at_most_five_active_keys() {
 async fn tenants_have_unique_slugs_and_clients_list_by_tenant() {
     let app = spawn_app().await;
     let tenant = app.create_tenant("acme", &[]);
-    let duplicate = app.cli().args(["tenant", "create", "--name", "Other", "--slug", "acme"]).output().unwrap();
+    let duplicate = app
+        .cli()
+        .args(["tenant", "create", "--name", "Other", "--slug", "acme"])
+        .output()
+        .unwrap();
     assert!(!duplicate.status.success());
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
 
     let inside = app.create_client(&["--tenant", &tenant]);
     app.create_client(&[]);
     let listed = app.cli_json(&["client", "list", "--tenant", &tenant]);
-    let ids: Vec<&str> = listed.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, [inside.id.as_str()]);
-    assert_eq!(app.cli_json(&["tenant", "list"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.cli_json(&["tenant", "list"]).as_array().unwrap().len(),
+        1
+    );
 }
 
 #[actix_web::test]
@@ -59,7 +75,16 @@ async fn a_tenant_client_cannot_be_given_keygate_admin() {
     let tenant = app.create_tenant("acme", &[]);
     let output = app
         .cli()
-        .args(["client", "create", "--name", "x", "--tenant", &tenant, "--scope", "keygate:admin"])
+        .args([
+            "client",
+            "create",
+            "--name",
+            "x",
+            "--tenant",
+            &tenant,
+            "--scope",
+            "keygate:admin",
+        ])
         .output()
         .unwrap();
     assert!(!output.status.success());

@@ -35,7 +35,9 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, postgres_schema) = test_database(&dir.path().join("keygate.db"));
-    let master_key = master_key::generate_encoded().expect("master key").to_string();
+    let master_key = master_key::generate_encoded()
+        .expect("master key")
+        .to_string();
     let mut config = Config {
         bind: "127.0.0.1:0".into(),
         database_url,
@@ -48,7 +50,9 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::default()
     };
     customise(&mut config);
-    let app = Application::build(config.clone()).await.expect("the application starts");
+    let app = Application::build(config.clone())
+        .await
+        .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let config = app.state.config.as_ref().clone();
     actix_web::rt::spawn(app.run_until_stopped());
@@ -67,8 +71,11 @@ fn test_database(sqlite_path: &std::path::Path) -> (String, Option<(String, Stri
     match std::env::var("KEYGATE_TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
             let schema = format!("test_{}", random_base62(16).to_lowercase());
-            let mut conn = PgConnection::establish(&base).expect("KEYGATE_TEST_DATABASE_URL is reachable");
-            diesel::sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut conn).expect("create schema");
+            let mut conn =
+                PgConnection::establish(&base).expect("KEYGATE_TEST_DATABASE_URL is reachable");
+            diesel::sql_query(format!("CREATE SCHEMA {schema}"))
+                .execute(&mut conn)
+                .expect("create schema");
             let separator = if base.contains('?') { '&' } else { '?' };
             let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
             (url, Some((base, schema)))
@@ -81,7 +88,8 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some((base, schema)) = &self.postgres_schema {
             if let Ok(mut conn) = PgConnection::establish(base) {
-                let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut conn);
+                let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .execute(&mut conn);
             }
         }
     }
@@ -107,8 +115,17 @@ impl TestApp {
 
     /// Runs a CLI command that must succeed with `--json`, and parses its output.
     pub fn cli_json(&self, args: &[&str]) -> Value {
-        let output = self.cli().args(args).arg("--json").output().expect("keygate runs");
-        assert!(output.status.success(), "keygate {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        let output = self
+            .cli()
+            .args(args)
+            .arg("--json")
+            .output()
+            .expect("keygate runs");
+        assert!(
+            output.status.success(),
+            "keygate {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         serde_json::from_slice(&output.stdout).expect("--json prints JSON")
     }
 
@@ -116,8 +133,15 @@ impl TestApp {
     pub fn init_admin(&self) -> TestClient {
         let out = self.cli_json(&["init"]);
         let secret = out["client_secret"].as_str().expect("secret").to_string();
-        let key_id = keygate::domain::secret_key::SecretKey::parse(&secret).expect("a secret key").key_id().to_string();
-        TestClient { id: out["client_id"].as_str().expect("id").to_string(), secret, key_id }
+        let key_id = keygate::domain::secret_key::SecretKey::parse(&secret)
+            .expect("a secret key")
+            .key_id()
+            .to_string();
+        TestClient {
+            id: out["client_id"].as_str().expect("id").to_string(),
+            secret,
+            key_id,
+        }
     }
 
     /// `keygate client create --with-key` with extra arguments.
@@ -127,7 +151,10 @@ impl TestApp {
         let out = self.cli_json(&args);
         TestClient {
             id: out["id"].as_str().expect("id").to_string(),
-            secret: out["key"]["client_secret"].as_str().expect("secret").to_string(),
+            secret: out["key"]["client_secret"]
+                .as_str()
+                .expect("secret")
+                .to_string(),
             key_id: out["key"]["id"].as_str().expect("key id").to_string(),
         }
     }
@@ -136,7 +163,10 @@ impl TestApp {
     pub fn create_tenant(&self, slug: &str, extra: &[&str]) -> String {
         let mut args = vec!["tenant", "create", "--name", "Test tenant", "--slug", slug];
         args.extend_from_slice(extra);
-        self.cli_json(&args)["id"].as_str().expect("tenant id").to_string()
+        self.cli_json(&args)["id"]
+            .as_str()
+            .expect("tenant id")
+            .to_string()
     }
 
     /// `POST /oauth/token` with a raw form body and optional raw Authorization header.
@@ -154,26 +184,46 @@ impl TestApp {
 
     /// A client_credentials request with HTTP Basic and extra form parameters.
     pub async fn token_basic(&self, client: &TestClient, extra: &str) -> reqwest::Response {
-        self.post_token(&format!("grant_type=client_credentials{extra}"), Some(&basic(&client.id, &client.secret))).await
+        self.post_token(
+            &format!("grant_type=client_credentials{extra}"),
+            Some(&basic(&client.id, &client.secret)),
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).send().await.expect("the server answers")
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the server answers")
     }
 
     pub async fn jwks(&self) -> Value {
-        self.get("/.well-known/jwks.json").await.json().await.expect("JWKS is JSON")
+        self.get("/.well-known/jwks.json")
+            .await
+            .json()
+            .await
+            .expect("JWKS is JSON")
     }
 }
 
 /// `Basic base64(id:secret)`.
 pub fn basic(id: &str, secret: &str) -> String {
     use base64::Engine;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    )
 }
 
 /// Verifies a JWT against a JWKS document the way a resource server would, returning header and claims.
-pub fn verify_with_jwks(token: &str, jwks: &Value, issuer: &str, audience: &str) -> (jsonwebtoken::Header, Value) {
+pub fn verify_with_jwks(
+    token: &str,
+    jwks: &Value,
+    issuer: &str,
+    audience: &str,
+) -> (jsonwebtoken::Header, Value) {
     use jsonwebtoken::{decode, decode_header, jwk::JwkSet, DecodingKey, Validation};
     let header = decode_header(token).expect("a JWT header");
     let set: JwkSet = serde_json::from_value(jwks.clone()).expect("a JWK set");

@@ -1,4 +1,5 @@
 //! One integration-test binary: every test starts a real keygate on a random port with a fresh database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
 mod client_credentials;

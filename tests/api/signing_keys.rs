@@ -22,14 +22,23 @@ async fn jwks_is_cacheable_and_metadata_names_every_endpoint() {
     let jwks = json_with_status(jwks, 200).await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
     assert_eq!(jwks["keys"][0]["alg"], "RS256");
-    assert!(jwks["keys"][0].get("d").is_none(), "no private part is published");
+    assert!(
+        jwks["keys"][0].get("d").is_none(),
+        "no private part is published"
+    );
 
-    for path in ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"] {
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
         let metadata = json_with_status(app.get(path).await, 200).await;
         assert_eq!(metadata["issuer"], app.address.as_str());
         assert_eq!(metadata["token_endpoint"], app.url("/oauth/token"));
         assert_eq!(metadata["jwks_uri"], app.url("/.well-known/jwks.json"));
-        assert!(metadata["grant_types_supported"].as_array().unwrap().contains(&"client_credentials".into()));
+        assert!(metadata["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&"client_credentials".into()));
     }
 }
 
@@ -37,7 +46,10 @@ async fn jwks_is_cacheable_and_metadata_names_every_endpoint() {
 async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
     let app = spawn_app().await;
     let old_token = token_for(&app).await;
-    let old_kid = jsonwebtoken::decode_header(&old_token).unwrap().kid.unwrap();
+    let old_kid = jsonwebtoken::decode_header(&old_token)
+        .unwrap()
+        .kid
+        .unwrap();
 
     let rotated = app.cli_json(&["signing-key", "rotate", "--alg", "ES256"]);
     let new_kid = rotated["kid"].as_str().unwrap().to_string();
@@ -45,7 +57,12 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
     let mut new_token = String::new();
     for _ in 0..50 {
         new_token = token_for(&app).await;
-        if jsonwebtoken::decode_header(&new_token).unwrap().kid.as_deref() == Some(&new_kid) {
+        if jsonwebtoken::decode_header(&new_token)
+            .unwrap()
+            .kid
+            .as_deref()
+            == Some(&new_kid)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -55,8 +72,16 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
     assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
 
     let jwks = app.jwks().await;
-    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
-    assert!(kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()), "{kids:?}");
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(
+        kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()),
+        "{kids:?}"
+    );
     verify_with_jwks(&old_token, &jwks, &app.address, &app.address);
     verify_with_jwks(&new_token, &jwks, &app.address, &app.address);
 }
@@ -77,7 +102,15 @@ async fn signing_keys_are_encrypted_with_the_master_key() {
     let mut config: Config = app.config.clone();
     config.bind = "127.0.0.1:0".into();
     config.issuer = None;
-    config.master_key = Some(keygate::crypto::master_key::generate_encoded().unwrap().to_string().into());
-    let error = Application::build(config).await.err().expect("another master key cannot start this database");
+    config.master_key = Some(
+        keygate::crypto::master_key::generate_encoded()
+            .unwrap()
+            .to_string()
+            .into(),
+    );
+    let error = Application::build(config)
+        .await
+        .err()
+        .expect("another master key cannot start this database");
     assert!(format!("{error:#}").contains("master key"), "{error:#}");
 }
