@@ -44,7 +44,7 @@ impl AppState {
     pub fn new(db: Db, config: Arc<Config>, keyring: Arc<Keyring>) -> AppState {
         let credentials = moka::sync::Cache::builder()
             .max_capacity(100_000)
-            .time_to_live(Duration::from_secs(config.credential_cache_seconds))
+            .time_to_live(Duration::from_secs(config.credential_cache_seconds.max(1)))
             .build();
         AppState {
             db,

@@ -153,7 +153,9 @@ pub async fn authenticate(
 
 /// The key and its client: from the node's cache, else from one database read.
 async fn find_key(state: &AppState, key_id: &str) -> Result<Option<Arc<CachedKey>>, OAuthError> {
-    if let Some(entry) = state.credentials.get(key_id) {
+    // credential_cache_seconds = 0 turns the cache off: every request reads its key.
+    let use_cache = state.config.credential_cache_seconds > 0;
+    if let Some(entry) = use_cache.then(|| state.credentials.get(key_id)).flatten() {
         return Ok(Some(entry));
     }
     let id = key_id.to_string();
@@ -165,7 +167,9 @@ async fn find_key(state: &AppState, key_id: &str) -> Result<Option<Arc<CachedKey
         return Ok(None);
     };
     let entry = Arc::new(CachedKey::from(row));
-    state.credentials.insert(key_id.to_string(), entry.clone());
+    if use_cache {
+        state.credentials.insert(key_id.to_string(), entry.clone());
+    }
     Ok(Some(entry))
 }
 
