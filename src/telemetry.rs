@@ -15,12 +15,14 @@ pub fn init() {
         Ok("text") => false,
         _ => !std::io::stdout().is_terminal(),
     };
+    // A closed stderr must not take the server down: by default tracing reports a failed write with
+    // eprintln!, which panics when stderr itself is what failed.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_writer(std::io::stderr);
     let _ = if json {
-        builder.json().try_init()
+        builder.json().log_internal_errors(false).try_init()
     } else {
-        builder.try_init()
+        builder.log_internal_errors(false).try_init()
     };
 }

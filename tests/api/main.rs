@@ -4,5 +4,6 @@
 mod cli;
 mod client_credentials;
 mod helpers;
+mod serve;
 mod signing_keys;
 mod token_errors;

@@ -1,0 +1,247 @@
+//! `keygate serve` as an operator runs it: the real binary, in an empty directory, configured by file and variables.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use keygate::db::Db;
+
+use crate::helpers::{basic, spawn_app};
+
+/// A `keygate serve` process, killed when dropped.
+struct Served {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary in `dir` on a random port and waits for its "listening" log line.
+fn serve_in(dir: &Path, envs: &[(&str, &str)]) -> Served {
+    serve_logging_to(dir, envs, true)
+}
+
+/// As `serve_in`; with `drain` false the log pipe is closed once the server listens.
+fn serve_logging_to(dir: &Path, envs: &[(&str, &str)], drain: bool) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keygate"))
+        .arg("serve")
+        .current_dir(dir)
+        .env_clear()
+        .env("KEYGATE_BIND", "127.0.0.1:0")
+        .env("KEYGATE_LOG_FORMAT", "json")
+        .envs(envs.iter().copied())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("keygate serve starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap_or_default();
+        if line["fields"]["message"] == "keygate listening" {
+            let address = format!("http://{}", line["fields"]["address"].as_str().unwrap());
+            if drain {
+                std::thread::spawn(move || lines.for_each(drop));
+            }
+            return Served { child, address };
+        }
+    }
+    panic!("keygate serve exited before listening");
+}
+
+fn cli_in(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_keygate"))
+        .args(args)
+        .arg("--json")
+        .current_dir(dir)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[actix_web::test]
+async fn serve_with_no_configuration_creates_its_database_and_master_key_in_the_working_directory()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve_in(dir.path(), &[]);
+    let health = reqwest::get(format!("{}/healthz", served.address))
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    assert!(dir.path().join("keygate.db").exists());
+    let mode = std::fs::metadata(dir.path().join("keygate.master.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let admin = cli_in(dir.path(), &["init"]);
+    let authorization = basic(
+        admin["client_id"].as_str().unwrap(),
+        admin["client_secret"].as_str().unwrap(),
+    );
+    let token = reqwest::Client::new()
+        .post(format!("{}/oauth/token", served.address))
+        .header("authorization", authorization)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status().as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn the_server_keeps_serving_when_its_log_pipe_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve_logging_to(dir.path(), &[], false);
+    let http = reqwest::Client::new();
+    for _ in 0..3 {
+        // A failed authentication logs a line into the closed pipe.
+        let refused = http
+            .post(format!("{}/oauth/token", served.address))
+            .header("authorization", basic("sc_x", "wrong"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status().as_u16(), 401);
+    }
+    let health = http
+        .get(format!("{}/healthz", served.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn a_toml_file_configures_the_server_and_variables_override_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("keygate.toml");
+    std::fs::write(
+        &config,
+        "ttl_client_credentials = 600\njwks_max_age = 60\nissuer = \"https://file.example\"\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let served = serve_in(
+        dir.path(),
+        &[
+            ("KEYGATE_CONFIG", config),
+            ("KEYGATE_ISSUER", "https://auth.example"),
+        ],
+    );
+    let metadata: serde_json::Value = reqwest::get(format!(
+        "{}/.well-known/oauth-authorization-server",
+        served.address
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(metadata["issuer"], "https://auth.example");
+    let jwks = reqwest::get(format!("{}/.well-known/jwks.json", served.address))
+        .await
+        .unwrap();
+    assert_eq!(jwks.headers()["cache-control"], "public, max-age=60");
+
+    let client = cli_in(
+        dir.path(),
+        &[
+            "client",
+            "create",
+            "--name",
+            "svc",
+            "--with-key",
+            "--config",
+            config,
+        ],
+    );
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/oauth/token", served.address))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client["id"].as_str().unwrap()),
+            (
+                "client_secret",
+                client["key"]["client_secret"].as_str().unwrap(),
+            ),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token["expires_in"], 600);
+}
+
+#[actix_web::test]
+async fn unknown_database_schemes_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_keygate"))
+        .args(["migrate"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("KEYGATE_DATABASE_URL", "mysql://localhost/keygate")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported database URL"));
+}
+
+#[actix_web::test]
+async fn both_migration_sets_give_the_columns_the_code_expects() {
+    use diesel::prelude::*;
+    use keygate::db::{access_keys::AccessKeyRow, schema, service_clients::ServiceClientRow};
+    use keygate::db::{signing_keys::SigningKeyRow, tenants::TenantRow};
+
+    let app = spawn_app().await;
+    app.create_client(&["--tenant", &app.create_tenant("acme", &[])]);
+    // Selecting every column of every table by name fails if a migration and schema.rs disagree.
+    let db = Db::connect(&app.config.database_url, 1).unwrap();
+    let mut conn = db.conn().unwrap();
+    assert_eq!(
+        schema::tenants::table
+            .select(TenantRow::as_select())
+            .load(&mut *conn)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        schema::service_clients::table
+            .select(ServiceClientRow::as_select())
+            .load(&mut *conn)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        schema::access_keys::table
+            .select(AccessKeyRow::as_select())
+            .load(&mut *conn)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        schema::signing_keys::table
+            .select(SigningKeyRow::as_select())
+            .load(&mut *conn)
+            .unwrap()
+            .len(),
+        1
+    );
+}
