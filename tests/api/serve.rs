@@ -50,7 +50,8 @@ fn serve_logging_to(dir: &Path, envs: &[(&str, &str)], drain: bool) -> Served {
             return Served { child, address };
         }
     }
-    panic!("keygate serve exited before listening");
+    let status = child.wait();
+    panic!("keygate serve exited before listening: {status:?}");
 }
 
 fn cli_in(dir: &Path, args: &[&str]) -> serde_json::Value {
