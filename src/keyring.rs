@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 use anyhow::Context;
 use serde_json::{json, Value};
 
+use crate::crypto::jwt::{self, VerifyingKeys};
 use crate::crypto::master_key::MasterKey;
 use crate::crypto::signing_key::{self, Signer, SigningAlg};
 use crate::db::signing_keys::{self, SigningKeyRow};
@@ -17,6 +18,23 @@ pub struct LoadedKeys {
     pub signer: Arc<Signer>,
     /// The serialized JWKS document (RFC 7517 §5).
     pub jwks: actix_web::web::Bytes,
+    /// Every published key, to verify our own tokens.
+    pub verifying: VerifyingKeys,
+    /// The published keys' metadata, for `/v1/signing-keys`.
+    pub published: Vec<PublishedKey>,
+}
+
+/// A published signing key, without its private part.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PublishedKey {
+    pub kid: String,
+    pub alg: String,
+    pub created_at: i64,
+    /// When a newer key took over; absent for the active key.
+    pub retired_at: Option<i64>,
+    /// Until when a retired key stays in the JWKS.
+    pub published_until: Option<i64>,
+    pub active: bool,
 }
 
 /// The shared, periodically refreshed keyring.
@@ -54,6 +72,16 @@ impl Keyring {
             .read()
             .map(|keys| keys.clone())
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Rotates to a new key of `alg` and applies it on this node at once.
+    pub async fn rotate(&self, alg: SigningAlg, retire_for: i64) -> anyhow::Result<String> {
+        let (db, master_key) = (self.db.clone(), self.master_key.clone());
+        let kid =
+            actix_web::web::block(move || rotate(&mut *db.conn()?, &master_key, alg, retire_for))
+                .await??;
+        self.reload().await?;
+        Ok(kid)
     }
 
     /// Reloads from the database; on failure the keys in memory stay in use.
@@ -128,8 +156,30 @@ fn load(conn: &mut DbConn, master_key: &MasterKey) -> anyhow::Result<LoadedKeys>
         .filter_map(|k| serde_json::from_str(&k.public_jwk).ok())
         .collect();
     let jwks = serde_json::to_vec(&json!({ "keys": keys }))?;
+    let verifying = keys
+        .iter()
+        .filter_map(|jwk| {
+            Some((
+                jwk.get("kid")?.as_str()?.to_string(),
+                jwt::verifying_key(jwk)?,
+            ))
+        })
+        .collect();
+    let published = published
+        .iter()
+        .map(|k| PublishedKey {
+            kid: k.kid.clone(),
+            alg: k.alg.clone(),
+            created_at: k.created_at,
+            retired_at: k.retired_at,
+            published_until: k.published_until,
+            active: k.kid == active.kid,
+        })
+        .collect();
     Ok(LoadedKeys {
         signer: Arc::new(signer),
         jwks: jwks.into(),
+        verifying,
+        published,
     })
 }

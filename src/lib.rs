@@ -1,13 +1,19 @@
 //! keygate: a self-hosted OAuth2 authorization server that gives an application "API keys as a service".
 
+pub mod api;
+pub mod audit;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod error;
 pub mod keyring;
 pub mod oauth;
 pub mod ops;
+pub mod revocation;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod usage;

@@ -2,7 +2,6 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -13,7 +12,7 @@ use crate::crypto::master_key::MasterKey;
 use crate::db::Db;
 use crate::keyring::Keyring;
 use crate::state::AppState;
-use crate::{oauth, ops};
+use crate::{api, background, oauth, ops};
 
 /// A bound, ready-to-run keygate server.
 pub struct Application {
@@ -44,7 +43,12 @@ impl Application {
             .await?,
         );
         let state = AppState::new(db, config.clone(), keyring);
-        spawn_keyring_refresh(state.clone());
+        state
+            .revoked_tokens
+            .sync(&state.db)
+            .await
+            .context("cannot read revoked tokens")?;
+        background::spawn(state.clone());
         let server = run(listener, state.clone(), config.workers)?;
         tracing::info!(address = %address, issuer = config.issuer(), database = crate::db::redact(&config.database_url), "keygate listening");
         Ok(Application {
@@ -73,28 +77,11 @@ fn run(listener: TcpListener, state: AppState, workers: Option<usize>) -> anyhow
             .wrap(tracing_actix_web::TracingLogger::default())
             .configure(ops::configure)
             .configure(oauth::configure)
+            .configure(api::configure)
     })
     .listen(listener)?;
     if let Some(workers) = workers {
         server = server.workers(workers);
     }
     Ok(server.run())
-}
-
-/// Reloads the keyring periodically so that a rotation made elsewhere is published and used here too.
-fn spawn_keyring_refresh(state: AppState) {
-    let period = Duration::from_secs(state.config.signing_key_refresh_seconds.max(1));
-    actix_web::rt::spawn(async move {
-        let mut interval = actix_web::rt::time::interval(period);
-        interval.tick().await;
-        loop {
-            interval.tick().await;
-            if let Err(error) = state.keyring.reload().await {
-                tracing::warn!(
-                    error = format!("{error:#}"),
-                    "signing key reload failed; keeping the keys in memory"
-                );
-            }
-        }
-    });
 }

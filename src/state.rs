@@ -3,12 +3,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::audit::AuditLog;
 use crate::config::Config;
 use crate::db::access_keys::{AccessKeyRow, KeyWithClient};
 use crate::db::Db;
 use crate::domain::service_client::ServiceClient;
 use crate::domain::ttl::TtlOverrides;
 use crate::keyring::Keyring;
+use crate::revocation::RevokedTokens;
+use crate::usage::KeyUsage;
 
 /// An access key with its client, as read in one round trip and kept for `credential_cache_seconds`.
 #[derive(Debug)]
@@ -38,6 +41,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keyring: Arc<Keyring>,
     pub credentials: CredentialCache,
+    pub revoked_tokens: Arc<RevokedTokens>,
+    pub audit: AuditLog,
+    pub usage: KeyUsage,
 }
 
 impl AppState {
@@ -45,12 +51,27 @@ impl AppState {
         let credentials = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(Duration::from_secs(config.credential_cache_seconds.max(1)))
+            .support_invalidation_closures()
             .build();
         AppState {
             db,
             config,
             keyring,
             credentials,
+            revoked_tokens: Arc::default(),
+            audit: AuditLog::default(),
+            usage: KeyUsage::default(),
+        }
+    }
+
+    /// Drops cached keys matching `stale` on this node, so that a revocation or deletion applies at once.
+    pub fn forget_keys(&self, stale: impl Fn(&CachedKey) -> bool + Send + Sync + 'static) {
+        if let Err(error) = self
+            .credentials
+            .invalidate_entries_if(move |_, entry| stale(entry))
+        {
+            tracing::error!(error = %error, "credential cache invalidation failed; clearing it");
+            self.credentials.invalidate_all();
         }
     }
 }

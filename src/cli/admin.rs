@@ -1,23 +1,26 @@
-//! The admin commands: tenants, clients, access keys, signing keys.
+//! The admin commands: tenants, clients, access keys, signing keys. Each is audited with the actor `cli`.
 
 use anyhow::{bail, Context};
 use serde::Serialize;
 use serde_json::json;
 
 use super::{ClientCommand, KeyCommand, TenantCommand};
+use crate::api::keys::KeyView;
+use crate::audit::{self, AuditEvent};
 use crate::config::Config;
 use crate::crypto::master_key::MasterKey;
 use crate::crypto::signing_key::SigningAlg;
 use crate::db::access_keys::{self, AccessKeyRow, MAX_ACTIVE_PER_CLIENT};
 use crate::db::service_clients::{self, ServiceClientRow};
 use crate::db::tenants::{self, Tenant, TenantRow};
-use crate::db::{is_unique_violation, Db};
+use crate::db::{is_unique_violation, Db, DbConn};
+use crate::domain::access_key::{self, KeyRequest};
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::IdKind;
 use crate::domain::scope::ADMIN;
-use crate::domain::secret_key::SecretKey;
 use crate::domain::service_client::{ClientSpec, ServiceClient};
-use crate::domain::ttl::{self, EffectiveTtl, TtlOverrides};
+use crate::domain::tenant::TenantSpec;
+use crate::domain::ttl::{self, TtlOverrides};
 use crate::domain::unix_now;
 use crate::keyring;
 
@@ -35,49 +38,45 @@ pub fn print(
     Ok(())
 }
 
-/// Metadata of an access key, never its secret.
-#[derive(Serialize)]
-struct KeyView {
-    id: String,
-    client_id: String,
-    kind: String,
-    created_at: i64,
-    expires_at: Option<i64>,
-    last_used_at: Option<i64>,
-    revoked_at: Option<i64>,
+fn audited(
+    conn: &mut DbConn,
+    action: &'static str,
+    tenant_id: Option<&str>,
+    client_id: Option<&str>,
+    target: &str,
+) -> anyhow::Result<()> {
+    let event = AuditEvent {
+        tenant_id: tenant_id.map(String::from),
+        client_id: client_id.map(String::from),
+        actor: Some("cli".into()),
+        target: Some(target.into()),
+        ..AuditEvent::new(action)
+    };
+    Ok(audit::record_now(conn, event)?)
 }
 
-impl From<&AccessKeyRow> for KeyView {
-    fn from(row: &AccessKeyRow) -> KeyView {
-        KeyView {
-            id: row.id.clone(),
-            client_id: row.client_id.clone(),
-            kind: row.kind.clone(),
-            created_at: row.created_at,
-            expires_at: row.expires_at,
-            last_used_at: row.last_used_at,
-            revoked_at: row.revoked_at,
-        }
-    }
+/// A new secret key, as (key id, the key shown once).
+struct NewSecret {
+    id: String,
+    key: String,
 }
 
 pub fn init(db: &Db, config: &Config, name: &str, json: bool) -> anyhow::Result<()> {
-    let mut conn = db.conn()?;
-    if let Some(existing) = service_clients::find_global_admin(&mut conn)? {
-        bail!("already initialised: admin client {} exists (make another key with `keygate key create --client {}`)", existing.id, existing.id);
+    if let Some(existing) = service_clients::find_global_admin(&mut *db.conn()?)? {
+        let id = existing.id;
+        bail!("already initialised: admin client {id} exists (make another key with `keygate key create --client {id}`)");
     }
     let spec = ClientSpec::confidential(name, None, vec![ADMIN.to_string()]);
     let client = create_client(db, config, &spec)?;
-    let key = create_secret_key(db, &client.id, None)?;
+    let secret = create_secret_key(db, &client.id, None)?;
     print(
         json,
-        &json!({"client_id": client.id, "client_secret": key.expose()}),
+        &json!({"client_id": client.id, "client_secret": secret.key}),
         || {
             format!(
                 "Created the admin client. Its secret key is shown only now; store it safely.\n\
              client_id:     {}\nclient_secret: {}",
-                client.id,
-                key.expose()
+                client.id, secret.key
             )
         },
     )
@@ -92,19 +91,17 @@ pub fn tenant(db: &Db, config: &Config, command: TenantCommand) -> anyhow::Resul
             ttl,
             json,
         } => {
-            let ttl = TtlOverrides::from(ttl);
-            ttl.validate(config.max_access_token_ttl)
-                .map_err(anyhow::Error::msg)?;
-            anyhow::ensure!(
-                is_valid_slug(&slug),
-                "slug must be 1-63 lowercase letters, digits and dashes"
-            );
-            anyhow::ensure!(!name.trim().is_empty(), "name must not be empty");
+            let spec = TenantSpec {
+                name,
+                slug,
+                ttl: ttl.into(),
+            };
+            spec.validate(config.max_access_token_ttl)?;
             let row = TenantRow {
                 id: IdKind::Tenant.generate(),
-                name: name.trim().to_string(),
-                slug,
-                ttl: ttl.to_json(),
+                name: spec.name.trim().to_string(),
+                slug: spec.slug,
+                ttl: spec.ttl.to_json(),
                 created_at: unix_now(),
             };
             match tenants::insert(&mut conn, &row) {
@@ -113,6 +110,7 @@ pub fn tenant(db: &Db, config: &Config, command: TenantCommand) -> anyhow::Resul
                 }
                 other => other?,
             }
+            audited(&mut conn, "tenant.created", Some(&row.id), None, &row.id)?;
             let tenant = Tenant::from(row);
             print(json, &tenant, || {
                 format!("Created tenant {} ({})", tenant.id, tenant.slug)
@@ -123,24 +121,12 @@ pub fn tenant(db: &Db, config: &Config, command: TenantCommand) -> anyhow::Resul
                 .into_iter()
                 .map(Tenant::from)
                 .collect();
+            let line = |t: &Tenant| format!("{}  {}  {}", t.id, t.slug, t.name);
             print(json, &all, || {
-                all.iter()
-                    .map(|t| format!("{}  {}  {}", t.id, t.slug, t.name))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                all.iter().map(line).collect::<Vec<_>>().join("\n")
             })
         }
     }
-}
-
-/// Lowercase letters, digits and inner dashes, 1 to 63 characters.
-fn is_valid_slug(slug: &str) -> bool {
-    (1..=63).contains(&slug.len())
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-')
-        && !slug.ends_with('-')
 }
 
 pub fn client(db: &Db, config: &Config, command: ClientCommand) -> anyhow::Result<()> {
@@ -156,33 +142,33 @@ pub fn client(db: &Db, config: &Config, command: ClientCommand) -> anyhow::Resul
             json,
         } => {
             let mut spec = ClientSpec::confidential(&name, tenant, scopes);
+            spec.default_scopes = (!default_scopes.is_empty()).then_some(default_scopes);
+            spec.ttl = ttl.into();
             if !grant_types.is_empty() {
                 spec.grant_types = grant_types
                     .iter()
                     .map(|g| GrantType::parse(g).with_context(|| format!("unknown grant type {g}")))
                     .collect::<anyhow::Result<_>>()?;
             }
-            spec.default_scopes = (!default_scopes.is_empty()).then_some(default_scopes);
-            spec.ttl = ttl.into();
             let client = create_client(db, config, &spec)?;
-            let key = with_key
+            let secret = with_key
                 .then(|| create_secret_key(db, &client.id, None))
                 .transpose()?;
             let mut value = serde_json::to_value(&client)?;
-            if let Some(key) = &key {
-                value["key"] = json!({"id": key.key_id(), "client_secret": key.expose()});
+            if let Some(secret) = &secret {
+                value["key"] = json!({"id": secret.id, "client_secret": secret.key});
             }
-            print(json, &value, || match &key {
-                Some(key) => format!(
+            print(json, &value, || match &secret {
+                Some(secret) => format!(
                     "Created client {}\nclient_secret (shown once): {}",
-                    client.id,
-                    key.expose()
+                    client.id, secret.key
                 ),
                 None => format!("Created client {}", client.id),
             })
         }
         ClientCommand::List { tenant, json } => {
-            let rows = service_clients::list(&mut *db.conn()?, tenant.as_deref(), None, i64::MAX)?;
+            let rows =
+                service_clients::list(&mut *db.conn()?, tenant.as_deref(), None, None, i64::MAX)?;
             let all: Vec<ServiceClient> = rows.into_iter().map(ServiceClient::from).collect();
             let line = |c: &ServiceClient| {
                 format!(
@@ -198,9 +184,17 @@ pub fn client(db: &Db, config: &Config, command: ClientCommand) -> anyhow::Resul
         }
         ClientCommand::Show { id, json } => show_client(db, config, &id, json),
         ClientCommand::Delete { id, json } => {
-            if !service_clients::delete_by_id(&mut *db.conn()?, &id)? {
-                bail!("no client {id}");
-            }
+            let mut conn = db.conn()?;
+            let client = service_clients::find_by_id(&mut conn, &id)?
+                .with_context(|| format!("no client {id}"))?;
+            service_clients::delete_by_id(&mut conn, &id)?;
+            audited(
+                &mut conn,
+                "client.deleted",
+                client.tenant_id.as_deref(),
+                Some(&id),
+                &id,
+            )?;
             print(json, &json!({"deleted": id}), || {
                 format!("Deleted client {id} and its keys")
             })
@@ -210,32 +204,21 @@ pub fn client(db: &Db, config: &Config, command: ClientCommand) -> anyhow::Resul
 
 fn show_client(db: &Db, config: &Config, id: &str, json: bool) -> anyhow::Result<()> {
     let mut conn = db.conn()?;
-    let client = ServiceClient::from(
-        service_clients::find_by_id(&mut conn, id)?.with_context(|| format!("no client {id}"))?,
-    );
+    let row =
+        service_clients::find_by_id(&mut conn, id)?.with_context(|| format!("no client {id}"))?;
+    let client = ServiceClient::from(row);
     let tenant_ttl = match &client.tenant_id {
         Some(tenant_id) => {
             tenants::find_by_id(&mut conn, tenant_id)?.map(|t| TtlOverrides::from_json(&t.ttl))
         }
         None => None,
     };
-    let effective: serde_json::Map<String, serde_json::Value> = GrantType::ALL
-        .into_iter()
-        .map(|grant| {
-            let EffectiveTtl { seconds, source } = ttl::resolve(
-                grant,
-                &client.ttl,
-                tenant_ttl.as_ref(),
-                &config.server_ttl(),
-            );
-            (
-                grant.as_str().to_string(),
-                json!({"seconds": seconds, "source": source}),
-            )
-        })
-        .collect();
     let mut value = serde_json::to_value(&client)?;
-    value["effective_ttl"] = serde_json::Value::Object(effective);
+    value["effective_ttl"] = serde_json::to_value(ttl::resolve_all(
+        &client.ttl,
+        tenant_ttl.as_ref(),
+        &config.server_ttl(),
+    ))?;
     print(json, &value, || {
         serde_json::to_string_pretty(&value).unwrap_or_default()
     })
@@ -251,14 +234,11 @@ pub fn key(db: &Db, command: KeyCommand) -> anyhow::Result<()> {
             if let Some(seconds) = expires_in {
                 anyhow::ensure!(seconds > 0, "--expires-in must be positive");
             }
-            let key = create_secret_key(db, &client, expires_in.map(|s| unix_now() + s))?;
-            let value = json!({"id": key.key_id(), "client_id": client, "kind": "secret", "key": key.expose()});
+            let secret = create_secret_key(db, &client, expires_in.map(|s| unix_now() + s))?;
+            let value =
+                json!({"id": secret.id, "client_id": client, "kind": "secret", "key": secret.key});
             print(json, &value, || {
-                format!(
-                    "Created key {} (shown once):\n{}",
-                    key.key_id(),
-                    key.expose()
-                )
+                format!("Created key {} (shown once):\n{}", secret.id, secret.key)
             })
         }
         KeyCommand::List { client, json } => {
@@ -266,21 +246,17 @@ pub fn key(db: &Db, command: KeyCommand) -> anyhow::Result<()> {
             service_clients::find_by_id(&mut conn, &client)?
                 .with_context(|| format!("no client {client}"))?;
             let keys: Vec<KeyView> = access_keys::find_by_client(&mut conn, &client)?
-                .iter()
+                .into_iter()
                 .map(KeyView::from)
                 .collect();
-            let line = |k: &KeyView| {
-                format!(
-                    "{}  {}  {}",
-                    k.id,
-                    k.kind,
-                    if k.revoked_at.is_some() {
-                        "revoked"
-                    } else {
-                        "active"
-                    }
-                )
+            let state = |k: &KeyView| {
+                if k.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                }
             };
+            let line = |k: &KeyView| format!("{}  {}  {}", k.id, k.kind, state(k));
             print(json, &keys, || {
                 keys.iter().map(line).collect::<Vec<_>>().join("\n")
             })
@@ -290,9 +266,11 @@ pub fn key(db: &Db, command: KeyCommand) -> anyhow::Result<()> {
             key_id,
             json,
         } => {
-            if !access_keys::revoke(&mut *db.conn()?, &client, &key_id, unix_now())? {
+            let mut conn = db.conn()?;
+            if !access_keys::revoke(&mut conn, &client, &key_id, unix_now())? {
                 bail!("client {client} has no unrevoked key {key_id}");
             }
+            audited(&mut conn, "key.revoked", None, Some(&client), &key_id)?;
             print(json, &json!({"revoked": key_id}), || {
                 format!("Revoked key {key_id}")
             })
@@ -307,12 +285,9 @@ pub fn rotate(db: &Db, config: &Config, alg: Option<String>, json: bool) -> anyh
         None => config.signing_alg,
     };
     let master_key = MasterKey::from_config(config)?;
-    let kid = keyring::rotate(
-        &mut *db.conn()?,
-        &master_key,
-        alg,
-        config.max_access_token_ttl,
-    )?;
+    let mut conn = db.conn()?;
+    let kid = keyring::rotate(&mut conn, &master_key, alg, config.max_access_token_ttl)?;
+    audited(&mut conn, "signing_key.rotated", None, None, &kid)?;
     print(json, &json!({"kid": kid, "alg": alg.as_str()}), || {
         format!("New signing key {kid} ({}); running nodes pick it up within signing_key_refresh_seconds", alg.as_str())
     })
@@ -328,6 +303,13 @@ fn create_client(db: &Db, config: &Config, spec: &ClientSpec) -> anyhow::Result<
     }
     let row = ServiceClientRow::new(spec, unix_now());
     service_clients::insert(&mut conn, &row)?;
+    audited(
+        &mut conn,
+        "client.created",
+        row.tenant_id.as_deref(),
+        Some(&row.id),
+        &row.id,
+    )?;
     Ok(row.into())
 }
 
@@ -336,22 +318,26 @@ fn create_secret_key(
     db: &Db,
     client_id: &str,
     expires_at: Option<i64>,
-) -> anyhow::Result<SecretKey> {
-    let key = SecretKey::generate();
-    let row = AccessKeyRow::new_secret(
-        key.key_id(),
-        client_id,
-        key.to_stored(),
-        unix_now(),
-        expires_at,
-    );
+) -> anyhow::Result<NewSecret> {
+    let made = access_key::make(KeyRequest::Secret, client_id, "")?;
+    let row = AccessKeyRow::new(&made, client_id, unix_now(), expires_at);
     let mut conn = db.conn()?;
-    service_clients::find_by_id(&mut conn, client_id)?
+    let client = service_clients::find_by_id(&mut conn, client_id)?
         .with_context(|| format!("no client {client_id}"))?;
     if !access_keys::insert_within_limit(&mut conn, &row)? {
         bail!(
             "client {client_id} already has {MAX_ACTIVE_PER_CLIENT} active keys: revoke one first"
         );
     }
-    Ok(key)
+    audited(
+        &mut conn,
+        "key.created",
+        client.tenant_id.as_deref(),
+        Some(client_id),
+        &row.id,
+    )?;
+    Ok(NewSecret {
+        id: row.id,
+        key: made.shown_once.context("a secret key is shown once")?,
+    })
 }

@@ -2,6 +2,7 @@
 //! credential prints it once, and with `--json` prints one JSON object instead.
 
 mod admin;
+mod token;
 
 use std::path::PathBuf;
 
@@ -51,6 +52,26 @@ pub enum Command {
     /// Manage a client's access keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Print an access token obtained with an access key (kg_sk_… or kg_pk_…), for scripts and curl.
+    Token {
+        /// The access key; prefer the environment variable, so it stays out of shell history.
+        #[arg(long, env = "KEYGATE_ACCESS_KEY", hide_env_values = true)]
+        key: String,
+        /// The client of a secret key; asked of keygate when omitted.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Where keygate is, for secret keys (private keys name their issuer); default: the configured issuer.
+        #[arg(long)]
+        issuer: Option<String>,
+        #[arg(long)]
+        scope: Option<String>,
+        /// RFC 8707 resource (repeatable).
+        #[arg(long = "resource")]
+        resources: Vec<String>,
+        /// Print the whole token response as JSON instead of the bare token.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage the keys that sign access tokens.
     #[command(subcommand, name = "signing-key")]
     SigningKey(SigningKeyCommand),
@@ -208,6 +229,28 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Key(command) => admin::key(&open(&config)?, command),
         Command::SigningKey(SigningKeyCommand::Rotate { alg, json }) => {
             admin::rotate(&open(&config)?, &config, alg, json)
+        }
+        Command::Token {
+            key,
+            client_id,
+            issuer,
+            scope,
+            resources,
+            json,
+        } => {
+            let issuer = issuer.unwrap_or_else(|| config.issuer());
+            let body = token::fetch(token::TokenRequest {
+                key,
+                client_id,
+                issuer,
+                scope,
+                resources,
+            })?;
+            let token = body["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            admin::print(json, &body, || token)
         }
     }
 }

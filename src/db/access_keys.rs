@@ -1,34 +1,15 @@
 //! The `access_keys` table: one row per access key, holding only a salted hash or a public key.
 
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::schema::{access_keys, service_clients, tenants};
 use super::service_clients::ServiceClientRow;
-use super::DbConn;
+use super::{write_transaction, DbConn};
+use crate::domain::access_key::NewAccessKey;
 use crate::domain::secret_key::StoredSecret;
 
 /// At most this many unrevoked, unexpired keys per client (DESIGN.md §1).
 pub const MAX_ACTIVE_PER_CLIENT: i64 = 5;
-
-/// The kinds of access key (DESIGN.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyKind {
-    Secret,
-    PrivateKey,
-    PublicKey,
-}
-
-impl KeyKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyKind::Secret => "secret",
-            KeyKind::PrivateKey => "private_key",
-            KeyKind::PublicKey => "public_key",
-        }
-    }
-}
 
 /// An access key row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -48,22 +29,22 @@ pub struct AccessKeyRow {
 }
 
 impl AccessKeyRow {
-    /// A new secret key row holding only the salted hash.
-    pub fn new_secret(
-        id: &str,
+    /// The row for a new key of `client_id`: a salted hash or a public JWK, never a secret.
+    pub fn new(
+        key: &NewAccessKey,
         client_id: &str,
-        stored: StoredSecret,
         now: i64,
         expires_at: Option<i64>,
-    ) -> Self {
+    ) -> AccessKeyRow {
+        let stored = key.stored_secret.clone();
         AccessKeyRow {
-            id: id.to_string(),
+            id: key.id.clone(),
             client_id: client_id.to_string(),
-            kind: KeyKind::Secret.as_str().to_string(),
-            secret_salt: Some(stored.salt),
-            secret_hash: Some(stored.hash),
-            public_jwk: None,
-            alg: None,
+            kind: key.kind.as_str().to_string(),
+            secret_salt: stored.as_ref().map(|s| s.salt.clone()),
+            secret_hash: stored.map(|s| s.hash),
+            public_jwk: key.public_jwk.as_ref().map(|jwk| jwk.to_string()),
+            alg: key.alg.map(|alg| alg.as_str().to_string()),
             created_at: now,
             expires_at,
             last_used_at: None,
@@ -148,10 +129,29 @@ pub fn revoke(conn: &mut DbConn, client_id: &str, key_id: &str, now: i64) -> Que
 
 /// Stores `row` unless its client already has the maximum of active keys; returns whether it was stored.
 pub fn insert_within_limit(conn: &mut DbConn, row: &AccessKeyRow) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
+        // PostgreSQL: lock the client so that two concurrent creations cannot both see four keys.
+        // SQLite: BEGIN IMMEDIATE already serialises writers.
+        if let DbConn::Postgres(pg) = conn {
+            diesel::sql_query("SELECT 1 FROM service_clients WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::Text, _>(&row.client_id)
+                .execute(pg)?;
+        }
         if count_active(conn, &row.client_id, row.created_at)? >= MAX_ACTIVE_PER_CLIENT {
             return Ok(false);
         }
         insert(conn, row).map(|()| true)
+    })
+}
+
+/// Sets `last_used_at` of many keys in one transaction.
+pub fn update_last_used(conn: &mut DbConn, uses: &[(String, i64)]) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        for (key_id, at) in uses {
+            diesel::update(access_keys::table.find(key_id))
+                .set(access_keys::last_used_at.eq(at))
+                .execute(conn)?;
+        }
+        Ok(())
     })
 }

@@ -1,10 +1,13 @@
 //! Storage: one diesel code base over SQLite (embedded default) and PostgreSQL, an r2d2 pool, embedded migrations.
 
 pub mod access_keys;
+pub mod audit_events;
+pub mod revoked_tokens;
 pub mod schema;
 pub mod service_clients;
 pub mod signing_keys;
 pub mod tenants;
+pub mod used_assertions;
 
 use std::time::Duration;
 
@@ -156,6 +159,23 @@ impl Db {
         .await
         .map_err(|_| DbError::Cancelled)?
     }
+}
+
+/// Runs `f` in a transaction that may read and then write. On SQLite it starts with `BEGIN IMMEDIATE`, taking the
+/// write lock up front (waiting up to busy_timeout), so that upgrading a read to a write never fails as busy.
+pub fn write_transaction<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<T> {
+    if !matches!(conn, DbConn::Sqlite(_)) {
+        return conn.transaction(f);
+    }
+    conn.batch_execute("BEGIN IMMEDIATE")?;
+    let result = f(conn).and_then(|value| conn.batch_execute("COMMIT").map(|()| value));
+    if result.is_err() {
+        let _ = conn.batch_execute("ROLLBACK");
+    }
+    result
 }
 
 /// The URL without its password, for messages.

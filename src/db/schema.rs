@@ -58,4 +58,44 @@ diesel::table! {
 
 diesel::joinable!(access_keys -> service_clients (client_id));
 diesel::joinable!(service_clients -> tenants (tenant_id));
-diesel::allow_tables_to_appear_in_same_query!(tenants, service_clients, access_keys, signing_keys);
+
+diesel::table! {
+    used_assertions (client_id, jti) {
+        client_id -> Text,
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        client_id -> Text,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        tenant_id -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        actor -> Nullable<Text>,
+        action -> Text,
+        target -> Nullable<Text>,
+        detail -> Text,
+        source_ip -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    service_clients,
+    access_keys,
+    signing_keys,
+    used_assertions,
+    revoked_tokens,
+    audit_events,
+);

@@ -103,10 +103,11 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<ServiceClie
         .optional()
 }
 
-/// Up to `limit` clients ordered by id after the cursor `after`, optionally only those of one tenant.
+/// Up to `limit` clients ordered by id after the cursor `after`, optionally of one tenant or one owner.
 pub fn list(
     conn: &mut DbConn,
     tenant_id: Option<&str>,
+    owner_id: Option<&str>,
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<ServiceClientRow>> {
@@ -118,10 +119,29 @@ pub fn list(
     if let Some(tenant_id) = tenant_id {
         query = query.filter(service_clients::tenant_id.eq(tenant_id.to_string()));
     }
+    if let Some(owner_id) = owner_id {
+        query = query.filter(service_clients::owner_id.eq(owner_id.to_string()));
+    }
     if let Some(after) = after {
         query = query.filter(service_clients::id.gt(after.to_string()));
     }
     query.load(conn)
+}
+
+/// Stores every changeable column of a client.
+pub fn update(conn: &mut DbConn, row: &ServiceClientRow) -> QueryResult<()> {
+    diesel::update(service_clients::table.find(&row.id))
+        .set((
+            service_clients::name.eq(&row.name),
+            service_clients::grant_types.eq(&row.grant_types),
+            service_clients::scopes.eq(&row.scopes),
+            service_clients::default_scopes.eq(&row.default_scopes),
+            service_clients::redirect_uris.eq(&row.redirect_uris),
+            service_clients::allowed_origins.eq(&row.allowed_origins),
+            service_clients::ttl.eq(&row.ttl),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Deletes a client and, through the foreign keys, its access keys. Returns whether it existed.

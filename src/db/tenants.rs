@@ -19,7 +19,7 @@ pub struct TenantRow {
 }
 
 /// A tenant as shown to operators.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Tenant {
     pub id: String,
     pub name: String,
@@ -68,4 +68,19 @@ pub fn list(conn: &mut DbConn, after: Option<&str>, limit: i64) -> QueryResult<V
         query = query.filter(tenants::id.gt(after.to_string()));
     }
     query.load(conn)
+}
+
+/// Stores a tenant's name and TTL overrides.
+pub fn update(conn: &mut DbConn, row: &TenantRow) -> QueryResult<()> {
+    diesel::update(tenants::table.find(&row.id))
+        .set((tenants::name.eq(&row.name), tenants::ttl.eq(&row.ttl)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Deletes a tenant and, through the foreign keys, its clients and their keys. Returns whether it existed.
+pub fn delete_by_id(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    diesel::delete(tenants::table.find(id))
+        .execute(conn)
+        .map(|n| n > 0)
 }

@@ -1,10 +1,13 @@
 //! Pure rules of keygate: identifiers, access-key formats, scopes, grant types, token lifetimes.
 
+pub mod access_key;
 pub mod grant_type;
 pub mod ids;
+pub mod private_key;
 pub mod scope;
 pub mod secret_key;
 pub mod service_client;
+pub mod tenant;
 pub mod ttl;
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -8,7 +8,7 @@ use super::scope::{self, ADMIN};
 use super::ttl::TtlOverrides;
 
 /// Who owns a client: a user, the tenant itself, or (when absent) nobody.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Owner {
     #[serde(rename = "type")]
     pub kind: OwnerKind,
@@ -16,7 +16,7 @@ pub struct Owner {
 }
 
 /// The kinds of owner a client may have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OwnerKind {
     User,
@@ -41,7 +41,7 @@ impl OwnerKind {
 }
 
 /// A service client as the rest of keygate sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ServiceClient {
     pub id: String,
     pub tenant_id: Option<String>,

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::grant_type::GrantType;
 
 /// Lifetimes in seconds, each optional: a client's or tenant's overrides, or the server's values.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TtlOverrides {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_credentials: Option<i64>,
@@ -18,7 +19,7 @@ pub struct TtlOverrides {
 }
 
 /// Where an effective lifetime came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TtlSource {
     Client,
@@ -27,7 +28,7 @@ pub enum TtlSource {
 }
 
 /// An effective lifetime and its origin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EffectiveTtl {
     pub seconds: i64,
     pub source: TtlSource,
@@ -97,6 +98,23 @@ pub fn resolve(
         seconds,
         source: TtlSource::Server,
     }
+}
+
+/// Every grant's effective lifetime, by grant name.
+pub fn resolve_all(
+    client: &TtlOverrides,
+    tenant: Option<&TtlOverrides>,
+    server: &TtlOverrides,
+) -> std::collections::BTreeMap<String, EffectiveTtl> {
+    GrantType::ALL
+        .into_iter()
+        .map(|grant| {
+            (
+                grant.as_str().to_string(),
+                resolve(grant, client, tenant, server),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

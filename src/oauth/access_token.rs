@@ -2,7 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::HttpResponse;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::OAuthError;
 use crate::crypto::jwt;
@@ -13,28 +13,55 @@ use crate::domain::unix_now;
 use crate::state::{AppState, CachedKey};
 
 /// `aud`: one audience as a string, several as an array (RFC 7519 §4.1.3).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum Audience {
     One(String),
     Many(Vec<String>),
 }
 
+impl Audience {
+    pub fn contains(&self, audience: &str) -> bool {
+        match self {
+            Audience::One(one) => one == audience,
+            Audience::Many(many) => many.iter().any(|a| a == audience),
+        }
+    }
+}
+
 /// The claims of an access token (RFC 9068 §2.2, DESIGN.md §3).
-#[derive(Debug, Serialize)]
-pub struct AccessTokenClaims<'a> {
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
     pub iss: String,
-    pub sub: &'a str,
+    pub sub: String,
     pub aud: Audience,
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
-    pub client_id: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    pub scope: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tid: Option<&'a str>,
-    pub gty: &'static str,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<String>,
+    pub gty: String,
+}
+
+impl AccessTokenClaims {
+    /// The granted scopes.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.split(' ').filter(|s| !s.is_empty())
+    }
+}
+
+/// Verifies one of our access tokens: signature by a published key, `typ`, `iss`, `exp`, and not revoked.
+pub fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, jwt::VerifyError> {
+    let keys = state.keyring.current();
+    let claims: AccessTokenClaims =
+        jwt::verify(&keys.verifying, token, "at+jwt", &state.config.issuer(), 5)?;
+    if state.revoked_tokens.contains(&claims.jti) {
+        return Err(jwt::VerifyError::Revoked);
+    }
+    Ok(claims)
 }
 
 /// What a grant decided: who the token is for, with which scopes and audience.
@@ -69,15 +96,15 @@ pub fn respond(
     let scope = grant.scopes.join(" ");
     let claims = AccessTokenClaims {
         iss: state.config.issuer(),
-        sub: grant.subject,
+        sub: grant.subject.to_string(),
         aud: grant.audience,
         exp: iat + ttl.seconds,
         iat,
         jti: random_base62(22),
-        client_id: &client.client.id,
-        scope: &scope,
-        tid: client.client.tenant_id.as_deref(),
-        gty: grant.grant.as_str(),
+        client_id: client.client.id.clone(),
+        scope: scope.clone(),
+        tid: client.client.tenant_id.clone(),
+        gty: grant.grant.as_str().to_string(),
     };
     let keys = state.keyring.current();
     let access_token =

@@ -1,5 +1,5 @@
 //! Client authentication at the OAuth endpoints: `client_secret_basic` (RFC 6749 §2.3.1, with the form-decoding of
-//! id and secret) and `client_secret_post`. One method per request.
+//! id and secret), `client_secret_post`, and `private_key_jwt` (RFC 7523). One method per request.
 
 use std::sync::Arc;
 
@@ -8,10 +8,13 @@ use actix_web::HttpRequest;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
 
+use super::client_assertion::{self, AssertionError, ASSERTION_TYPE};
 use super::error::OAuthError;
 use super::form::OAuthForm;
-use crate::db::access_keys;
+use crate::audit::AuditEvent;
+use crate::db::{access_keys, DbError};
 use crate::domain::secret_key::SecretKey;
 use crate::domain::unix_now;
 use crate::state::{AppState, CachedKey};
@@ -26,6 +29,10 @@ pub enum Presented {
         client_id: String,
         secret: SecretString,
     },
+    Assertion {
+        client_id: Option<String>,
+        assertion: String,
+    },
     /// Only a `client_id`: the `none` method of public clients.
     ClientIdOnly(String),
     Nothing,
@@ -36,6 +43,7 @@ pub enum Presented {
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    PrivateKeyJwt,
 }
 
 /// A client that has proved who it is, with the key it used.
@@ -44,38 +52,82 @@ pub struct AuthenticatedClient {
     pub method: AuthMethod,
 }
 
+/// Why credentials were refused. Only `Malformed` and `Inactive` are worth telling the caller in detail.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("{0}")]
+    Malformed(String),
+    #[error("unknown access key")]
+    UnknownKey,
+    #[error("wrong client or secret")]
+    WrongSecret,
+    #[error("the access key is revoked or expired")]
+    Inactive,
+    #[error("{0}")]
+    Assertion(AssertionError),
+    #[error(transparent)]
+    Database(DbError),
+}
+
+impl From<DbError> for AuthFailure {
+    fn from(error: DbError) -> AuthFailure {
+        AuthFailure::Database(error)
+    }
+}
+
 /// Finds the one authentication method a request uses.
 pub fn extract(req: &HttpRequest, form: &OAuthForm) -> Result<Presented, OAuthError> {
-    let form_secret = form.get("client_secret");
-    let Some(authorization) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(match (form.get("client_id"), form_secret) {
-            (Some(id), Some(secret)) => Presented::Post {
-                client_id: id.into(),
-                secret: secret.into(),
-            },
-            (None, Some(_)) => {
-                return Err(OAuthError::invalid_request(
-                    "client_secret without client_id",
-                ))
-            }
-            (Some(id), None) => Presented::ClientIdOnly(id.into()),
-            (None, None) => Presented::Nothing,
-        });
-    };
-    if form_secret.is_some() || form.get("client_assertion").is_some() {
+    let authorization = req.headers().get(header::AUTHORIZATION);
+    let (secret, assertion) = (form.get("client_secret"), form.get("client_assertion"));
+    let methods = [
+        authorization.is_some(),
+        secret.is_some(),
+        assertion.is_some(),
+    ];
+    if methods.iter().filter(|used| **used).count() > 1 {
         return Err(OAuthError::invalid_request(
             "more than one client authentication method in one request",
         ));
     }
-    let (client_id, secret) = decode_basic(authorization.as_bytes()).ok_or_else(|| {
-        OAuthError::invalid_client("malformed HTTP Basic authorization header", true)
-    })?;
-    if form.get("client_id").is_some_and(|id| id != client_id) {
-        return Err(OAuthError::invalid_request(
-            "client_id in the body differs from the one in Basic",
-        ));
+    let client_id = form.get("client_id");
+    if let Some(authorization) = authorization {
+        let (basic_id, secret) = decode_basic(authorization.as_bytes()).ok_or_else(|| {
+            OAuthError::invalid_client("malformed HTTP Basic authorization header", true)
+        })?;
+        if client_id.is_some_and(|id| id != basic_id) {
+            return Err(OAuthError::invalid_request(
+                "client_id in the body differs from the one in Basic",
+            ));
+        }
+        return Ok(Presented::Basic {
+            client_id: basic_id,
+            secret,
+        });
     }
-    Ok(Presented::Basic { client_id, secret })
+    if let Some(assertion) = assertion {
+        if form.get("client_assertion_type") != Some(ASSERTION_TYPE) {
+            return Err(OAuthError::invalid_request(format!(
+                "client_assertion_type must be {ASSERTION_TYPE}"
+            )));
+        }
+        return Ok(Presented::Assertion {
+            client_id: client_id.map(String::from),
+            assertion: assertion.into(),
+        });
+    }
+    Ok(match (client_id, secret) {
+        (Some(id), Some(secret)) => Presented::Post {
+            client_id: id.into(),
+            secret: secret.into(),
+        },
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "client_secret without client_id",
+            ))
+        }
+        (Some(id), None) => Presented::ClientIdOnly(id.into()),
+        (None, None) => Presented::Nothing,
+    })
 }
 
 /// Decodes `Basic base64(urlencode(id) ":" urlencode(secret))`; `None` for anything malformed or empty.
@@ -100,16 +152,29 @@ fn form_decode(s: &str) -> Option<String> {
         .map(|c| c.into_owned())
 }
 
-/// Checks the presented credentials; every failure is `invalid_client` (401).
+/// Authenticates the client of an OAuth request at `endpoint`; every failure is `invalid_client` (401).
 pub async fn authenticate(
     state: &AppState,
-    presented: Presented,
+    req: &HttpRequest,
+    form: &OAuthForm,
+    endpoint: &str,
 ) -> Result<AuthenticatedClient, OAuthError> {
-    let (client_id, secret, method) = match presented {
+    let (claimed_id, method, outcome) = match extract(req, form)? {
         Presented::Basic { client_id, secret } => {
-            (client_id, secret, AuthMethod::ClientSecretBasic)
+            let outcome = check_secret(state, Some(&client_id), secret.expose_secret()).await;
+            (Some(client_id), AuthMethod::ClientSecretBasic, outcome)
         }
-        Presented::Post { client_id, secret } => (client_id, secret, AuthMethod::ClientSecretPost),
+        Presented::Post { client_id, secret } => {
+            let outcome = check_secret(state, Some(&client_id), secret.expose_secret()).await;
+            (Some(client_id), AuthMethod::ClientSecretPost, outcome)
+        }
+        Presented::Assertion {
+            client_id,
+            assertion,
+        } => {
+            let outcome = check_assertion(state, client_id.as_deref(), &assertion, endpoint).await;
+            (client_id, AuthMethod::PrivateKeyJwt, outcome)
+        }
         Presented::ClientIdOnly(_) | Presented::Nothing => {
             return Err(OAuthError::invalid_client(
                 "client authentication is required",
@@ -118,52 +183,97 @@ pub async fn authenticate(
         }
     };
     let challenge = method == AuthMethod::ClientSecretBasic;
-    let failed = |reason: &'static str| {
-        tracing::info!(client_id, reason, "client authentication failed");
-        OAuthError::invalid_client("client authentication failed", challenge)
-    };
-    let key = SecretKey::parse(secret.expose_secret()).map_err(|e| {
-        tracing::info!(client_id, reason = %e, "client authentication failed");
-        OAuthError::invalid_client(format!("client authentication failed: {e}"), challenge)
-    })?;
+    match outcome {
+        Ok(entry) => Ok(AuthenticatedClient { entry, method }),
+        Err(AuthFailure::Database(error)) => Err(OAuthError::database(error)),
+        Err(failure) => {
+            record_failure(state, req, claimed_id.as_deref(), &failure);
+            let description = match &failure {
+                AuthFailure::Malformed(_) | AuthFailure::Inactive => {
+                    format!("client authentication failed: {failure}")
+                }
+                _ => "client authentication failed".to_string(),
+            };
+            Err(OAuthError::invalid_client(description, challenge))
+        }
+    }
+}
+
+/// Checks a secret access key, and that it belongs to `client_id` when one is claimed.
+pub async fn check_secret(
+    state: &AppState,
+    client_id: Option<&str>,
+    secret: &str,
+) -> Result<Arc<CachedKey>, AuthFailure> {
+    let key = SecretKey::parse(secret).map_err(|e| AuthFailure::Malformed(e.to_string()))?;
     let entry = find_key(state, key.key_id())
         .await?
-        .ok_or_else(|| failed("unknown access key"))?;
-    let stored = entry
-        .key
-        .stored_secret()
-        .ok_or_else(|| failed("not a secret key"))?;
-    if entry.key.client_id != client_id || !key.matches(&stored) {
-        return Err(failed("wrong client or secret"));
+        .ok_or(AuthFailure::UnknownKey)?;
+    let stored = entry.key.stored_secret().ok_or(AuthFailure::WrongSecret)?;
+    if client_id.is_some_and(|id| id != entry.key.client_id) || !key.matches(&stored) {
+        return Err(AuthFailure::WrongSecret);
     }
-    // The caller has proved possession of the key, so saying why it no longer works leaks nothing.
+    // Only now, with possession proved, may the caller learn that the key no longer works.
+    ensure_active(state, entry)
+}
+
+async fn check_assertion(
+    state: &AppState,
+    client_id: Option<&str>,
+    assertion: &str,
+    endpoint: &str,
+) -> Result<Arc<CachedKey>, AuthFailure> {
+    let kid = client_assertion::key_id(assertion).map_err(AuthFailure::Assertion)?;
+    let entry = find_key(state, &kid)
+        .await?
+        .ok_or(AuthFailure::UnknownKey)?;
+    if client_id.is_some_and(|id| id != entry.client.id) {
+        return Err(AuthFailure::WrongSecret);
+    }
+    match client_assertion::verify(state, &entry, assertion, endpoint).await {
+        Ok(()) => ensure_active(state, entry),
+        Err(AssertionError::Database(error)) => Err(AuthFailure::Database(error)),
+        Err(error) => Err(AuthFailure::Assertion(error)),
+    }
+}
+
+fn ensure_active(state: &AppState, entry: Arc<CachedKey>) -> Result<Arc<CachedKey>, AuthFailure> {
     if !entry.key.is_active(unix_now()) {
-        tracing::info!(
-            client_id,
-            key_id = key.key_id(),
-            "revoked or expired access key used"
-        );
-        return Err(OAuthError::invalid_client(
-            "the access key is revoked or expired",
-            challenge,
-        ));
+        return Err(AuthFailure::Inactive);
     }
-    Ok(AuthenticatedClient { entry, method })
+    state.usage.touch(&entry.key.id);
+    Ok(entry)
+}
+
+/// Audits a failed authentication, with the reason but never the credential.
+pub fn record_failure(
+    state: &AppState,
+    req: &HttpRequest,
+    client_id: Option<&str>,
+    failure: &AuthFailure,
+) {
+    tracing::info!(client_id, reason = %failure, "client authentication failed");
+    state.audit.record(AuditEvent {
+        client_id: client_id.map(String::from),
+        source_ip: req.connection_info().realip_remote_addr().map(String::from),
+        detail: Some(json!({"reason": failure.to_string(), "path": req.path()})),
+        ..AuditEvent::new("auth.failed")
+    });
 }
 
 /// The key and its client: from the node's cache, else from one database read.
-async fn find_key(state: &AppState, key_id: &str) -> Result<Option<Arc<CachedKey>>, OAuthError> {
+pub async fn find_key(state: &AppState, key_id: &str) -> Result<Option<Arc<CachedKey>>, DbError> {
     // credential_cache_seconds = 0 turns the cache off: every request reads its key.
     let use_cache = state.config.credential_cache_seconds > 0;
     if let Some(entry) = use_cache.then(|| state.credentials.get(key_id)).flatten() {
         return Ok(Some(entry));
     }
     let id = key_id.to_string();
-    let found = state
+    let Some(row) = state
         .db
         .run(move |conn| access_keys::find_with_client(conn, &id))
-        .await;
-    let Some(row) = found.map_err(OAuthError::database)? else {
+        .await?
+    else {
         return Ok(None);
     };
     let entry = Arc::new(CachedKey::from(row));

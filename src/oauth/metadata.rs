@@ -6,6 +6,13 @@ use serde_json::json;
 
 use crate::state::AppState;
 
+const AUTH_METHODS: [&str; 3] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+];
+const ASSERTION_ALGS: [&str; 3] = ["EdDSA", "ES256", "RS256"];
+
 /// The published signing keys, served from memory.
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
@@ -27,8 +34,15 @@ pub async fn authorization_server(state: web::Data<AppState>) -> HttpResponse {
             "issuer": issuer,
             "token_endpoint": format!("{issuer}/oauth/token"),
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "introspection_endpoint": format!("{issuer}/oauth/introspect"),
+            "revocation_endpoint": format!("{issuer}/oauth/revoke"),
             "grant_types_supported": ["client_credentials"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "token_endpoint_auth_methods_supported": AUTH_METHODS,
+            "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+            "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+            "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+            "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+            "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
             "response_types_supported": [],
             "scopes_supported": ["keygate:admin", "keygate:tenant-admin"],
             "access_token_signing_alg_values_supported": [alg],

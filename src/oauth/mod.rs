@@ -1,10 +1,13 @@
 //! The OAuth 2.0 endpoints: form-encoded requests, JSON answers, RFC 6749 §5.2 errors.
 
 pub mod access_token;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod error;
 pub mod form;
+pub mod introspect;
 pub mod metadata;
+pub mod revoke;
 pub mod token;
 
 use actix_web::web;
@@ -12,6 +15,8 @@ use actix_web::web;
 /// Routes of the OAuth endpoints and their discovery documents.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/oauth/token", web::post().to(token::token))
+        .route("/oauth/introspect", web::post().to(introspect::introspect))
+        .route("/oauth/revoke", web::post().to(revoke::revoke))
         .route("/.well-known/jwks.json", web::get().to(metadata::jwks))
         .route(
             "/.well-known/oauth-authorization-server",

@@ -28,7 +28,7 @@ pub async fn token(
                 format!("{grant_name} is not supported"),
             )
         })?;
-    let client = client_auth::authenticate(&state, client_auth::extract(&req, &form)?).await?;
+    let client = client_auth::authenticate(&state, &req, &form, "/oauth/token").await?;
     tracing::Span::current().record("client_id", client.entry.client.id.as_str());
     if !client.entry.client.grant_types.contains(&grant) {
         return Err(OAuthError::new(

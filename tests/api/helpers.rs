@@ -33,6 +33,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the server with the test defaults, adjusted by `customise`.
 pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
+    keygate::crypto::install_tls_provider();
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, postgres_schema) = test_database(&dir.path().join("keygate.db"));
     let master_key = master_key::generate_encoded()

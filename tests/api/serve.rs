@@ -29,6 +29,7 @@ fn serve_in(dir: &Path, envs: &[(&str, &str)]) -> Served {
 
 /// As `serve_in`; with `drain` false the log pipe is closed once the server listens.
 fn serve_logging_to(dir: &Path, envs: &[(&str, &str)], drain: bool) -> Served {
+    keygate::crypto::install_tls_provider();
     let mut child = Command::new(env!("CARGO_BIN_EXE_keygate"))
         .arg("serve")
         .current_dir(dir)

@@ -1,0 +1,294 @@
+//! `/v1/clients`: service clients of tenants, users and internal services.
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::auth::{Access, Principal};
+use super::{Page, PageQuery};
+use crate::audit::AuditEvent;
+use crate::db::service_clients::{self, ServiceClientRow};
+use crate::db::tenants;
+use crate::domain::grant_type::GrantType;
+use crate::domain::service_client::{ClientSpec, Owner, ServiceClient};
+use crate::domain::ttl::{self, EffectiveTtl, TtlOverrides};
+use crate::domain::unix_now;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/clients", web::post().to(create))
+        .route("/clients", web::get().to(list))
+        .route("/clients/{id}", web::get().to(show))
+        .route("/clients/{id}", web::patch().to(update))
+        .route("/clients/{id}", web::delete().to(delete));
+}
+
+/// A new service client (DESIGN.md §7).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClient {
+    pub name: String,
+    /// The tenant; a tenant admin's clients are always in its own tenant. Absent: a global client.
+    pub tenant_id: Option<String>,
+    pub owner: Option<Owner>,
+    /// A public client (an SPA) has no keys and uses PKCE.
+    #[serde(default)]
+    pub public: bool,
+    /// Default: `client_credentials` for confidential clients, `authorization_code` and `refresh_token` for public ones.
+    pub grant_types: Option<Vec<GrantType>>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Granted when a token request names no scope; default: all of `scopes`.
+    pub default_scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub ttl: TtlOverrides,
+}
+
+/// Changes to a client; absent fields stay as they are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClient {
+    pub name: Option<String>,
+    pub grant_types: Option<Vec<GrantType>>,
+    pub scopes: Option<Vec<String>>,
+    pub default_scopes: Option<Vec<String>>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub ttl: Option<TtlOverrides>,
+}
+
+/// A client with each grant's effective token lifetime and where it comes from.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClientView {
+    #[serde(flatten)]
+    pub client: ServiceClient,
+    /// Present on single-client answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_ttl: Option<BTreeMap<String, EffectiveTtl>>,
+}
+
+/// `?tenant_id=&owner_id=` filters of the client list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClientFilter {
+    pub tenant_id: Option<String>,
+    pub owner_id: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/clients", tag = "clients", request_body = CreateClient,
+    responses((status = 201, body = ClientView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<CreateClient>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let tenant_id = match (&principal.access, body.tenant_id) {
+        (Access::Tenant(own), Some(asked)) if &asked != own => {
+            return Err(ApiError::not_found("tenant"))
+        }
+        (Access::Tenant(own), _) => Some(own.clone()),
+        (_, asked) => {
+            principal.require_global()?;
+            asked
+        }
+    };
+    let default_grants = match body.public {
+        true => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        false => vec![GrantType::ClientCredentials],
+    };
+    let spec = ClientSpec {
+        name: body.name,
+        tenant_id,
+        owner: body.owner,
+        public: body.public,
+        grant_types: body.grant_types.unwrap_or(default_grants),
+        scopes: body.scopes,
+        default_scopes: body.default_scopes,
+        redirect_uris: body.redirect_uris,
+        allowed_origins: body.allowed_origins,
+        ttl: body.ttl,
+    };
+    spec.validate(state.config.max_access_token_ttl)
+        .map_err(|e| ApiError::unprocessable("invalid_client", e.to_string()))?;
+    let row = ServiceClientRow::new(&spec, unix_now());
+    let inserted = row.clone();
+    state
+        .db
+        .run(move |conn| service_clients::insert(conn, &inserted))
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            missing if missing.code == "unknown_reference" => ApiError::not_found("tenant"),
+            other => other,
+        })?;
+    let client = ServiceClient::from(row);
+    state.audit.record(AuditEvent {
+        tenant_id: client.tenant_id.clone(),
+        client_id: Some(client.id.clone()),
+        actor: Some(principal.subject.clone()),
+        target: Some(client.id.clone()),
+        ..AuditEvent::new("client.created")
+    });
+    Ok(HttpResponse::Created().json(view(&state, client).await?))
+}
+
+/// The client with its effective lifetimes (one more read for the tenant's overrides).
+async fn view(state: &AppState, client: ServiceClient) -> Result<ClientView, ApiError> {
+    let tenant_id = client.tenant_id.clone();
+    let tenant = match tenant_id {
+        Some(id) => {
+            state
+                .db
+                .run(move |conn| tenants::find_by_id(conn, &id))
+                .await?
+        }
+        None => None,
+    };
+    let tenant_ttl = tenant.map(|t| TtlOverrides::from_json(&t.ttl));
+    let effective = ttl::resolve_all(&client.ttl, tenant_ttl.as_ref(), &state.config.server_ttl());
+    Ok(ClientView {
+        client,
+        effective_ttl: Some(effective),
+    })
+}
+
+#[utoipa::path(get, path = "/v1/clients", tag = "clients", params(PageQuery, ClientFilter),
+    responses((status = 200, body = Page<ClientView>)), security(("bearer" = []), ("basic" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+    page: web::Query<PageQuery>,
+    filter: web::Query<ClientFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = filter.into_inner();
+    let tenant_id = principal.tenant_filter(filter.tenant_id)?;
+    let (limit, cursor, owner_id) = (page.limit(), page.cursor.clone(), filter.owner_id);
+    let rows = state
+        .db
+        .run(move |conn| {
+            service_clients::list(
+                conn,
+                tenant_id.as_deref(),
+                owner_id.as_deref(),
+                cursor.as_deref(),
+                limit + 1,
+            )
+        })
+        .await?;
+    let views = rows
+        .into_iter()
+        .map(|row| ClientView {
+            client: row.into(),
+            effective_ttl: None,
+        })
+        .collect();
+    Ok(
+        HttpResponse::Ok().json(Page::from_rows(views, limit, |v: &ClientView| {
+            v.client.id.clone()
+        })),
+    )
+}
+
+/// The client `id` if the caller may see it; 404 otherwise, whether it exists elsewhere or not at all.
+pub async fn find_visible(
+    state: &AppState,
+    principal: &Principal,
+    id: String,
+) -> Result<ServiceClient, ApiError> {
+    principal.require_admin()?;
+    let row = state
+        .db
+        .run(move |conn| service_clients::find_by_id(conn, &id))
+        .await?;
+    row.map(ServiceClient::from)
+        .filter(|c| principal.can_see(c.tenant_id.as_deref()))
+        .ok_or_else(|| ApiError::not_found("client"))
+}
+
+#[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients",
+    responses((status = 200, body = ClientView), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
+pub async fn show(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let client = find_visible(&state, &principal, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view(&state, client).await?))
+}
+
+#[utoipa::path(patch, path = "/v1/clients/{id}", tag = "clients", request_body = UpdateClient,
+    responses((status = 200, body = ClientView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    body: web::Json<UpdateClient>,
+) -> Result<HttpResponse, ApiError> {
+    let client = find_visible(&state, &principal, id.into_inner()).await?;
+    let body = body.into_inner();
+    let mut spec = ClientSpec {
+        name: body.name.unwrap_or(client.name.clone()),
+        tenant_id: client.tenant_id.clone(),
+        owner: client.owner.clone(),
+        public: client.public,
+        grant_types: body.grant_types.unwrap_or(client.grant_types.clone()),
+        default_scopes: body
+            .default_scopes
+            .or_else(|| Some(client.default_scopes.clone())),
+        scopes: body.scopes.unwrap_or(client.scopes.clone()),
+        redirect_uris: body.redirect_uris.unwrap_or(client.redirect_uris.clone()),
+        allowed_origins: body
+            .allowed_origins
+            .unwrap_or(client.allowed_origins.clone()),
+        ttl: body.ttl.unwrap_or(client.ttl.clone()),
+    };
+    // Narrowing the scopes narrows the defaults with them.
+    if let Some(defaults) = &mut spec.default_scopes {
+        defaults.retain(|d| spec.scopes.contains(d));
+    }
+    spec.validate(state.config.max_access_token_ttl)
+        .map_err(|e| ApiError::unprocessable("invalid_client", e.to_string()))?;
+    let mut row = ServiceClientRow::new(&spec, client.created_at);
+    row.id = client.id.clone();
+    let updated = row.clone();
+    state
+        .db
+        .run(move |conn| service_clients::update(conn, &updated))
+        .await?;
+    let client_id = client.id.clone();
+    state.forget_keys(move |entry| entry.client.id == client_id);
+    Ok(HttpResponse::Ok().json(view(&state, row.into()).await?))
+}
+
+#[utoipa::path(delete, path = "/v1/clients/{id}", tag = "clients",
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let client = find_visible(&state, &principal, id.into_inner()).await?;
+    let target = client.id.clone();
+    state
+        .db
+        .run(move |conn| service_clients::delete_by_id(conn, &target))
+        .await?;
+    let client_id = client.id.clone();
+    state.forget_keys(move |entry| entry.client.id == client_id);
+    state.audit.record(AuditEvent {
+        tenant_id: client.tenant_id.clone(),
+        client_id: Some(client.id.clone()),
+        actor: Some(principal.subject),
+        target: Some(client.id),
+        ..AuditEvent::new("client.deleted")
+    });
+    Ok(HttpResponse::NoContent().finish())
+}

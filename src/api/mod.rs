@@ -1,0 +1,70 @@
+//! The `/v1` management API: JSON in and out, `{error, message}` errors, cursor-paginated lists.
+
+pub mod audit;
+pub mod auth;
+pub mod clients;
+pub mod keys;
+pub mod openapi;
+pub mod signing_keys;
+pub mod tenants;
+pub mod verify;
+
+use actix_web::web;
+use serde::{Deserialize, Serialize};
+
+/// Routes of `/v1` and `/openapi.json`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v1")
+            .configure(crate::error::extractor_configs)
+            .configure(tenants::configure)
+            .configure(clients::configure)
+            .configure(keys::configure)
+            .configure(verify::configure)
+            .configure(audit::configure)
+            .configure(signing_keys::configure),
+    )
+    .route("/openapi.json", web::get().to(openapi::document));
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// At most this many items (1–200, default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The page size, bounded.
+    pub fn limit(&self) -> i64 {
+        i64::from(self.limit.unwrap_or(50).clamp(1, 200))
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page from up to `limit + 1` fetched rows: the extra row only says that more follow.
+    pub fn from_rows(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Page<T> {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = if more {
+            rows.last().map(cursor_of)
+        } else {
+            None
+        };
+        Page {
+            items: rows,
+            next_cursor,
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! `/openapi.json`: the OpenAPI 3 description of `/v1`, generated from the handlers and types.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "keygate management API", description = "API keys as a service: tenants, service clients, access keys."),
+    paths(
+        super::tenants::create, super::tenants::list, super::tenants::show, super::tenants::update, super::tenants::delete,
+        super::clients::create, super::clients::list, super::clients::show, super::clients::update, super::clients::delete,
+        super::keys::create, super::keys::list, super::keys::revoke,
+        super::verify::verify,
+        super::audit::list,
+        super::signing_keys::list, super::signing_keys::rotate,
+    ),
+    modifiers(&SecuritySchemes),
+    tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "verify"), (name = "audit"), (name = "signing-keys"))
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+    }
+}
+
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

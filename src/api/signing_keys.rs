@@ -1,0 +1,65 @@
+//! `/v1/signing-keys`: the keys that sign access tokens, and their rotation. Global admins only.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Principal;
+use crate::audit::AuditEvent;
+use crate::crypto::signing_key::SigningAlg;
+use crate::error::ApiError;
+use crate::keyring::PublishedKey;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/signing-keys", web::get().to(list))
+        .route("/signing-keys/rotate", web::post().to(rotate));
+}
+
+/// Rotation options.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateRequest {
+    /// `RS256`, `ES256` or `EdDSA`; default: the configured signing_alg.
+    pub alg: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/signing-keys", tag = "signing-keys",
+    responses((status = 200, body = Vec<PublishedKey>)), security(("bearer" = []), ("basic" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_global()?;
+    Ok(HttpResponse::Ok().json(&state.keyring.current().published))
+}
+
+#[utoipa::path(post, path = "/v1/signing-keys/rotate", tag = "signing-keys", request_body(content = RotateRequest, description = "optional"),
+    responses((status = 200, description = "the new key's kid and alg")), security(("bearer" = []), ("basic" = [])))]
+pub async fn rotate(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Option<web::Json<RotateRequest>>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_global()?;
+    let alg = match body.and_then(|b| b.into_inner().alg) {
+        Some(name) => SigningAlg::parse(&name).ok_or_else(|| {
+            ApiError::unprocessable(
+                "unsupported_alg",
+                format!("alg {name:?} is not one of RS256, ES256, EdDSA"),
+            )
+        })?,
+        None => state.config.signing_alg,
+    };
+    let kid = state
+        .keyring
+        .rotate(alg, state.config.max_access_token_ttl)
+        .await
+        .map_err(ApiError::internal)?;
+    state.audit.record(AuditEvent {
+        actor: Some(principal.subject),
+        target: Some(kid.clone()),
+        ..AuditEvent::new("signing_key.rotated")
+    });
+    Ok(HttpResponse::Ok().json(json!({"kid": kid, "alg": alg.as_str()})))
+}

@@ -1,0 +1,144 @@
+//! `POST /v1/verify`: a tenant backend hands over what its caller sent (a keygate JWT, a secret key, or Basic
+//! credentials) and learns who it is. This runs on every API request of the product, so it costs no password
+//! hashing and, warm, no database round trip.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use super::auth::strip_scheme;
+use crate::domain::secret_key;
+use crate::error::ApiError;
+use crate::oauth::access_token;
+use crate::oauth::client_auth::{self, decode_basic, AuthFailure};
+use crate::state::{AppState, CachedKey};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/verify", web::post().to(verify));
+}
+
+/// How the caller proved who it is.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifiedBy {
+    AccessToken,
+    SecretKey,
+    Basic,
+}
+
+/// The identity behind a credential.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Identity {
+    /// The user for user tokens, else the client.
+    pub sub: String,
+    pub client_id: String,
+    pub tid: Option<String>,
+    /// Space-separated scopes: the token's, or all the client's for a key.
+    pub scope: String,
+    /// The access key used, for secret keys and Basic.
+    pub key_id: Option<String>,
+    /// Expiry of an access token.
+    pub exp: Option<i64>,
+    pub verified_by: VerifiedBy,
+}
+
+/// `?audience=`: refuse access tokens not meant for this audience.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    pub audience: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/verify", tag = "verify", params(VerifyQuery),
+    description = "Send the credential to check in the Authorization header: `Bearer <access token>`, `Bearer kg_sk_…`, or `Basic`.",
+    responses((status = 200, body = Identity), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<VerifyQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let identity = if let Some(credential) = strip_scheme(value, "Bearer") {
+        if credential.starts_with(secret_key::PREFIX) {
+            let entry = check(&state, &req, None, credential).await?;
+            key_identity(&entry, VerifiedBy::SecretKey)
+        } else {
+            token_identity(&state, credential, query.audience.as_deref())?
+        }
+    } else if let Some((client_id, secret)) = decode_basic(value.as_bytes()) {
+        let entry = check(&state, &req, Some(&client_id), secret.expose_secret())
+            .await
+            .map_err(|mut e| {
+                e.challenge = Some("Basic realm=\"keygate\"");
+                e
+            })?;
+        key_identity(&entry, VerifiedBy::Basic)
+    } else {
+        return Err(ApiError::unauthorized(
+            "send the credential to verify in the Authorization header",
+        ));
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(identity))
+}
+
+async fn check(
+    state: &AppState,
+    req: &HttpRequest,
+    client_id: Option<&str>,
+    secret: &str,
+) -> Result<std::sync::Arc<CachedKey>, ApiError> {
+    match client_auth::check_secret(state, client_id, secret).await {
+        Ok(entry) => Ok(entry),
+        Err(AuthFailure::Database(error)) => Err(error.into()),
+        Err(failure) => {
+            client_auth::record_failure(state, req, client_id, &failure);
+            let message = match failure {
+                AuthFailure::Malformed(_) | AuthFailure::Inactive => failure.to_string(),
+                _ => "invalid credentials".into(),
+            };
+            Err(ApiError::unauthorized(message))
+        }
+    }
+}
+
+fn key_identity(entry: &CachedKey, verified_by: VerifiedBy) -> Identity {
+    Identity {
+        sub: entry.client.id.clone(),
+        client_id: entry.client.id.clone(),
+        tid: entry.client.tenant_id.clone(),
+        scope: entry.client.scopes.join(" "),
+        key_id: Some(entry.key.id.clone()),
+        exp: None,
+        verified_by,
+    }
+}
+
+fn token_identity(
+    state: &AppState,
+    token: &str,
+    audience: Option<&str>,
+) -> Result<Identity, ApiError> {
+    let claims = access_token::verify(state, token)
+        .map_err(|e| ApiError::unauthorized(format!("invalid access token: {e}")))?;
+    if audience.is_some_and(|aud| !claims.aud.contains(aud)) {
+        return Err(ApiError::unauthorized(
+            "the access token is not meant for this audience",
+        ));
+    }
+    Ok(Identity {
+        sub: claims.sub,
+        client_id: claims.client_id,
+        tid: claims.tid,
+        scope: claims.scope,
+        key_id: None,
+        exp: Some(claims.exp),
+        verified_by: VerifiedBy::AccessToken,
+    })
+}

@@ -1,0 +1,99 @@
+//! The audit log: events are queued by handlers without waiting and written in batches by a background task, so a
+//! flood of failed authentications costs one insert per batch, not one per request.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use crate::db::audit_events::{self, AuditEventRow};
+use crate::db::{Db, DbConn};
+use crate::domain::ids::random_base62;
+use crate::domain::unix_now;
+
+/// The most events kept waiting for a write; past it new events are dropped (and counted in the log).
+const MAX_PENDING: usize = 10_000;
+
+/// One thing that happened. `detail` must never hold a secret.
+#[derive(Debug, Default, Clone)]
+pub struct AuditEvent {
+    pub action: &'static str,
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub detail: Option<Value>,
+    pub source_ip: Option<String>,
+}
+
+impl AuditEvent {
+    pub fn new(action: &'static str) -> AuditEvent {
+        AuditEvent {
+            action,
+            ..AuditEvent::default()
+        }
+    }
+
+    fn into_row(self) -> AuditEventRow {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        AuditEventRow {
+            // Millisecond time first, so ids sort by time and serve as the listing cursor.
+            id: format!("evt_{now_ms:013}{}", random_base62(9)),
+            tenant_id: self.tenant_id,
+            client_id: self.client_id,
+            actor: self.actor,
+            action: self.action.to_string(),
+            target: self.target,
+            detail: self
+                .detail
+                .unwrap_or_else(|| Value::Object(Default::default()))
+                .to_string(),
+            source_ip: self.source_ip,
+            created_at: unix_now(),
+        }
+    }
+}
+
+/// The queue of events waiting to be written.
+#[derive(Clone, Default)]
+pub struct AuditLog {
+    pending: Arc<Mutex<Vec<AuditEventRow>>>,
+}
+
+impl AuditLog {
+    /// Queues an event; never blocks on the database.
+    pub fn record(&self, event: AuditEvent) {
+        let row = event.into_row();
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if pending.len() < MAX_PENDING {
+            pending.push(row);
+        } else {
+            tracing::warn!(action = row.action, "audit queue full; event dropped");
+        }
+    }
+
+    /// Writes everything queued so far in one transaction; on failure the events are queued again.
+    pub async fn flush(&self, db: &Db) {
+        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        if batch.is_empty() {
+            return;
+        }
+        let rows = batch.clone();
+        if let Err(error) = db
+            .run(move |conn| audit_events::insert_batch(conn, &rows))
+            .await
+        {
+            tracing::warn!(error = %error, events = batch.len(), "audit write failed; will retry");
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let room = MAX_PENDING.saturating_sub(pending.len());
+            pending.extend(batch.into_iter().take(room));
+        }
+    }
+}
+
+/// Writes one event at once, for the CLI.
+pub fn record_now(conn: &mut DbConn, event: AuditEvent) -> diesel::QueryResult<()> {
+    audit_events::insert_batch(conn, &[event.into_row()])
+}

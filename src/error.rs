@@ -1,0 +1,159 @@
+//! `ApiError`: the `/v1` error answer, `{"error": stable_snake_case_code, "message": human text}`.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::db::DbError;
+
+/// An error of the management API.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// `WWW-Authenticate` value for 401 answers.
+    pub challenge: Option<&'static str>,
+}
+
+/// The error body of every `/v1` endpoint.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable, snake_case: `invalid_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, …
+    pub error: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            challenge: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    /// 422: well-formed but refused by a rule (a scope a tenant client may not have, a key too weak, …).
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError {
+            challenge: Some("Bearer realm=\"keygate\", error=\"invalid_token\""),
+            ..ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404 for what does not exist, and for what exists in another tenant (never 403: no existence oracle).
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// Logs an unexpected failure with its cause chain; the caller learns nothing of it.
+    pub fn internal(error: impl Into<anyhow::Error>) -> ApiError {
+        tracing::error!(error = format!("{:#}", error.into()), "unexpected failure");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "internal error",
+        )
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> ApiError {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            DbError::Pool(_) => {
+                tracing::warn!(error = %error, "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the database is unavailable, retry shortly",
+                )
+            }
+            DbError::Query(Error::NotFound) => ApiError::not_found("object"),
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                ApiError::conflict(
+                    "conflict",
+                    "an object with these unique values already exists",
+                )
+            }
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+                ApiError::unprocessable("unknown_reference", "a referenced object does not exist")
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(challenge) = self.challenge {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            ));
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        response.json(ErrorBody {
+            error: self.code.to_string(),
+            message: self.message.clone(),
+        })
+    }
+}
+
+/// Extractor configurations whose failures answer in our JSON shape instead of actix's plain text.
+pub fn extractor_configs(cfg: &mut actix_web::web::ServiceConfig) {
+    use actix_web::web;
+    let json = web::JsonConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|error, _| {
+            ApiError::bad_request(format!("invalid JSON body: {error}")).into()
+        });
+    let query = web::QueryConfig::default().error_handler(|error, _| {
+        ApiError::bad_request(format!("invalid query string: {error}")).into()
+    });
+    let path = web::PathConfig::default()
+        .error_handler(|error, _| ApiError::bad_request(format!("invalid path: {error}")).into());
+    cfg.app_data(json).app_data(query).app_data(path);
+}

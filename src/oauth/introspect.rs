@@ -1,0 +1,48 @@
+//! `POST /oauth/introspect` (RFC 7662): an authenticated client asks whether a token is active.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::access_token;
+use super::client_auth;
+use super::error::OAuthError;
+use super::form::OAuthForm;
+use crate::state::AppState;
+
+/// Answers `{"active": false}` for anything the caller may not see, so introspection is no existence oracle.
+pub async fn introspect(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let form = OAuthForm::read(&req, payload).await?;
+    let caller = client_auth::authenticate(&state, &req, &form, "/oauth/introspect").await?;
+    let token = form.require("token")?;
+    let claims = access_token::verify(&state, token)
+        .ok()
+        // A tenant's client sees its own tenant's tokens; a global client sees every token.
+        .filter(|c| {
+            caller.entry.client.tenant_id.is_none() || c.tid == caller.entry.client.tenant_id
+        });
+    let body = match claims {
+        Some(c) => json!({
+            "active": true,
+            "scope": c.scope,
+            "client_id": c.client_id,
+            "sub": c.sub,
+            "aud": c.aud,
+            "iss": c.iss,
+            "exp": c.exp,
+            "iat": c.iat,
+            "jti": c.jti,
+            "tid": c.tid,
+            "gty": c.gty,
+            "token_type": "Bearer",
+        }),
+        None => json!({"active": false}),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body))
+}

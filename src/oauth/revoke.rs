@@ -1,0 +1,58 @@
+//! `POST /oauth/revoke` (RFC 7009): a client revokes one of its own access tokens.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::access_token;
+use super::client_auth;
+use super::error::OAuthError;
+use super::form::OAuthForm;
+use crate::audit::AuditEvent;
+use crate::db::revoked_tokens::RevokedTokenRow;
+use crate::domain::unix_now;
+use crate::state::AppState;
+
+/// RFC 7009 §2.2: 200 whether or not the token was valid; revoking another client's token has no effect and is
+/// audited (DESIGN.md §5), so the answer reveals nothing about the token.
+pub async fn revoke(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let form = OAuthForm::read(&req, payload).await?;
+    let caller = client_auth::authenticate(&state, &req, &form, "/oauth/revoke").await?;
+    let token = form.require("token")?;
+    let client = &caller.entry.client;
+    if let Ok(claims) = access_token::verify(&state, token) {
+        let own = claims.client_id == client.id;
+        if own {
+            let row = RevokedTokenRow {
+                jti: claims.jti.clone(),
+                client_id: claims.client_id.clone(),
+                expires_at: claims.exp,
+                revoked_at: unix_now(),
+            };
+            state
+                .revoked_tokens
+                .revoke(&state.db, row)
+                .await
+                .map_err(OAuthError::database)?;
+        }
+        state.audit.record(AuditEvent {
+            tenant_id: client.tenant_id.clone(),
+            client_id: Some(client.id.clone()),
+            actor: Some(client.id.clone()),
+            target: Some(claims.jti),
+            detail: (!own).then(|| json!({"refused": "the token belongs to another client"})),
+            ..AuditEvent::new(if own {
+                "token.revoked"
+            } else {
+                "token.revoke_refused"
+            })
+        });
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
