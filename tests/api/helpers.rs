@@ -2,6 +2,8 @@
 //! per endpoint or CLI command. `KEYGATE_TEST_DATABASE_URL=postgres://…` gives each test a schema of its own there;
 //! unset, each test gets a temporary SQLite file.
 
+use std::path::PathBuf;
+
 use assert_cmd::Command;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use keygate::config::Config;
@@ -242,4 +244,124 @@ pub fn verify_with_jwks(
 pub async fn json_with_status(response: reqwest::Response, status: u16) -> Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
     response.json().await.expect("a JSON body")
+}
+
+impl TestApp {
+    /// An access token of the bootstrap admin client (scope keygate:admin).
+    pub async fn admin_token(&self) -> String {
+        let admin = self.init_admin();
+        self.token_for(&admin).await
+    }
+
+    /// An access token for `client` (client_credentials with Basic).
+    pub async fn token_for(&self, client: &TestClient) -> String {
+        let body = json_with_status(self.token_basic(client, "").await, 200).await;
+        body["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_string()
+    }
+
+    /// A `/v1` request with `Authorization: Bearer <token>` (or any raw header value when it has a space).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        auth: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let authorization = if auth.contains(' ') {
+            auth.to_string()
+        } else {
+            format!("Bearer {auth}")
+        };
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .header(AUTHORIZATION, authorization);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("the server answers")
+    }
+
+    pub async fn api_get(&self, path: &str, auth: &str) -> Value {
+        json_with_status(self.api(reqwest::Method::GET, path, auth, None).await, 200).await
+    }
+
+    pub async fn api_post(&self, path: &str, auth: &str, body: Value) -> Value {
+        json_with_status(
+            self.api(reqwest::Method::POST, path, auth, Some(body))
+                .await,
+            201,
+        )
+        .await
+    }
+
+    /// A form POST to an OAuth endpoint with extra headers.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        authorization: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.http.post(self.url(path)).form(form);
+        if let Some(value) = authorization {
+            request = request.header(AUTHORIZATION, value);
+        }
+        request.send().await.expect("the server answers")
+    }
+}
+
+/// A Python interpreter with PyJWT and cryptography, in a virtualenv made once under `target/` (PyPI is the only
+/// thing fetched). Standard libraries stand in for the clients keygate's users run.
+pub fn python() -> PathBuf {
+    static READY: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
+    let python = venv.join("bin/python");
+    let mut ready = READY.lock().unwrap_or_else(|p| p.into_inner());
+    if !*ready {
+        let check = std::process::Command::new(&python)
+            .args(["-c", "import jwt, cryptography, openapi_spec_validator"])
+            .output();
+        if !check.is_ok_and(|o| o.status.success()) {
+            let made = std::process::Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .expect("python3 runs");
+            assert!(made.success(), "python3 -m venv failed");
+            let pip = std::process::Command::new(venv.join("bin/pip"))
+                .args([
+                    "install",
+                    "--quiet",
+                    "pyjwt[crypto]>=2.8",
+                    "openapi-spec-validator>=0.7",
+                ])
+                .status()
+                .expect("pip runs");
+            assert!(pip.success(), "pip install failed");
+        }
+        *ready = true;
+    }
+    python
+}
+
+/// Runs a Python script with arguments and returns its trimmed standard output.
+pub fn run_python(script: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .trim()
+        .to_string()
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod client_credentials;
 mod helpers;
+mod management;
 mod serve;
 mod signing_keys;
 mod token_errors;
