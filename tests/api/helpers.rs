@@ -18,11 +18,13 @@ pub struct TestApp {
     pub config: Config,
     pub http: reqwest::Client,
     master_key: String,
+    admin: std::sync::OnceLock<TestClient>,
     postgres_schema: Option<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
 /// A client made through the CLI, with its first secret key.
+#[derive(Debug, Clone)]
 pub struct TestClient {
     pub id: String,
     pub secret: String,
@@ -62,8 +64,13 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     TestApp {
         address,
         config,
-        http: reqwest::Client::new(),
+        // Shorter than the server's keep-alive, so a pooled connection is never reused just as the server closes it.
+        http: reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .expect("a client"),
         master_key,
+        admin: std::sync::OnceLock::new(),
         postgres_schema,
         _dir: dir,
     }
@@ -249,8 +256,8 @@ pub async fn json_with_status(response: reqwest::Response, status: u16) -> Value
 impl TestApp {
     /// An access token of the bootstrap admin client (scope keygate:admin).
     pub async fn admin_token(&self) -> String {
-        let admin = self.init_admin();
-        self.token_for(&admin).await
+        let admin = self.admin.get_or_init(|| self.init_admin());
+        self.token_for(admin).await
     }
 
     /// An access token for `client` (client_credentials with Basic).

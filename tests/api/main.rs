@@ -1,10 +1,12 @@
 //! One integration-test binary: every test starts a real keygate on a random port with a fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access_keys;
 mod cli;
 mod client_credentials;
 mod helpers;
 mod management;
+mod private_key_jwt;
 mod serve;
 mod signing_keys;
 mod token_errors;
