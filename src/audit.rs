@@ -1,6 +1,7 @@
 //! The audit log: events are queued by handlers without waiting and written in batches by a background task, so a
 //! flood of failed authentications costs one insert per batch, not one per request.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -12,6 +13,8 @@ use crate::domain::unix_now;
 
 /// The most events kept waiting for a write; past it new events are dropped (and counted in the log).
 const MAX_PENDING: usize = 10_000;
+
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 /// One thing that happened. `detail` must never hold a secret.
 #[derive(Debug, Default, Clone)]
@@ -38,9 +41,11 @@ impl AuditEvent {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or_default();
+        // Millisecond time, then this process's sequence number: ids sort in the order events happened on a node
+        // and serve as the listing cursor; the random tail keeps nodes' ids apart.
+        let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed) % 1_000_000;
         AuditEventRow {
-            // Millisecond time first, so ids sort by time and serve as the listing cursor.
-            id: format!("evt_{now_ms:013}{}", random_base62(9)),
+            id: format!("evt_{now_ms:013}{sequence:06}{}", random_base62(6)),
             tenant_id: self.tenant_id,
             client_id: self.client_id,
             actor: self.actor,

@@ -23,7 +23,7 @@ pub struct AuditQuery {
     pub action: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(PageQuery, AuditQuery),
+#[utoipa::path(operation_id = "list_audit_events", get, path = "/v1/audit", tag = "audit", params(PageQuery, AuditQuery),
     responses((status = 200, body = Page<AuditEventRow>)), security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     state: web::Data<AppState>,

@@ -81,7 +81,7 @@ pub struct ClientFilter {
     pub owner_id: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/clients", tag = "clients", request_body = CreateClient,
+#[utoipa::path(operation_id = "create_client", post, path = "/v1/clients", tag = "clients", request_body = CreateClient,
     responses((status = 201, body = ClientView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn create(
@@ -159,7 +159,7 @@ async fn view(state: &AppState, client: ServiceClient) -> Result<ClientView, Api
     })
 }
 
-#[utoipa::path(get, path = "/v1/clients", tag = "clients", params(PageQuery, ClientFilter),
+#[utoipa::path(operation_id = "list_clients", get, path = "/v1/clients", tag = "clients", params(PageQuery, ClientFilter),
     responses((status = 200, body = Page<ClientView>)), security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -212,7 +212,7 @@ pub async fn find_visible(
         .ok_or_else(|| ApiError::not_found("client"))
 }
 
-#[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients",
+#[utoipa::path(operation_id = "get_client", get, path = "/v1/clients/{id}", tag = "clients",
     responses((status = 200, body = ClientView), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn show(
     state: web::Data<AppState>,
@@ -223,7 +223,7 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(view(&state, client).await?))
 }
 
-#[utoipa::path(patch, path = "/v1/clients/{id}", tag = "clients", request_body = UpdateClient,
+#[utoipa::path(operation_id = "update_client", patch, path = "/v1/clients/{id}", tag = "clients", request_body = UpdateClient,
     responses((status = 200, body = ClientView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn update(
@@ -268,7 +268,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(view(&state, row.into()).await?))
 }
 
-#[utoipa::path(delete, path = "/v1/clients/{id}", tag = "clients",
+#[utoipa::path(operation_id = "delete_client", delete, path = "/v1/clients/{id}", tag = "clients",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,

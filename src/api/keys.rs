@@ -98,7 +98,7 @@ fn key_request(body: &CreateKey) -> Result<KeyRequest, ApiError> {
     }
 }
 
-#[utoipa::path(post, path = "/v1/clients/{id}/keys", tag = "keys", request_body = CreateKey,
+#[utoipa::path(operation_id = "create_key", post, path = "/v1/clients/{id}/keys", tag = "keys", request_body = CreateKey,
     responses((status = 201, body = KeyView), (status = 404, body = crate::error::ErrorBody),
         (status = 409, description = "the client already has 5 active keys", body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
@@ -157,7 +157,7 @@ pub async fn create(
         .json(view))
 }
 
-#[utoipa::path(get, path = "/v1/clients/{id}/keys", tag = "keys",
+#[utoipa::path(operation_id = "list_keys", get, path = "/v1/clients/{id}/keys", tag = "keys",
     responses((status = 200, body = Vec<KeyView>), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -172,7 +172,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(rows.into_iter().map(KeyView::from).collect::<Vec<_>>()))
 }
 
-#[utoipa::path(delete, path = "/v1/clients/{id}/keys/{key_id}", tag = "keys",
+#[utoipa::path(operation_id = "revoke_key", delete, path = "/v1/clients/{id}/keys/{key_id}", tag = "keys",
     responses((status = 204, description = "revoked; the key stays listed with revoked_at"), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn revoke(

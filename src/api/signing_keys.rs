@@ -24,7 +24,7 @@ pub struct RotateRequest {
     pub alg: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/signing-keys", tag = "signing-keys",
+#[utoipa::path(operation_id = "list_signing_keys", get, path = "/v1/signing-keys", tag = "signing-keys",
     responses((status = 200, body = Vec<PublishedKey>)), security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -34,7 +34,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(&state.keyring.current().published))
 }
 
-#[utoipa::path(post, path = "/v1/signing-keys/rotate", tag = "signing-keys", request_body(content = RotateRequest, description = "optional"),
+#[utoipa::path(operation_id = "rotate_signing_key", post, path = "/v1/signing-keys/rotate", tag = "signing-keys", request_body(content = RotateRequest, description = "optional"),
     responses((status = 200, description = "the new key's kid and alg")), security(("bearer" = []), ("basic" = [])))]
 pub async fn rotate(
     state: web::Data<AppState>,

@@ -42,7 +42,7 @@ pub struct UpdateTenant {
     pub ttl: Option<TtlOverrides>,
 }
 
-#[utoipa::path(post, path = "/v1/tenants", tag = "tenants", request_body = CreateTenant,
+#[utoipa::path(operation_id = "create_tenant", post, path = "/v1/tenants", tag = "tenants", request_body = CreateTenant,
     responses((status = 201, body = Tenant), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn create(
@@ -86,7 +86,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(Tenant::from(row)))
 }
 
-#[utoipa::path(get, path = "/v1/tenants", tag = "tenants", params(PageQuery),
+#[utoipa::path(operation_id = "list_tenants", get, path = "/v1/tenants", tag = "tenants", params(PageQuery),
     responses((status = 200, body = Page<Tenant>)), security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -121,7 +121,7 @@ async fn find_visible(
         .ok_or_else(|| ApiError::not_found("tenant"))
 }
 
-#[utoipa::path(get, path = "/v1/tenants/{id}", tag = "tenants",
+#[utoipa::path(operation_id = "get_tenant", get, path = "/v1/tenants/{id}", tag = "tenants",
     responses((status = 200, body = Tenant), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn show(
     state: web::Data<AppState>,
@@ -132,7 +132,7 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(Tenant::from(row)))
 }
 
-#[utoipa::path(patch, path = "/v1/tenants/{id}", tag = "tenants", request_body = UpdateTenant,
+#[utoipa::path(operation_id = "update_tenant", patch, path = "/v1/tenants/{id}", tag = "tenants", request_body = UpdateTenant,
     responses((status = 200, body = Tenant), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -163,7 +163,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(Tenant::from(row)))
 }
 
-#[utoipa::path(delete, path = "/v1/tenants/{id}", tag = "tenants",
+#[utoipa::path(operation_id = "delete_tenant", delete, path = "/v1/tenants/{id}", tag = "tenants",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,

@@ -50,7 +50,7 @@ pub struct VerifyQuery {
     pub audience: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/verify", tag = "verify", params(VerifyQuery),
+#[utoipa::path(operation_id = "verify", post, path = "/v1/verify", tag = "verify", params(VerifyQuery),
     description = "Send the credential to check in the Authorization header: `Bearer <access token>`, `Bearer kg_sk_…`, or `Basic`.",
     responses((status = 200, body = Identity), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn verify(

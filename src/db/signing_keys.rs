@@ -19,7 +19,8 @@ pub struct SigningKeyRow {
     pub published_until: Option<i64>,
 }
 
-/// Every key still published at `now`, newest first: the active ones and the retired ones whose tokens may live.
+/// Every key still published at `now`, active ones first, then newest first: the active key and the retired ones
+/// whose tokens may still live.
 pub fn find_published(conn: &mut DbConn, now: i64) -> QueryResult<Vec<SigningKeyRow>> {
     signing_keys::table
         .filter(
@@ -27,7 +28,11 @@ pub fn find_published(conn: &mut DbConn, now: i64) -> QueryResult<Vec<SigningKey
                 .is_null()
                 .or(signing_keys::published_until.gt(now)),
         )
-        .order((signing_keys::created_at.desc(), signing_keys::kid))
+        .order((
+            signing_keys::retired_at.is_not_null(),
+            signing_keys::created_at.desc(),
+            signing_keys::kid,
+        ))
         .select(SigningKeyRow::as_select())
         .load(conn)
 }

@@ -61,7 +61,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let config = app.state.config.as_ref().clone();
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp {
+    let test_app = TestApp {
         address,
         config,
         // Shorter than the server's keep-alive, so a pooled connection is never reused just as the server closes it.
@@ -73,7 +73,12 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         admin: std::sync::OnceLock::new(),
         postgres_schema,
         _dir: dir,
-    }
+    };
+    // Polls the server future until it answers, so that even a test that next blocks its thread (running the CLI
+    // or Python against the server) finds it serving.
+    let health = test_app.get("/healthz").await;
+    assert_eq!(health.status().as_u16(), 200);
+    test_app
 }
 
 /// A fresh database: a new schema on the PostgreSQL server named by the environment, else an SQLite file.

@@ -1,0 +1,77 @@
+//! `/openapi.json` describes the whole `/v1` API and passes an OpenAPI 3 validator.
+
+use crate::helpers::{json_with_status, run_python, spawn_app};
+
+const VALIDATE: &str = r#"
+import json, sys, urllib.request
+from openapi_spec_validator import validate
+spec = json.load(urllib.request.urlopen(sys.argv[1]))
+validate(spec)
+print(spec["openapi"])
+"#;
+
+#[actix_web::test]
+async fn the_openapi_document_is_valid_and_lists_every_v1_route() {
+    let app = spawn_app().await;
+    let version = run_python(VALIDATE, &[&app.url("/openapi.json")]);
+    assert!(version.starts_with("3."), "{version}");
+
+    let spec = json_with_status(app.get("/openapi.json").await, 200).await;
+    let routes = [
+        ("/v1/tenants", ["get", "post"].as_slice()),
+        ("/v1/tenants/{id}", &["get", "patch", "delete"]),
+        ("/v1/clients", &["get", "post"]),
+        ("/v1/clients/{id}", &["get", "patch", "delete"]),
+        ("/v1/clients/{id}/keys", &["get", "post"]),
+        ("/v1/clients/{id}/keys/{key_id}", &["delete"]),
+        ("/v1/verify", &["post"]),
+        ("/v1/audit", &["get"]),
+        ("/v1/signing-keys", &["get"]),
+        ("/v1/signing-keys/rotate", &["post"]),
+    ];
+    for (path, methods) in routes {
+        for method in methods {
+            assert!(
+                spec["paths"][path][method].is_object(),
+                "{method} {path} is not documented"
+            );
+        }
+    }
+    assert!(spec["components"]["schemas"]["CreateClient"].is_object());
+    assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[actix_web::test]
+async fn signing_keys_are_listed_and_rotated_through_the_api_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let before = app.api_get("/v1/signing-keys", &admin).await;
+    assert_eq!(before.as_array().unwrap().len(), 1);
+    assert!(!before.to_string().contains("private"), "no private part");
+    let rotated = json_with_status(
+        app.api(
+            reqwest::Method::POST,
+            "/v1/signing-keys/rotate",
+            &admin,
+            Some(serde_json::json!({"alg": "EdDSA"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    // The rotating node signs with the new key at once.
+    let client = app.create_client(&[]);
+    let token = app.token_for(&client).await;
+    assert_eq!(
+        jsonwebtoken::decode_header(&token).unwrap().kid.as_deref(),
+        rotated["kid"].as_str()
+    );
+    let after = app.api_get("/v1/signing-keys", &admin).await;
+    let active: Vec<bool> = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["active"].as_bool().unwrap())
+        .collect();
+    assert_eq!(active, [true, false]);
+}
