@@ -22,9 +22,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(keys::configure)
             .configure(verify::configure)
             .configure(audit::configure)
-            .configure(signing_keys::configure),
+            .configure(signing_keys::configure)
+            .default_service(web::to(unknown_endpoint)),
     )
     .route("/openapi.json", web::get().to(openapi::document));
+}
+
+async fn unknown_endpoint() -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+    Err(crate::error::ApiError::not_found("endpoint"))
 }
 
 /// `?limit=&cursor=` of every list.

@@ -416,3 +416,11 @@ async fn patching_a_client_changes_its_scopes_and_lifetimes() {
         (Some("a"), Some(120))
     );
 }
+
+#[actix_web::test]
+async fn unknown_v1_paths_answer_a_json_404() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let response = app.api(Method::GET, "/v1/nothing-here", &admin, None).await;
+    assert_eq!(json_with_status(response, 404).await["error"], "not_found");
+}

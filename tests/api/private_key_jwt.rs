@@ -284,3 +284,40 @@ async fn a_revoked_key_and_a_mismatched_client_id_are_invalid_client() {
         400
     );
 }
+
+#[actix_web::test]
+async fn introspection_and_revocation_accept_private_key_jwt_with_their_own_url_as_audience() {
+    let app = spawn_app().await;
+    let (_, bundle) = private_key(&app, "EdDSA").await;
+    let token = json_with_status(
+        token_with_assertion(&app, &sign(&bundle, &claims(&app, &bundle))).await,
+        200,
+    )
+    .await;
+    let token = token["access_token"].as_str().unwrap();
+    for path in ["/oauth/introspect", "/oauth/revoke"] {
+        let mut to_endpoint = claims(&app, &bundle);
+        to_endpoint["aud"] = json!(app.url(path));
+        let assertion = sign(&bundle, &to_endpoint);
+        let form = [
+            ("token", token),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion.as_str()),
+        ];
+        let response = app.post_form(path, &form, None).await;
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+    }
+    let form = [("token", token)];
+    let admin = app.create_client(&[]);
+    let after = json_with_status(
+        app.post_form(
+            "/oauth/introspect",
+            &form,
+            Some(&crate::helpers::basic(&admin.id, &admin.secret)),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(after["active"], false, "revoked with private_key_jwt");
+}
