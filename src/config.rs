@@ -14,7 +14,8 @@
 //! | `ttl_client_credentials` | `3600` | access-token lifetime for the client_credentials grant, seconds |
 //! | `ttl_password` | `900` | access-token lifetime for the password grant |
 //! | `ttl_authorization_code` | `900` | access-token lifetime for the authorization_code grant |
-//! | `ttl_refresh_token` | `2592000` | refresh-token lifetime |
+//! | `ttl_refresh_token` | `2592000` | refresh-token lifetime: a sign-in's absolute limit |
+//! | `refresh_token_idle_seconds` | `1209600` | a refresh token unused this long expires (idle limit) |
 //! | `max_access_token_ttl` | `86400` | ceiling for every access-token lifetime, overrides included |
 //! | `default_audience` | the issuer | `aud` of tokens requested without `resource`/`audience` |
 //! | `credential_cache_seconds` | `5` | how long a node trusts a cached access key (revocation bound for other nodes) |
@@ -49,6 +50,7 @@ pub struct Config {
     pub ttl_password: i64,
     pub ttl_authorization_code: i64,
     pub ttl_refresh_token: i64,
+    pub refresh_token_idle_seconds: i64,
     pub max_access_token_ttl: i64,
     pub default_audience: Option<String>,
     pub credential_cache_seconds: u64,
@@ -71,6 +73,7 @@ impl Default for Config {
             ttl_password: 900,
             ttl_authorization_code: 900,
             ttl_refresh_token: 30 * 24 * 3600,
+            refresh_token_idle_seconds: 14 * 24 * 3600,
             max_access_token_ttl: 24 * 3600,
             default_audience: None,
             credential_cache_seconds: 5,

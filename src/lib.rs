@@ -16,4 +16,5 @@ pub mod revocation;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod throttle;
 pub mod usage;

@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use crate::audit::AuditLog;
 use crate::config::Config;
+use crate::crypto::password::PasswordHasherPool;
 use crate::db::access_keys::{AccessKeyRow, KeyWithClient};
 use crate::db::Db;
 use crate::domain::service_client::ServiceClient;
 use crate::domain::ttl::TtlOverrides;
 use crate::keyring::Keyring;
 use crate::revocation::RevokedTokens;
+use crate::throttle::LoginThrottle;
 use crate::usage::KeyUsage;
 
 /// An access key with its client, as read in one round trip and kept for `credential_cache_seconds`.
@@ -44,6 +46,8 @@ pub struct AppState {
     pub revoked_tokens: Arc<RevokedTokens>,
     pub audit: AuditLog,
     pub usage: KeyUsage,
+    pub passwords: PasswordHasherPool,
+    pub login_throttle: Arc<LoginThrottle>,
 }
 
 impl AppState {
@@ -61,6 +65,8 @@ impl AppState {
             revoked_tokens: Arc::default(),
             audit: AuditLog::default(),
             usage: KeyUsage::default(),
+            passwords: PasswordHasherPool::default(),
+            login_throttle: Arc::default(),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod openapi;
 pub mod signing_keys;
 pub mod tenants;
+pub mod users;
 pub mod verify;
 
 use actix_web::web;
@@ -18,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/v1")
             .configure(crate::error::extractor_configs)
             .configure(tenants::configure)
+            .configure(users::configure)
             .configure(clients::configure)
             .configure(keys::configure)
             .configure(verify::configure)

@@ -11,12 +11,13 @@ use utoipa::{Modify, OpenApi};
         super::tenants::create, super::tenants::list, super::tenants::show, super::tenants::update, super::tenants::delete,
         super::clients::create, super::clients::list, super::clients::show, super::clients::update, super::clients::delete,
         super::keys::create, super::keys::list, super::keys::revoke,
+        super::users::create, super::users::list, super::users::show, super::users::update, super::users::delete,
         super::verify::verify,
         super::audit::list,
         super::signing_keys::list, super::signing_keys::rotate,
     ),
     modifiers(&SecuritySchemes),
-    tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "verify"), (name = "audit"), (name = "signing-keys"))
+    tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "users"), (name = "verify"), (name = "audit"), (name = "signing-keys"))
 )]
 pub struct ApiDoc;
 

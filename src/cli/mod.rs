@@ -3,6 +3,7 @@
 
 mod admin;
 mod token;
+mod users;
 
 use std::path::PathBuf;
 
@@ -52,6 +53,9 @@ pub enum Command {
     /// Manage a client's access keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Manage the users of a tenant.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Print an access token obtained with an access key (kg_sk_… or kg_pk_…), for scripts and curl.
     Token {
         /// The access key; prefer the environment variable, so it stays out of shell history.
@@ -175,6 +179,38 @@ pub enum KeyCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password comes from standard input or KEYGATE_USER_PASSWORD, never the command line.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's users.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a user and end their sign-ins.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        user_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SigningKeyCommand {
     /// Make a new signing key and retire the current one (published until its tokens expire).
     Rotate {
@@ -230,6 +266,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SigningKey(SigningKeyCommand::Rotate { alg, json }) => {
             admin::rotate(&open(&config)?, &config, alg, json)
         }
+        Command::User(command) => users::run(&open(&config)?, command),
         Command::Token {
             key,
             client_id,

@@ -3,6 +3,7 @@
 pub mod client_keys;
 pub mod jwt;
 pub mod master_key;
+pub mod password;
 pub mod signing_key;
 
 /// Makes aws-lc-rs the process's rustls provider (for outgoing HTTPS); later calls do nothing.

@@ -2,12 +2,14 @@
 
 pub mod access_keys;
 pub mod audit_events;
+pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod schema;
 pub mod service_clients;
 pub mod signing_keys;
 pub mod tenants;
 pub mod used_assertions;
+pub mod users;
 
 use std::time::Duration;
 

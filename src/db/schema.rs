@@ -56,7 +56,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> Text,
+        tenant_id -> Text,
+        username -> Text,
+        username_key -> Text,
+        password_hash -> Text,
+        display_name -> Nullable<Text>,
+        disabled -> Bool,
+        created_at -> BigInt,
+        password_changed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        family_id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        scope -> Text,
+        secret_salt -> Binary,
+        secret_hash -> Binary,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        idle_expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(access_keys -> service_clients (client_id));
+diesel::joinable!(users -> tenants (tenant_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(refresh_tokens -> service_clients (client_id));
 diesel::joinable!(service_clients -> tenants (tenant_id));
 
 diesel::table! {
@@ -98,4 +132,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     used_assertions,
     revoked_tokens,
     audit_events,
+    users,
+    refresh_tokens,
 );

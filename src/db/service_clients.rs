@@ -160,3 +160,19 @@ pub fn find_global_admin(conn: &mut DbConn) -> QueryResult<Option<ServiceClientR
         .first(conn)
         .optional()
 }
+
+/// A client with its tenant's TTL overrides, in one read.
+pub fn find_with_tenant_ttl(
+    conn: &mut DbConn,
+    id: &str,
+) -> QueryResult<Option<(ServiceClientRow, Option<String>)>> {
+    service_clients::table
+        .left_join(super::schema::tenants::table)
+        .filter(service_clients::id.eq(id))
+        .select((
+            ServiceClientRow::as_select(),
+            super::schema::tenants::ttl.nullable(),
+        ))
+        .first(conn)
+        .optional()
+}

@@ -84,3 +84,12 @@ pub fn delete_by_id(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
         .execute(conn)
         .map(|n| n > 0)
 }
+
+/// The tenant with this slug.
+pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<TenantRow>> {
+    tenants::table
+        .filter(tenants::slug.eq(slug))
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()
+}

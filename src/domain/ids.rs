@@ -15,6 +15,7 @@ pub enum IdKind {
     User,
     ServiceClient,
     AccessKey,
+    RefreshToken,
 }
 
 impl IdKind {
@@ -25,6 +26,7 @@ impl IdKind {
             IdKind::User => "usr",
             IdKind::ServiceClient => "sc",
             IdKind::AccessKey => "acc",
+            IdKind::RefreshToken => "rt",
         }
     }
 

@@ -14,6 +14,24 @@ use super::ids::{encode_base62_fixed, is_base62, random_base62, IdKind};
 
 /// The prefix of every secret access key.
 pub const PREFIX: &str = "kg_sk_";
+
+/// A kind of opaque secret in this format: its prefix and the kind of id inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretFormat {
+    pub prefix: &'static str,
+    pub id_kind: IdKind,
+}
+
+/// Secret access keys: `kg_sk_acc_…`.
+pub const ACCESS_KEY: SecretFormat = SecretFormat {
+    prefix: PREFIX,
+    id_kind: IdKind::AccessKey,
+};
+/// Refresh tokens: `kg_rt_rt_…`, the same shape, so that they too are found by scanners and checked without a read.
+pub const REFRESH_TOKEN: SecretFormat = SecretFormat {
+    prefix: "kg_rt_",
+    id_kind: IdKind::RefreshToken,
+};
 /// Base62 characters of the secret part: 62^43 > 2^256.
 const SECRET_LEN: usize = 43;
 const CHECKSUM_LEN: usize = 6;
@@ -53,8 +71,13 @@ pub struct StoredSecret {
 impl SecretKey {
     /// A new random key with a new key id.
     pub fn generate() -> SecretKey {
-        let key_id = IdKind::AccessKey.generate();
-        let body = format!("{PREFIX}{key_id}_{}", random_base62(SECRET_LEN));
+        SecretKey::generate_in(ACCESS_KEY)
+    }
+
+    /// A new random secret of `format` with a new id.
+    pub fn generate_in(format: SecretFormat) -> SecretKey {
+        let key_id = format.id_kind.generate();
+        let body = format!("{}{key_id}_{}", format.prefix, random_base62(SECRET_LEN));
         let full = format!("{body}{}", checksum(&body));
         SecretKey {
             key_id,
@@ -64,16 +87,21 @@ impl SecretKey {
 
     /// Parses and checks the shape and checksum of `input`, without any database read.
     pub fn parse(input: &str) -> Result<SecretKey, SecretKeyError> {
+        SecretKey::parse_in(ACCESS_KEY, input)
+    }
+
+    /// Parses a secret of `format`.
+    pub fn parse_in(format: SecretFormat, input: &str) -> Result<SecretKey, SecretKeyError> {
         let rest = input
-            .strip_prefix(PREFIX)
+            .strip_prefix(format.prefix)
             .ok_or(SecretKeyError::BadPrefix)?;
-        let id_len = IdKind::AccessKey.id_len();
+        let id_len = format.id_kind.id_len();
         if rest.len() != id_len + 1 + SECRET_LEN + CHECKSUM_LEN || !rest.is_ascii() {
             return Err(SecretKeyError::Malformed);
         }
         let (key_id, tail) = rest.split_at(id_len);
         let secret_and_sum = tail.strip_prefix('_').ok_or(SecretKeyError::Malformed)?;
-        if !IdKind::AccessKey.matches(key_id) || !is_base62(secret_and_sum) {
+        if !format.id_kind.matches(key_id) || !is_base62(secret_and_sum) {
             return Err(SecretKeyError::Malformed);
         }
         let (body, sum) = input.split_at(input.len() - CHECKSUM_LEN);

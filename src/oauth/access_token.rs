@@ -4,13 +4,14 @@ use actix_web::http::header;
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
+use super::client_auth::AuthenticatedClient;
 use super::error::OAuthError;
 use crate::crypto::jwt;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::random_base62;
 use crate::domain::ttl;
 use crate::domain::unix_now;
-use crate::state::{AppState, CachedKey};
+use crate::state::AppState;
 
 /// `aud`: one audience as a string, several as an array (RFC 7519 §4.1.3).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -78,19 +79,24 @@ struct TokenResponse<'a> {
     token_type: &'static str,
     expires_in: i64,
     scope: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
 }
 
-/// Signs an access token for `client` and answers it with `Cache-Control: no-store` (RFC 6749 §5.1).
+/// Signs an access token for `client` and answers it, with the refresh token when there is one, and
+/// `Cache-Control: no-store` (RFC 6749 §5.1).
 pub fn respond(
     state: &AppState,
-    client: &CachedKey,
+    client: &AuthenticatedClient,
     grant: TokenGrant<'_>,
+    refresh_token: Option<String>,
 ) -> Result<HttpResponse, OAuthError> {
+    let server = state.config.server_ttl();
     let ttl = ttl::resolve(
         grant.grant,
         &client.client.ttl,
         client.tenant_ttl.as_ref(),
-        &state.config.server_ttl(),
+        &server,
     );
     let iat = unix_now();
     let scope = grant.scopes.join(" ");
@@ -114,6 +120,7 @@ pub fn respond(
         token_type: "Bearer",
         expires_in: ttl.seconds,
         scope: &scope,
+        refresh_token,
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

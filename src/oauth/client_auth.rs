@@ -14,8 +14,10 @@ use super::client_assertion::{self, AssertionError, ASSERTION_TYPE};
 use super::error::OAuthError;
 use super::form::OAuthForm;
 use crate::audit::AuditEvent;
-use crate::db::{access_keys, DbError};
+use crate::db::{access_keys, service_clients, DbError};
 use crate::domain::secret_key::SecretKey;
+use crate::domain::service_client::ServiceClient;
+use crate::domain::ttl::TtlOverrides;
 use crate::domain::unix_now;
 use crate::state::{AppState, CachedKey};
 
@@ -44,11 +46,14 @@ pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
     PrivateKeyJwt,
+    /// A public client: nothing to prove (RFC 6749 §2.1); PKCE or the user's password protect its grants.
+    None,
 }
 
-/// A client that has proved who it is, with the key it used.
+/// A client that has proved who it is (or, for a public client, named itself).
 pub struct AuthenticatedClient {
-    pub entry: Arc<CachedKey>,
+    pub client: ServiceClient,
+    pub tenant_ttl: Option<TtlOverrides>,
     pub method: AuthMethod,
 }
 
@@ -175,7 +180,8 @@ pub async fn authenticate(
             let outcome = check_assertion(state, client_id.as_deref(), &assertion, endpoint).await;
             (client_id, AuthMethod::PrivateKeyJwt, outcome)
         }
-        Presented::ClientIdOnly(_) | Presented::Nothing => {
+        Presented::ClientIdOnly(client_id) => return public_client(state, &client_id).await,
+        Presented::Nothing => {
             return Err(OAuthError::invalid_client(
                 "client authentication is required",
                 true,
@@ -184,7 +190,11 @@ pub async fn authenticate(
     };
     let challenge = method == AuthMethod::ClientSecretBasic;
     match outcome {
-        Ok(entry) => Ok(AuthenticatedClient { entry, method }),
+        Ok(entry) => Ok(AuthenticatedClient {
+            client: entry.client.clone(),
+            tenant_ttl: entry.tenant_ttl.clone(),
+            method,
+        }),
         Err(AuthFailure::Database(error)) => Err(OAuthError::database(error)),
         Err(failure) => {
             record_failure(state, req, claimed_id.as_deref(), &failure);
@@ -196,6 +206,30 @@ pub async fn authenticate(
             };
             Err(OAuthError::invalid_client(description, challenge))
         }
+    }
+}
+
+/// A public client named by `client_id` alone (the `none` method); a confidential one must authenticate.
+async fn public_client(
+    state: &AppState,
+    client_id: &str,
+) -> Result<AuthenticatedClient, OAuthError> {
+    let id = client_id.to_string();
+    let found = state
+        .db
+        .run(move |conn| service_clients::find_with_tenant_ttl(conn, &id))
+        .await
+        .map_err(OAuthError::database)?;
+    match found {
+        Some((row, tenant_ttl)) if row.is_public => Ok(AuthenticatedClient {
+            client: row.into(),
+            tenant_ttl: tenant_ttl.as_deref().map(TtlOverrides::from_json),
+            method: AuthMethod::None,
+        }),
+        _ => Err(OAuthError::invalid_client(
+            "client authentication is required",
+            true,
+        )),
     }
 }
 

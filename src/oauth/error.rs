@@ -29,8 +29,10 @@ pub struct OAuthError {
     pub description: Cow<'static, str>,
     /// Send `WWW-Authenticate: Basic realm="keygate"` (DESIGN.md §5).
     pub basic_challenge: bool,
-    /// 413 for an oversized body, which RFC 6749 does not name.
+    /// 413 for an oversized body and 429 for throttling, which RFC 6749 does not name.
     pub status: Option<StatusCode>,
+    /// `Retry-After` seconds, with a 429.
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -40,6 +42,7 @@ impl OAuthError {
             description: description.into(),
             basic_challenge: false,
             status: None,
+            retry_after: None,
         }
     }
 
@@ -55,6 +58,18 @@ impl OAuthError {
         OAuthError {
             basic_challenge: challenge,
             ..OAuthError::new(ErrorCode::InvalidClient, description)
+        }
+    }
+
+    /// 429: too many failed attempts; retry after `seconds`.
+    pub fn throttled(seconds: u64) -> OAuthError {
+        OAuthError {
+            status: Some(StatusCode::TOO_MANY_REQUESTS),
+            retry_after: Some(seconds),
+            ..OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                format!("too many failed attempts; retry in {seconds} s"),
+            )
         }
     }
 
@@ -123,7 +138,10 @@ impl ResponseError for OAuthError {
             ));
         }
         if self.code == ErrorCode::TemporarilyUnavailable {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            response.insert_header((
+                header::RETRY_AFTER,
+                self.retry_after.unwrap_or(1).to_string(),
+            ));
         }
         response.json(Body {
             error: self.code,

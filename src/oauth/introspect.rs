@@ -18,13 +18,17 @@ pub async fn introspect(
 ) -> Result<HttpResponse, OAuthError> {
     let form = OAuthForm::read(&req, payload).await?;
     let caller = client_auth::authenticate(&state, &req, &form, "/oauth/introspect").await?;
+    if caller.method == client_auth::AuthMethod::None {
+        return Err(OAuthError::invalid_client(
+            "public clients may not introspect tokens",
+            true,
+        ));
+    }
     let token = form.require("token")?;
     let claims = access_token::verify(&state, token)
         .ok()
         // A tenant's client sees its own tenant's tokens; a global client sees every token.
-        .filter(|c| {
-            caller.entry.client.tenant_id.is_none() || c.tid == caller.entry.client.tenant_id
-        });
+        .filter(|c| caller.client.tenant_id.is_none() || c.tid == caller.client.tenant_id);
     let body = match claims {
         Some(c) => json!({
             "active": true,

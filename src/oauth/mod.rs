@@ -7,6 +7,8 @@ pub mod error;
 pub mod form;
 pub mod introspect;
 pub mod metadata;
+pub mod password_grant;
+pub mod refresh_grant;
 pub mod revoke;
 pub mod token;
 

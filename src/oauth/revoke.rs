@@ -6,10 +6,13 @@ use serde_json::json;
 
 use super::access_token;
 use super::client_auth;
+use super::client_auth::AuthenticatedClient;
 use super::error::OAuthError;
 use super::form::OAuthForm;
 use crate::audit::AuditEvent;
+use crate::db::refresh_tokens;
 use crate::db::revoked_tokens::RevokedTokenRow;
+use crate::domain::secret_key::{SecretKey, REFRESH_TOKEN};
 use crate::domain::unix_now;
 use crate::state::AppState;
 
@@ -23,8 +26,10 @@ pub async fn revoke(
     let form = OAuthForm::read(&req, payload).await?;
     let caller = client_auth::authenticate(&state, &req, &form, "/oauth/revoke").await?;
     let token = form.require("token")?;
-    let client = &caller.entry.client;
-    if let Ok(claims) = access_token::verify(&state, token) {
+    let client = &caller.client;
+    if token.starts_with(REFRESH_TOKEN.prefix) {
+        revoke_refresh_family(&state, &caller, token).await?;
+    } else if let Ok(claims) = access_token::verify(&state, token) {
         let own = claims.client_id == client.id;
         if own {
             let row = RevokedTokenRow {
@@ -55,4 +60,45 @@ pub async fn revoke(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
+}
+
+/// RFC 7009 §2.1: revoking a refresh token revokes the whole sign-in it belongs to, if it is the caller's.
+async fn revoke_refresh_family(
+    state: &AppState,
+    caller: &AuthenticatedClient,
+    token: &str,
+) -> Result<(), OAuthError> {
+    let Ok(presented) = SecretKey::parse_in(REFRESH_TOKEN, token) else {
+        return Ok(());
+    };
+    let id = presented.key_id().to_string();
+    let found = state
+        .db
+        .run(move |conn| refresh_tokens::find_with_user(conn, &id))
+        .await
+        .map_err(OAuthError::database)?;
+    let Some((row, _)) = found.filter(|(row, _)| presented.matches(&row.stored_secret())) else {
+        return Ok(());
+    };
+    let own = row.client_id == caller.client.id;
+    if own {
+        let family = row.family_id.clone();
+        state
+            .db
+            .run(move |conn| refresh_tokens::revoke_family(conn, &family, unix_now()))
+            .await
+            .map_err(OAuthError::database)?;
+    }
+    state.audit.record(AuditEvent {
+        tenant_id: caller.client.tenant_id.clone(),
+        client_id: Some(caller.client.id.clone()),
+        target: Some(row.user_id),
+        detail: (!own).then(|| json!({"refused": "the refresh token belongs to another client"})),
+        ..AuditEvent::new(if own {
+            "refresh_token.revoked"
+        } else {
+            "token.revoke_refused"
+        })
+    });
+    Ok(())
 }

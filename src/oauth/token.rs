@@ -1,16 +1,16 @@
-//! `POST /oauth/token` (RFC 6749 §3.2) and its grants.
+//! `POST /oauth/token` (RFC 6749 §3.2): reads the form, authenticates the client, and runs the grant.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::access_token::{self, Audience, TokenGrant};
-use super::client_auth::{self, AuthenticatedClient};
+use super::client_auth::{self, AuthMethod, AuthenticatedClient};
 use super::error::{ErrorCode, OAuthError};
 use super::form::OAuthForm;
+use super::{password_grant, refresh_grant};
 use crate::domain::grant_type::GrantType;
 use crate::domain::scope;
 use crate::state::AppState;
 
-/// The token endpoint: reads the form, authenticates the client, and runs the grant.
 #[tracing::instrument(skip_all, fields(grant_type, client_id))]
 pub async fn token(
     req: HttpRequest,
@@ -21,7 +21,7 @@ pub async fn token(
     let grant_name = form.require("grant_type")?;
     tracing::Span::current().record("grant_type", grant_name);
     let grant = GrantType::parse(grant_name)
-        .filter(|g| *g == GrantType::ClientCredentials)
+        .filter(|g| *g != GrantType::AuthorizationCode)
         .ok_or_else(|| {
             OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
@@ -29,41 +29,62 @@ pub async fn token(
             )
         })?;
     let client = client_auth::authenticate(&state, &req, &form, "/oauth/token").await?;
-    tracing::Span::current().record("client_id", client.entry.client.id.as_str());
-    if !client.entry.client.grant_types.contains(&grant) {
+    tracing::Span::current().record("client_id", client.client.id.as_str());
+    if !client.client.grant_types.contains(&grant) {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
             format!("this client may not use the {grant} grant"),
         ));
     }
-    client_credentials(&state, &client, &form)
+    match grant {
+        GrantType::ClientCredentials => client_credentials(&state, &client, &form),
+        GrantType::Password => password_grant::password(&state, &req, &client, &form).await,
+        GrantType::RefreshToken => refresh_grant::refresh(&state, &client, &form).await,
+        GrantType::AuthorizationCode => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "not supported",
+        )),
+    }
 }
 
-/// RFC 6749 §4.4: the client acts on its own behalf, so `sub` is the client id.
+/// RFC 6749 §4.4: the client acts on its own behalf, so `sub` is the client id. Public clients may not.
 fn client_credentials(
     state: &AppState,
     client: &AuthenticatedClient,
     form: &OAuthForm,
 ) -> Result<HttpResponse, OAuthError> {
-    let entry = &client.entry;
-    let scopes = scope::grant(
-        form.get("scope"),
-        &entry.client.scopes,
-        &entry.client.default_scopes,
-    )
-    .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+    if client.method == AuthMethod::None {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "public clients cannot use client_credentials",
+        ));
+    }
+    let scopes = granted_scopes(client, form)?;
     let audience = audience(state, form)?;
     let grant = TokenGrant {
         grant: GrantType::ClientCredentials,
-        subject: &entry.client.id,
+        subject: &client.client.id,
         scopes,
         audience,
     };
-    access_token::respond(state, entry, grant)
+    access_token::respond(state, client, grant, None)
+}
+
+/// The requested scopes if the client may have them all, else its defaults when none were requested.
+pub fn granted_scopes(
+    client: &AuthenticatedClient,
+    form: &OAuthForm,
+) -> Result<Vec<String>, OAuthError> {
+    scope::grant(
+        form.get("scope"),
+        &client.client.scopes,
+        &client.client.default_scopes,
+    )
+    .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))
 }
 
 /// `aud` from RFC 8707 `resource` parameters, else the `audience` parameter, else the configured default.
-fn audience(state: &AppState, form: &OAuthForm) -> Result<Audience, OAuthError> {
+pub fn audience(state: &AppState, form: &OAuthForm) -> Result<Audience, OAuthError> {
     let resources = form.resources();
     for resource in resources {
         // RFC 8707 §2: an absolute URI without a fragment.

@@ -12,3 +12,4 @@ mod private_key_jwt;
 mod serve;
 mod signing_keys;
 mod token_errors;
+mod users;

@@ -1,0 +1,87 @@
+//! The `refresh_tokens` table: opaque refresh tokens as salted hashes, in families that rotate on every use.
+
+use diesel::prelude::*;
+
+use super::schema::{refresh_tokens, users};
+use super::users::UserRow;
+use super::{write_transaction, DbConn};
+use crate::domain::secret_key::StoredSecret;
+
+/// A refresh token row. `expires_at` bounds the whole family (absolute lifetime); `idle_expires_at` this token.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    pub id: String,
+    pub family_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub secret_salt: Vec<u8>,
+    pub secret_hash: Vec<u8>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub idle_expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl RefreshTokenRow {
+    pub fn stored_secret(&self) -> StoredSecret {
+        StoredSecret {
+            salt: self.secret_salt.clone(),
+            hash: self.secret_hash.clone(),
+        }
+    }
+}
+
+pub fn insert(conn: &mut DbConn, row: &RefreshTokenRow) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The token with this id and its user, in one read.
+pub fn find_with_user(
+    conn: &mut DbConn,
+    id: &str,
+) -> QueryResult<Option<(RefreshTokenRow, UserRow)>> {
+    refresh_tokens::table
+        .inner_join(users::table)
+        .filter(refresh_tokens::id.eq(id))
+        .select((RefreshTokenRow::as_select(), UserRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// Spends `spent` and stores its successor, atomically. Returns false when `spent` was already used or revoked:
+/// a replay, for which the caller revokes the family.
+pub fn rotate(conn: &mut DbConn, spent: &str, successor: &RefreshTokenRow) -> QueryResult<bool> {
+    write_transaction(conn, |conn| {
+        let marked = diesel::update(refresh_tokens::table.find(spent))
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null())
+            .set(refresh_tokens::used_at.eq(successor.created_at))
+            .execute(conn)?;
+        if marked == 0 {
+            return Ok(false);
+        }
+        insert(conn, successor).map(|()| true)
+    })
+}
+
+/// Revokes every token of a family (one sign-in).
+pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)
+}
+
+/// Revokes every token of a user (disabled, or password changed).
+pub fn revoke_for_user(conn: &mut DbConn, user_id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)
+}

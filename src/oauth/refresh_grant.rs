@@ -1,0 +1,174 @@
+//! Refresh tokens (RFC 6749 §6, RFC 9700 §4.14): opaque, stored hashed, rotated on every use. Presenting a spent
+//! token revokes its whole family (the sign-in it came from), since either the client or a thief holds a copy.
+
+use actix_web::HttpResponse;
+
+use super::access_token::{self, TokenGrant};
+use super::client_auth::AuthenticatedClient;
+use super::error::{ErrorCode, OAuthError};
+use super::form::OAuthForm;
+use super::token::audience;
+use crate::audit::AuditEvent;
+use crate::db::refresh_tokens::{self, RefreshTokenRow};
+use crate::domain::grant_type::GrantType;
+use crate::domain::ids::random_base62;
+use crate::domain::scope;
+use crate::domain::secret_key::{SecretKey, REFRESH_TOKEN};
+use crate::domain::ttl;
+use crate::domain::unix_now;
+use crate::state::AppState;
+
+/// A new refresh token row and the token itself. `family` continues a sign-in (its id and absolute expiry).
+pub fn new_refresh_token(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    user_id: &str,
+    scope: &str,
+    family: Option<(&str, i64)>,
+) -> (RefreshTokenRow, SecretKey) {
+    let token = SecretKey::generate_in(REFRESH_TOKEN);
+    let stored = token.to_stored();
+    let now = unix_now();
+    let lifetime = ttl::resolve(
+        GrantType::RefreshToken,
+        &client.client.ttl,
+        client.tenant_ttl.as_ref(),
+        &state.config.server_ttl(),
+    );
+    let (family_id, expires_at) = match family {
+        Some((id, expires_at)) => (id.to_string(), expires_at),
+        None => (random_base62(22), now + lifetime.seconds),
+    };
+    let row = RefreshTokenRow {
+        id: token.key_id().to_string(),
+        family_id,
+        client_id: client.client.id.clone(),
+        user_id: user_id.to_string(),
+        scope: scope.to_string(),
+        secret_salt: stored.salt,
+        secret_hash: stored.hash,
+        created_at: now,
+        expires_at,
+        idle_expires_at: (now + state.config.refresh_token_idle_seconds).min(expires_at),
+        used_at: None,
+        revoked_at: None,
+    };
+    (row, token)
+}
+
+/// Starts a family: the first refresh token of a sign-in.
+pub async fn issue_refresh_token(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    user_id: &str,
+    scope: &str,
+) -> Result<String, OAuthError> {
+    let (row, token) = new_refresh_token(state, client, user_id, scope, None);
+    state
+        .db
+        .run(move |conn| refresh_tokens::insert(conn, &row))
+        .await
+        .map_err(OAuthError::database)?;
+    Ok(token.expose().to_string())
+}
+
+fn invalid(description: &'static str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, description)
+}
+
+pub async fn refresh(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    form: &OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let presented = SecretKey::parse_in(REFRESH_TOKEN, form.require("refresh_token")?)
+        .map_err(|_| invalid("malformed refresh token"))?;
+    let id = presented.key_id().to_string();
+    let found = state
+        .db
+        .run(move |conn| refresh_tokens::find_with_user(conn, &id))
+        .await
+        .map_err(OAuthError::database)?;
+    let (row, user) = found.ok_or_else(|| invalid("unknown refresh token"))?;
+    if !presented.matches(&row.stored_secret()) || row.client_id != client.client.id {
+        return Err(invalid("unknown refresh token"));
+    }
+    let now = unix_now();
+    if row.revoked_at.is_some()
+        || row.expires_at <= now
+        || row.idle_expires_at <= now
+        || user.disabled
+    {
+        return Err(invalid("the refresh token is expired or revoked"));
+    }
+    let scopes = match form.get("scope") {
+        // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+        Some(requested) => {
+            let original: Vec<String> = row
+                .scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            scope::grant(Some(requested), &original, &original)
+                .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?
+        }
+        None => row
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+    };
+    let audience = audience(state, form)?;
+    let (successor, token) = new_refresh_token(
+        state,
+        client,
+        &user.id,
+        &row.scope,
+        Some((&row.family_id, row.expires_at)),
+    );
+    let spent = row.id.clone();
+    let rotated = state
+        .db
+        .run(move |conn| refresh_tokens::rotate(conn, &spent, &successor))
+        .await
+        .map_err(OAuthError::database)?;
+    if !rotated {
+        revoke_family_on_reuse(state, client, &row).await?;
+        return Err(invalid(
+            "the refresh token was already used; the sign-in is revoked",
+        ));
+    }
+    let grant = TokenGrant {
+        grant: GrantType::RefreshToken,
+        subject: &user.id,
+        scopes,
+        audience,
+    };
+    access_token::respond(state, client, grant, Some(token.expose().to_string()))
+}
+
+async fn revoke_family_on_reuse(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    row: &RefreshTokenRow,
+) -> Result<(), OAuthError> {
+    let family = row.family_id.clone();
+    let revoked = state
+        .db
+        .run(move |conn| refresh_tokens::revoke_family(conn, &family, unix_now()))
+        .await
+        .map_err(OAuthError::database)?;
+    tracing::warn!(client_id = %client.client.id, family_id = %row.family_id, revoked, "refresh token reused: family revoked");
+    state.audit.record(AuditEvent {
+        tenant_id: client.client.tenant_id.clone(),
+        client_id: Some(client.client.id.clone()),
+        target: Some(row.user_id.clone()),
+        detail: Some(
+            serde_json::json!({"reason": "refresh token reused", "family_id": row.family_id}),
+        ),
+        ..AuditEvent::new("refresh_token.reused")
+    });
+    Ok(())
+}

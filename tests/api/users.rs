@@ -1,0 +1,463 @@
+//! Users, the password grant, login throttling, and rotating refresh tokens.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{basic, json_with_status, spawn_app, verify_with_jwks, TestApp, TestClient};
+
+/// A tenant with a user `alice` and a confidential client allowed the password and refresh grants.
+async fn setup(app: &TestApp) -> (String, String, TestClient) {
+    let admin = app.admin_token().await;
+    let tenant = app.create_tenant("acme", &[]);
+    let user = app
+        .api_post(
+            &format!("/v1/tenants/{tenant}/users"),
+            &admin,
+            json!({"username": "Alice", "password": "correct horse"}),
+        )
+        .await;
+    let client = app.create_client(&[
+        "--tenant",
+        &tenant,
+        "--scope",
+        "documents:read",
+        "--scope",
+        "documents:write",
+        "--grant-type",
+        "password",
+        "--grant-type",
+        "refresh_token",
+    ]);
+    (tenant, user["id"].as_str().unwrap().to_string(), client)
+}
+
+async fn sign_in(
+    app: &TestApp,
+    client: &TestClient,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let form = [
+        ("grant_type", "password"),
+        ("username", username),
+        ("password", password),
+    ];
+    app.post_form(
+        "/oauth/token",
+        &form,
+        Some(&basic(&client.id, &client.secret)),
+    )
+    .await
+}
+
+async fn refresh(
+    app: &TestApp,
+    client: &TestClient,
+    token: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    form.extend_from_slice(extra);
+    app.post_form(
+        "/oauth/token",
+        &form,
+        Some(&basic(&client.id, &client.secret)),
+    )
+    .await
+}
+
+async fn error_of(response: reqwest::Response, status: u16) -> Value {
+    json_with_status(response, status).await
+}
+
+#[actix_web::test]
+async fn a_user_signs_in_with_the_password_grant_and_gets_a_user_token_and_a_refresh_token() {
+    let app = spawn_app().await;
+    let (tenant, user_id, client) = setup(&app).await;
+    let body = json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+    assert_eq!(body["expires_in"], 900, "password grant default lifetime");
+    assert!(body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("kg_rt_"));
+    let (_, claims) = verify_with_jwks(
+        body["access_token"].as_str().unwrap(),
+        &app.jwks().await,
+        &app.address,
+        &app.address,
+    );
+    assert_eq!(claims["sub"], user_id.as_str());
+    assert_eq!(claims["client_id"], client.id.as_str());
+    assert_eq!(claims["gty"], "password");
+    assert_eq!(claims["tid"], tenant.as_str());
+}
+
+#[actix_web::test]
+async fn unknown_users_and_wrong_passwords_get_the_same_answer() {
+    let app = spawn_app().await;
+    let (_, _, client) = setup(&app).await;
+    let wrong = error_of(sign_in(&app, &client, "alice", "wrong horse!").await, 400).await;
+    let unknown = error_of(
+        sign_in(&app, &client, "mallory", "correct horse").await,
+        400,
+    )
+    .await;
+    assert_eq!(wrong, unknown);
+    assert_eq!(wrong["error"], "invalid_grant");
+    let missing = sign_in(&app, &client, "alice", "").await;
+    assert_eq!(error_of(missing, 400).await["error"], "invalid_request");
+}
+
+#[actix_web::test]
+async fn usernames_are_unique_per_tenant_case_insensitively() {
+    let app = spawn_app().await;
+    let (tenant, _, _) = setup(&app).await;
+    let admin = app.admin_token().await;
+    let duplicate = app
+        .api(
+            Method::POST,
+            &format!("/v1/tenants/{tenant}/users"),
+            &admin,
+            Some(json!({"username": "ALICE", "password": "another one"})),
+        )
+        .await;
+    assert_eq!(error_of(duplicate, 409).await["error"], "username_taken");
+    let weak = app
+        .api(
+            Method::POST,
+            &format!("/v1/tenants/{tenant}/users"),
+            &admin,
+            Some(json!({"username": "bob", "password": "short"})),
+        )
+        .await;
+    assert_eq!(error_of(weak, 422).await["error"], "weak_password");
+    let listed = app
+        .api_get(&format!("/v1/tenants/{tenant}/users"), &admin)
+        .await;
+    assert_eq!(listed["items"][0]["username"], "Alice");
+    assert!(
+        !listed.to_string().contains("argon2"),
+        "no password hash in the API"
+    );
+}
+
+#[actix_web::test]
+async fn five_failures_from_one_address_throttle_that_username_with_retry_after() {
+    let app = spawn_app().await;
+    let (_, _, client) = setup(&app).await;
+    for _ in 0..5 {
+        error_of(sign_in(&app, &client, "alice", "wrong horse!").await, 400).await;
+    }
+    let blocked = sign_in(&app, &client, "alice", "correct horse").await;
+    let retry_after: u64 = blocked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
+    assert_eq!(
+        error_of(blocked, 429).await["error"],
+        "temporarily_unavailable"
+    );
+    // Other users are not affected.
+    let admin = app.admin_token().await;
+    let tenant = app.cli_json(&["tenant", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.api_post(
+        &format!("/v1/tenants/{tenant}/users"),
+        &admin,
+        json!({"username": "bob", "password": "bob's password"}),
+    )
+    .await;
+    json_with_status(sign_in(&app, &client, "bob", "bob's password").await, 200).await;
+}
+
+#[actix_web::test]
+async fn a_successful_sign_in_resets_the_failure_count() {
+    let app = spawn_app().await;
+    let (_, _, client) = setup(&app).await;
+    for _ in 0..4 {
+        error_of(sign_in(&app, &client, "alice", "wrong horse!").await, 400).await;
+    }
+    json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+    for _ in 0..4 {
+        error_of(sign_in(&app, &client, "alice", "wrong horse!").await, 400).await;
+    }
+    json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+}
+
+#[actix_web::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_whole_sign_in() {
+    let app = spawn_app().await;
+    let (_, user_id, client) = setup(&app).await;
+    let first = json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+    let first_refresh = first["refresh_token"].as_str().unwrap();
+    let second = json_with_status(refresh(&app, &client, first_refresh, &[]).await, 200).await;
+    let second_refresh = second["refresh_token"].as_str().unwrap();
+    assert_ne!(first_refresh, second_refresh);
+    let (_, claims) = verify_with_jwks(
+        second["access_token"].as_str().unwrap(),
+        &app.jwks().await,
+        &app.address,
+        &app.address,
+    );
+    assert_eq!(
+        (claims["sub"].as_str(), claims["gty"].as_str()),
+        (Some(user_id.as_str()), Some("refresh_token"))
+    );
+
+    // The spent token comes back: someone holds a copy. The family, including the fresh token, dies.
+    assert_eq!(
+        error_of(refresh(&app, &client, first_refresh, &[]).await, 400).await["error"],
+        "invalid_grant"
+    );
+    assert_eq!(
+        error_of(refresh(&app, &client, second_refresh, &[]).await, 400).await["error"],
+        "invalid_grant"
+    );
+    let admin = app.admin_token().await;
+    let events = app
+        .api_get(
+            &format!(
+                "/v1/audit?action=refresh_token.reused&client_id={}",
+                client.id
+            ),
+            &admin,
+        )
+        .await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn a_refresh_may_narrow_the_scope_but_not_widen_it_and_belongs_to_its_client() {
+    let app = spawn_app().await;
+    let (tenant, _, client) = setup(&app).await;
+    let form = [
+        ("grant_type", "password"),
+        ("username", "alice"),
+        ("password", "correct horse"),
+        ("scope", "documents:read"),
+    ];
+    let first = json_with_status(
+        app.post_form(
+            "/oauth/token",
+            &form,
+            Some(&basic(&client.id, &client.secret)),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let token = first["refresh_token"].as_str().unwrap();
+    let wider = refresh(
+        &app,
+        &client,
+        token,
+        &[("scope", "documents:read documents:write")],
+    )
+    .await;
+    assert_eq!(error_of(wider, 400).await["error"], "invalid_scope");
+    let other = app.create_client(&["--tenant", &tenant, "--grant-type", "refresh_token"]);
+    assert_eq!(
+        error_of(refresh(&app, &other, token, &[]).await, 400).await["error"],
+        "invalid_grant"
+    );
+    let same = json_with_status(
+        refresh(&app, &client, token, &[("scope", "documents:read")]).await,
+        200,
+    )
+    .await;
+    assert_eq!(same["scope"], "documents:read");
+}
+
+#[actix_web::test]
+async fn revoking_a_refresh_token_ends_its_sign_in() {
+    let app = spawn_app().await;
+    let (_, _, client) = setup(&app).await;
+    let first = json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+    let token = first["refresh_token"].as_str().unwrap();
+    let revoked = app
+        .post_form(
+            "/oauth/revoke",
+            &[("token", token)],
+            Some(&basic(&client.id, &client.secret)),
+        )
+        .await;
+    assert_eq!(revoked.status().as_u16(), 200);
+    assert_eq!(
+        error_of(refresh(&app, &client, token, &[]).await, 400).await["error"],
+        "invalid_grant"
+    );
+}
+
+#[actix_web::test]
+async fn disabling_a_user_or_changing_the_password_ends_their_sign_ins() {
+    let app = spawn_app().await;
+    let (tenant, user_id, client) = setup(&app).await;
+    let admin = app.admin_token().await;
+    let path = format!("/v1/tenants/{tenant}/users/{user_id}");
+    let first = json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+    let changed = app
+        .api(
+            Method::PATCH,
+            &path,
+            &admin,
+            Some(json!({"password": "battery staple"})),
+        )
+        .await;
+    assert_eq!(changed.status().as_u16(), 200);
+    let old = first["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        error_of(refresh(&app, &client, old, &[]).await, 400).await["error"],
+        "invalid_grant"
+    );
+    error_of(sign_in(&app, &client, "alice", "correct horse").await, 400).await;
+
+    let second =
+        json_with_status(sign_in(&app, &client, "alice", "battery staple").await, 200).await;
+    app.api(
+        Method::PATCH,
+        &path,
+        &admin,
+        Some(json!({"disabled": true})),
+    )
+    .await;
+    let token = second["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        error_of(refresh(&app, &client, token, &[]).await, 400).await["error"],
+        "invalid_grant"
+    );
+    error_of(sign_in(&app, &client, "alice", "battery staple").await, 400).await;
+}
+
+#[actix_web::test]
+async fn public_clients_sign_in_with_only_their_client_id_when_allowed() {
+    let app = spawn_app().await;
+    let (tenant, _, _) = setup(&app).await;
+    let admin = app.admin_token().await;
+    let spa = app
+        .api_post("/v1/clients", &admin, json!({"name": "spa", "tenant_id": tenant, "public": true, "grant_types": ["password", "refresh_token"]}))
+        .await;
+    let spa_id = spa["id"].as_str().unwrap();
+    let form = [
+        ("grant_type", "password"),
+        ("client_id", spa_id),
+        ("username", "alice"),
+        ("password", "correct horse"),
+    ];
+    let body = json_with_status(app.post_form("/oauth/token", &form, None).await, 200).await;
+    let refreshed = [
+        ("grant_type", "refresh_token"),
+        ("client_id", spa_id),
+        ("refresh_token", body["refresh_token"].as_str().unwrap()),
+    ];
+    json_with_status(app.post_form("/oauth/token", &refreshed, None).await, 200).await;
+    let cc = [("grant_type", "client_credentials"), ("client_id", spa_id)];
+    assert_eq!(
+        error_of(app.post_form("/oauth/token", &cc, None).await, 400).await["error"],
+        "unauthorized_client"
+    );
+}
+
+#[actix_web::test]
+async fn the_password_grant_is_off_unless_allowed_and_global_clients_name_the_tenant() {
+    let app = spawn_app().await;
+    let (_, _, _) = setup(&app).await;
+    let plain = app.create_client(&[]);
+    assert_eq!(
+        error_of(sign_in(&app, &plain, "alice", "correct horse").await, 400).await["error"],
+        "unauthorized_client"
+    );
+    let global = app.create_client(&["--grant-type", "password"]);
+    assert_eq!(
+        error_of(sign_in(&app, &global, "alice", "correct horse").await, 400).await["error"],
+        "invalid_request"
+    );
+    let form = [
+        ("grant_type", "password"),
+        ("tenant", "acme"),
+        ("username", "alice"),
+        ("password", "correct horse"),
+    ];
+    json_with_status(
+        app.post_form(
+            "/oauth/token",
+            &form,
+            Some(&basic(&global.id, &global.secret)),
+        )
+        .await,
+        200,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn the_cli_manages_users_with_the_password_off_the_command_line() {
+    let app = spawn_app().await;
+    let tenant = app.create_tenant("acme", &[]);
+    let created = app
+        .cli()
+        .args([
+            "user",
+            "create",
+            "--tenant",
+            &tenant,
+            "--username",
+            "carol",
+            "--password-stdin",
+            "--json",
+        ])
+        .write_stdin("carol's password\n")
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let user: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let listed = app.cli_json(&["user", "list", "--tenant", &tenant]);
+    assert_eq!(listed[0]["username"], "carol");
+    let client = app.create_client(&["--tenant", &tenant, "--grant-type", "password"]);
+    json_with_status(
+        sign_in(&app, &client, "carol", "carol's password").await,
+        200,
+    )
+    .await;
+    app.cli_json(&[
+        "user",
+        "delete",
+        "--tenant",
+        &tenant,
+        user["id"].as_str().unwrap(),
+    ]);
+    error_of(
+        sign_in(&app, &client, "carol", "carol's password").await,
+        400,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_tenant_admin_cannot_see_another_tenants_users() {
+    let app = spawn_app().await;
+    let (tenant, user_id, _) = setup(&app).await;
+    let other = app.create_tenant("globex", &[]);
+    let other_admin = app.create_client(&["--tenant", &other, "--scope", "keygate:tenant-admin"]);
+    let token = app.token_for(&other_admin).await;
+    for path in [
+        format!("/v1/tenants/{tenant}/users"),
+        format!("/v1/tenants/{tenant}/users/{user_id}"),
+    ] {
+        assert_eq!(
+            app.api(Method::GET, &path, &token, None)
+                .await
+                .status()
+                .as_u16(),
+            404,
+            "{path}"
+        );
+    }
+}
