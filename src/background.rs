@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::db::{revoked_tokens, used_assertions};
+use crate::db::{authorization_codes, revoked_tokens, used_assertions};
 use crate::domain::unix_now;
 use crate::state::AppState;
 
@@ -53,7 +53,8 @@ async fn purge_expired(state: &AppState) {
         .db
         .run(move |conn| {
             Ok(used_assertions::delete_expired(conn, now)?
-                + revoked_tokens::delete_expired(conn, now)?)
+                + revoked_tokens::delete_expired(conn, now)?
+                + authorization_codes::delete_expired(conn, now)?)
         })
         .await;
     if let Err(error) = purged {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod keyring;
 pub mod oauth;
 pub mod ops;
+pub mod pages;
 pub mod revocation;
 pub mod startup;
 pub mod state;

@@ -12,7 +12,7 @@ use crate::crypto::master_key::MasterKey;
 use crate::db::Db;
 use crate::keyring::Keyring;
 use crate::state::AppState;
-use crate::{api, background, oauth, ops};
+use crate::{api, background, oauth, ops, pages};
 
 /// A bound, ready-to-run keygate server.
 pub struct Application {
@@ -78,6 +78,7 @@ fn run(listener: TcpListener, state: AppState, workers: Option<usize>) -> anyhow
             .configure(ops::configure)
             .configure(oauth::configure)
             .configure(api::configure)
+            .configure(pages::configure)
     })
     .listen(listener)?;
     if let Some(workers) = workers {

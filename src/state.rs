@@ -48,6 +48,7 @@ pub struct AppState {
     pub usage: KeyUsage,
     pub passwords: PasswordHasherPool,
     pub login_throttle: Arc<LoginThrottle>,
+    pub origins: crate::oauth::cors::OriginCache,
 }
 
 impl AppState {
@@ -67,6 +68,7 @@ impl AppState {
             usage: KeyUsage::default(),
             passwords: PasswordHasherPool::default(),
             login_throttle: Arc::default(),
+            origins: crate::oauth::cors::origin_cache(),
         }
     }
 

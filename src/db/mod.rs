@@ -2,6 +2,7 @@
 
 pub mod access_keys;
 pub mod audit_events;
+pub mod authorization_codes;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod schema;

@@ -87,6 +87,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        redirect_uri -> Text,
+        scope -> Text,
+        code_challenge -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        family_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(access_keys -> service_clients (client_id));
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -134,4 +149,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     users,
     refresh_tokens,
+    authorization_codes,
 );

@@ -176,3 +176,15 @@ pub fn find_with_tenant_ttl(
         .first(conn)
         .optional()
 }
+
+/// Every origin any client registered for browser calls.
+pub fn all_allowed_origins(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    let lists: Vec<String> = service_clients::table
+        .filter(service_clients::allowed_origins.ne("[]"))
+        .select(service_clients::allowed_origins)
+        .load(conn)?;
+    Ok(lists
+        .iter()
+        .flat_map(|list| from_json::<Vec<String>>(list))
+        .collect())
+}

@@ -3,6 +3,7 @@
 pub mod access_key;
 pub mod grant_type;
 pub mod ids;
+pub mod pkce;
 pub mod private_key;
 pub mod scope;
 pub mod secret_key;

@@ -21,6 +21,8 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
             header::CACHE_CONTROL,
             format!("public, max-age={}", state.config.jwks_max_age),
         ))
+        // Public keys: any origin may read them (verifiers in browsers and edge functions).
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .body(state.keyring.current().jwks.clone())
 }
 
@@ -36,14 +38,16 @@ pub async fn authorization_server(state: web::Data<AppState>) -> HttpResponse {
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
             "introspection_endpoint": format!("{issuer}/oauth/introspect"),
             "revocation_endpoint": format!("{issuer}/oauth/revoke"),
-            "grant_types_supported": ["client_credentials", "password", "refresh_token"],
+            "authorization_endpoint": format!("{issuer}/oauth/authorize"),
+            "grant_types_supported": ["authorization_code", "client_credentials", "password", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
             "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
             "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
             "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
             "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
             "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
-            "response_types_supported": [],
+            "response_types_supported": ["code"],
             "scopes_supported": ["keygate:admin", "keygate:tenant-admin"],
             "access_token_signing_alg_values_supported": [alg],
         }))

@@ -3,6 +3,8 @@
 pub mod access_token;
 pub mod client_assertion;
 pub mod client_auth;
+pub mod code_grant;
+pub mod cors;
 pub mod error;
 pub mod form;
 pub mod introspect;
@@ -11,21 +13,39 @@ pub mod password_grant;
 pub mod refresh_grant;
 pub mod revoke;
 pub mod token;
+pub mod user_login;
 
 use actix_web::web;
 
 /// Routes of the OAuth endpoints and their discovery documents.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth/token", web::post().to(token::token))
-        .route("/oauth/introspect", web::post().to(introspect::introspect))
-        .route("/oauth/revoke", web::post().to(revoke::revoke))
-        .route("/.well-known/jwks.json", web::get().to(metadata::jwks))
-        .route(
-            "/.well-known/oauth-authorization-server",
-            web::get().to(metadata::authorization_server),
-        )
-        .route(
-            "/.well-known/openid-configuration",
-            web::get().to(metadata::authorization_server),
-        );
+    let cors = || actix_web::middleware::from_fn(cors::allow_registered_origins);
+    cfg.service(
+        web::resource("/oauth/token")
+            .wrap(cors())
+            .route(web::post().to(token::token))
+            .route(
+                web::method(actix_web::http::Method::OPTIONS)
+                    .to(actix_web::HttpResponse::NoContent),
+            ),
+    )
+    .service(
+        web::resource("/oauth/revoke")
+            .wrap(cors())
+            .route(web::post().to(revoke::revoke))
+            .route(
+                web::method(actix_web::http::Method::OPTIONS)
+                    .to(actix_web::HttpResponse::NoContent),
+            ),
+    )
+    .route("/oauth/introspect", web::post().to(introspect::introspect))
+    .route("/.well-known/jwks.json", web::get().to(metadata::jwks))
+    .route(
+        "/.well-known/oauth-authorization-server",
+        web::get().to(metadata::authorization_server),
+    )
+    .route(
+        "/.well-known/openid-configuration",
+        web::get().to(metadata::authorization_server),
+    );
 }

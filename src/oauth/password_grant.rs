@@ -1,8 +1,6 @@
 //! The resource owner password grant (RFC 6749 §4.3), for clients that allow it. Code + PKCE is preferred
 //! (RFC 9700 §2.4): this grant hands the user's password to the client.
 
-use std::net::IpAddr;
-
 use actix_web::{HttpRequest, HttpResponse};
 use secrecy::SecretString;
 
@@ -12,8 +10,8 @@ use super::error::{ErrorCode, OAuthError};
 use super::form::OAuthForm;
 use super::refresh_grant::issue_refresh_token;
 use super::token::{audience, granted_scopes};
-use crate::audit::AuditEvent;
-use crate::db::{tenants, users};
+use super::user_login::{self, LoginAttempt, LoginError};
+use crate::db::tenants;
 use crate::domain::grant_type::GrantType;
 use crate::state::AppState;
 
@@ -31,42 +29,20 @@ pub async fn password(
     let scopes = granted_scopes(client, form)?;
     let audience = audience(state, form)?;
     let tenant_id = tenant_of(state, client, form).await?;
-    let throttle_key = (tenant_id.clone(), users::username_key(&username));
-    let address: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
-    if let Some(wait) = state.login_throttle.blocked_for(&throttle_key, address) {
-        return Err(OAuthError::throttled(wait.as_secs().max(1)));
-    }
-    actix_web::rt::time::sleep(state.login_throttle.soft_delay(&throttle_key)).await;
-
-    let (tenant, name) = (tenant_id.clone(), username.clone());
-    let user = state
-        .db
-        .run(move |conn| users::find_by_username(conn, &tenant, &name))
-        .await
-        .map_err(OAuthError::database)?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let matches = state
-        .passwords
-        .verify(password, hash)
-        .await
-        .map_err(OAuthError::internal)?;
-    let user = match user {
-        Some(user) if matches && !user.disabled => user,
-        _ => {
-            state.login_throttle.record_failure(&throttle_key, address);
-            state.audit.record(AuditEvent {
-                tenant_id: Some(tenant_id),
-                client_id: Some(client.client.id.clone()),
-                source_ip: address.map(|a| a.to_string()),
-                detail: Some(
-                    serde_json::json!({"reason": "password grant refused", "username": username}),
-                ),
-                ..AuditEvent::new("auth.failed")
-            });
-            return Err(OAuthError::new(ErrorCode::InvalidGrant, REFUSED));
-        }
+    let attempt = LoginAttempt {
+        tenant_id: &tenant_id,
+        username: &username,
+        password,
+        address: req.peer_addr().map(|a| a.ip()),
+        client_id: &client.client.id,
     };
-    state.login_throttle.record_success(&throttle_key, address);
+    let user = match user_login::sign_in(state, attempt).await {
+        Ok(user) => user,
+        Err(LoginError::Throttled(seconds)) => return Err(OAuthError::throttled(seconds)),
+        Err(LoginError::Refused) => return Err(OAuthError::new(ErrorCode::InvalidGrant, REFUSED)),
+        Err(LoginError::Database(error)) => return Err(OAuthError::database(error)),
+        Err(LoginError::Internal(error)) => return Err(OAuthError::internal(error)),
+    };
     let refresh = issue_refresh_token(state, client, &user.id, &scopes.join(" ")).await?;
     let grant = TokenGrant {
         grant: GrantType::Password,

@@ -6,7 +6,7 @@ use super::access_token::{self, Audience, TokenGrant};
 use super::client_auth::{self, AuthMethod, AuthenticatedClient};
 use super::error::{ErrorCode, OAuthError};
 use super::form::OAuthForm;
-use super::{password_grant, refresh_grant};
+use super::{code_grant, password_grant, refresh_grant};
 use crate::domain::grant_type::GrantType;
 use crate::domain::scope;
 use crate::state::AppState;
@@ -20,16 +20,27 @@ pub async fn token(
     let form = OAuthForm::read(&req, payload).await?;
     let grant_name = form.require("grant_type")?;
     tracing::Span::current().record("grant_type", grant_name);
-    let grant = GrantType::parse(grant_name)
-        .filter(|g| *g != GrantType::AuthorizationCode)
-        .ok_or_else(|| {
-            OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("{grant_name} is not supported"),
-            )
-        })?;
+    let grant = GrantType::parse(grant_name).ok_or_else(|| {
+        OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("{grant_name} is not supported"),
+        )
+    })?;
     let client = client_auth::authenticate(&state, &req, &form, "/oauth/token").await?;
     tracing::Span::current().record("client_id", client.client.id.as_str());
+    // A public client has no secret: a browser may call for it only from the origins it registered.
+    let origin = req
+        .headers()
+        .get(actix_web::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    if client.method == AuthMethod::None
+        && origin.is_some_and(|o| !client.client.allowed_origins.iter().any(|a| a == o))
+    {
+        return Err(OAuthError::invalid_client(
+            "this origin is not registered for the client",
+            false,
+        ));
+    }
     if !client.client.grant_types.contains(&grant) {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
@@ -40,10 +51,9 @@ pub async fn token(
         GrantType::ClientCredentials => client_credentials(&state, &client, &form),
         GrantType::Password => password_grant::password(&state, &req, &client, &form).await,
         GrantType::RefreshToken => refresh_grant::refresh(&state, &client, &form).await,
-        GrantType::AuthorizationCode => Err(OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            "not supported",
-        )),
+        GrantType::AuthorizationCode => {
+            code_grant::authorization_code(&state, &client, &form).await
+        }
     }
 }
 

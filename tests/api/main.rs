@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access_keys;
+mod authorization_code;
 mod cli;
 mod client_credentials;
 mod helpers;

@@ -1,0 +1,114 @@
+//! The authorization code grant at the token endpoint (RFC 6749 §4.1.3) with PKCE (RFC 7636): codes are single use,
+//! short-lived, bound to the client and redirect URI; replaying a used code revokes the sign-in it produced.
+
+use actix_web::HttpResponse;
+
+use super::access_token::{self, TokenGrant};
+use super::client_auth::AuthenticatedClient;
+use super::error::{ErrorCode, OAuthError};
+use super::form::OAuthForm;
+use super::refresh_grant::new_refresh_token;
+use super::token::audience;
+use crate::audit::AuditEvent;
+use crate::db::{authorization_codes, refresh_tokens, users};
+use crate::domain::grant_type::GrantType;
+use crate::domain::{pkce, unix_now};
+use crate::state::AppState;
+
+/// How long a code may wait to be exchanged (RFC 6749 §4.1.2 recommends at most 10 minutes).
+pub const CODE_LIFETIME_SECONDS: i64 = 60;
+
+fn invalid(description: &'static str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, description)
+}
+
+/// The stored form of a code: its SHA-256, hex.
+pub fn code_hash(code: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, code.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn authorization_code(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    form: &OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let (code, redirect_uri) = (form.require("code")?, form.require("redirect_uri")?);
+    let verifier = form.require("code_verifier")?;
+    let hash = code_hash(code);
+    let lookup = hash.clone();
+    let row = state
+        .db
+        .run(move |conn| authorization_codes::find(conn, &lookup))
+        .await
+        .map_err(OAuthError::database)?;
+    let row = row.ok_or_else(|| invalid("unknown authorization code"))?;
+    let now = unix_now();
+    if row.client_id != client.client.id
+        || row.redirect_uri != redirect_uri
+        || row.expires_at <= now
+    {
+        return Err(invalid(
+            "the code is expired or was issued to another client or redirect_uri",
+        ));
+    }
+    if !pkce::verify(verifier, &row.code_challenge) {
+        return Err(invalid("code_verifier does not match the code_challenge"));
+    }
+    if let Some(family) = &row.family_id {
+        return Err(replayed(state, client, family).await);
+    }
+    let user_id = row.user_id.clone();
+    let user = state
+        .db
+        .run(move |conn| users::find_by_id(conn, &user_id))
+        .await
+        .map_err(OAuthError::database)?;
+    let user = user
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| invalid("the user is disabled"))?;
+    let (refresh_row, refresh) = new_refresh_token(state, client, &user.id, &row.scope, None);
+    let family = refresh_row.family_id.clone();
+    let redeemed = state
+        .db
+        .run(move |conn| authorization_codes::redeem(conn, &hash, &family, now, &refresh_row))
+        .await
+        .map_err(OAuthError::database)?;
+    if !redeemed {
+        return Err(invalid("the authorization code was already used"));
+    }
+    let scopes = row
+        .scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    let grant = TokenGrant {
+        grant: GrantType::AuthorizationCode,
+        subject: &user.id,
+        scopes,
+        audience: audience(state, form)?,
+    };
+    access_token::respond(state, client, grant, Some(refresh.expose().to_string()))
+}
+
+/// RFC 6749 §4.1.2: a code used twice revokes the tokens issued for it.
+async fn replayed(state: &AppState, client: &AuthenticatedClient, family: &str) -> OAuthError {
+    let family_id = family.to_string();
+    if let Err(error) = state
+        .db
+        .run(move |conn| refresh_tokens::revoke_family(conn, &family_id, unix_now()))
+        .await
+    {
+        return OAuthError::database(error);
+    }
+    state.audit.record(AuditEvent {
+        tenant_id: client.client.tenant_id.clone(),
+        client_id: Some(client.client.id.clone()),
+        detail: Some(
+            serde_json::json!({"reason": "authorization code replayed", "family_id": family}),
+        ),
+        ..AuditEvent::new("authorization_code.replayed")
+    });
+    invalid("the authorization code was already used; its sign-in is revoked")
+}

@@ -1,0 +1,78 @@
+//! Checking a user's password, shared by the password grant and the login page: throttled per (user, address),
+//! slowed per user, and answering an unknown user and a wrong password alike.
+
+use std::net::IpAddr;
+
+use secrecy::SecretString;
+
+use crate::audit::AuditEvent;
+use crate::db::users::{self, UserRow};
+use crate::db::DbError;
+use crate::state::AppState;
+
+/// Why a sign-in failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("too many failed attempts; retry in {0} s")]
+    Throttled(u64),
+    #[error("invalid username or password")]
+    Refused,
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Who is signing in, where from, and through which client.
+pub struct LoginAttempt<'a> {
+    pub tenant_id: &'a str,
+    pub username: &'a str,
+    pub password: SecretString,
+    pub address: Option<IpAddr>,
+    pub client_id: &'a str,
+}
+
+/// The user, if the password is theirs and they are enabled.
+pub async fn sign_in(state: &AppState, attempt: LoginAttempt<'_>) -> Result<UserRow, LoginError> {
+    let throttle_key = (
+        attempt.tenant_id.to_string(),
+        users::username_key(attempt.username),
+    );
+    if let Some(wait) = state
+        .login_throttle
+        .blocked_for(&throttle_key, attempt.address)
+    {
+        return Err(LoginError::Throttled(wait.as_secs().max(1)));
+    }
+    actix_web::rt::time::sleep(state.login_throttle.soft_delay(&throttle_key)).await;
+    let (tenant, name) = (attempt.tenant_id.to_string(), attempt.username.to_string());
+    let user = state
+        .db
+        .run(move |conn| users::find_by_username(conn, &tenant, &name))
+        .await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = state.passwords.verify(attempt.password, hash).await?;
+    match user {
+        Some(user) if matches && !user.disabled => {
+            state
+                .login_throttle
+                .record_success(&throttle_key, attempt.address);
+            Ok(user)
+        }
+        _ => {
+            state
+                .login_throttle
+                .record_failure(&throttle_key, attempt.address);
+            state.audit.record(AuditEvent {
+                tenant_id: Some(attempt.tenant_id.to_string()),
+                client_id: Some(attempt.client_id.to_string()),
+                source_ip: attempt.address.map(|a| a.to_string()),
+                detail: Some(
+                    serde_json::json!({"reason": "sign-in refused", "username": attempt.username}),
+                ),
+                ..AuditEvent::new("auth.failed")
+            });
+            Err(LoginError::Refused)
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! `GET/POST /oauth/authorize` (RFC 6749 §4.1, RFC 7636): the login page of the authorization code flow for public
+//! (SPA) and confidential clients. An unknown client or redirect URI is shown on the page and never redirected to;
+//! every other error goes back to the client's redirect URI (RFC 6749 §4.1.2.1).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::csrf;
+use crate::db::authorization_codes::{self, AuthorizationCodeRow};
+use crate::db::{service_clients, tenants};
+use crate::domain::grant_type::GrantType;
+use crate::domain::ids::random_base62;
+use crate::domain::service_client::ServiceClient;
+use crate::domain::{pkce, scope, unix_now};
+use crate::oauth::code_grant::{code_hash, CODE_LIFETIME_SECONDS};
+use crate::oauth::form::OAuthForm;
+use crate::oauth::user_login::{self, LoginAttempt, LoginError};
+use crate::state::AppState;
+
+/// The request parameters of RFC 6749 §4.1.1 and RFC 7636 §4.3, plus `tenant` (a slug).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct AuthorizeParams {
+    #[serde(default)]
+    pub response_type: String,
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub redirect_uri: String,
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub code_challenge: String,
+    #[serde(default)]
+    pub code_challenge_method: String,
+    #[serde(default)]
+    pub tenant: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    client_name: &'a str,
+    params: &'a AuthorizeParams,
+    csrf_token: &'a str,
+    tenant: &'a str,
+    tenant_fixed: bool,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    message: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "continue.html")]
+struct ContinuePage<'a> {
+    client_name: &'a str,
+    location: &'a str,
+}
+
+/// A request that passed every check, with what it asked for.
+struct Checked {
+    client: ServiceClient,
+    redirect_uri: String,
+    scopes: Vec<String>,
+}
+
+/// Why a request is refused: shown here, or sent back to a redirect URI that was proved to be the client's.
+enum Refusal {
+    Page(String),
+    Redirect(String),
+}
+
+fn html(status: StatusCode, page: impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(error) => {
+            tracing::error!(error = %error, "template failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+fn refuse(refusal: Refusal) -> HttpResponse {
+    match refusal {
+        Refusal::Page(message) => html(StatusCode::BAD_REQUEST, ErrorPage { message: &message }),
+        Refusal::Redirect(location) => HttpResponse::Found()
+            .insert_header(("Location", location))
+            .finish(),
+    }
+}
+
+/// `redirect_uri` with `pairs` added to its query (RFC 6749 §4.1.2: keep the existing query).
+fn with_query(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
+    let mut url = match url::Url::parse(redirect_uri) {
+        Ok(url) => url,
+        Err(_) => return redirect_uri.to_string(),
+    };
+    url.query_pairs_mut()
+        .extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty()));
+    url.to_string()
+}
+
+async fn check(state: &AppState, params: &AuthorizeParams) -> Result<Checked, Refusal> {
+    let id = params.client_id.clone();
+    let client = state
+        .db
+        .run(move |conn| service_clients::find_by_id(conn, &id))
+        .await;
+    let client: ServiceClient = match client {
+        Ok(Some(row)) => row.into(),
+        Ok(None) => return Err(Refusal::Page("unknown client_id".into())),
+        Err(error) => {
+            tracing::warn!(error = %error, "authorize: database unavailable");
+            return Err(Refusal::Page(
+                "the service is unavailable, retry shortly".into(),
+            ));
+        }
+    };
+    // RFC 6749 §3.1.2.3: exact match with a registered URI; omitted only when exactly one is registered.
+    let redirect_uri = match (
+        params.redirect_uri.as_str(),
+        client.redirect_uris.as_slice(),
+    ) {
+        ("", [only]) => only.clone(),
+        (asked, registered) if registered.iter().any(|r| r == asked) => asked.to_string(),
+        _ => {
+            return Err(Refusal::Page(
+                "redirect_uri is not registered for this client".into(),
+            ))
+        }
+    };
+    let back = |error: &str, description: &str| {
+        let pairs = [
+            ("error", error),
+            ("error_description", description),
+            ("state", params.state.as_str()),
+        ];
+        Refusal::Redirect(with_query(&redirect_uri, &pairs))
+    };
+    if params.response_type != "code" {
+        return Err(back(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
+    }
+    if !client.grant_types.contains(&GrantType::AuthorizationCode) {
+        return Err(back(
+            "unauthorized_client",
+            "this client may not use the authorization code flow",
+        ));
+    }
+    if params.code_challenge_method != "S256" || !pkce::is_valid_challenge(&params.code_challenge) {
+        return Err(back(
+            "invalid_request",
+            "PKCE is required: code_challenge with code_challenge_method=S256",
+        ));
+    }
+    let requested = (!params.scope.is_empty()).then_some(params.scope.as_str());
+    let scopes = match scope::grant(requested, &client.scopes, &client.default_scopes) {
+        Ok(scopes) => scopes,
+        Err(error) => return Err(back("invalid_scope", &error.to_string())),
+    };
+    Ok(Checked {
+        client,
+        redirect_uri,
+        scopes,
+    })
+}
+
+/// The tenant is fixed by the client's own tenant or by `?tenant=`; otherwise the page asks for it.
+fn tenant_field(client: &ServiceClient, params: &AuthorizeParams) -> (String, bool) {
+    match (&client.tenant_id, params.tenant.as_str()) {
+        (Some(_), _) => (String::new(), true),
+        (None, "") => (String::new(), false),
+        (None, slug) => (slug.to_string(), true),
+    }
+}
+
+fn secure_cookies(state: &AppState) -> bool {
+    state.config.issuer().starts_with("https://")
+}
+
+fn login_page(
+    req: &HttpRequest,
+    state: &AppState,
+    checked: &Checked,
+    params: &AuthorizeParams,
+    status: StatusCode,
+    error: Option<&str>,
+    username: &str,
+) -> HttpResponse {
+    let (csrf_token, cookie) = csrf::token_for(req, secure_cookies(state));
+    let (tenant, tenant_fixed) = tenant_field(&checked.client, params);
+    let page = LoginPage {
+        client_name: &checked.client.name,
+        params,
+        csrf_token: &csrf_token,
+        tenant: &tenant,
+        tenant_fixed,
+        username,
+        error,
+    };
+    let mut response = html(status, page);
+    if let Err(error) = response.add_cookie(&cookie) {
+        tracing::error!(error = %error, "cannot set the CSRF cookie");
+    }
+    response
+}
+
+/// `GET /oauth/authorize`: check the request, then show the login page.
+pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let params = match web::Query::<AuthorizeParams>::from_query(req.query_string()) {
+        Ok(params) => params.into_inner(),
+        Err(error) => return refuse(Refusal::Page(format!("malformed request: {error}"))),
+    };
+    match check(&state, &params).await {
+        Ok(checked) => login_page(&req, &state, &checked, &params, StatusCode::OK, None, ""),
+        Err(refusal) => refuse(refusal),
+    }
+}
+
+/// `POST /oauth/authorize`: check the CSRF token and the request again, sign the user in, and send the code back.
+pub async fn submit(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let form = match OAuthForm::read(&req, payload).await {
+        Ok(form) => form,
+        Err(error) => return refuse(Refusal::Page(error.description.to_string())),
+    };
+    if !csrf::is_valid(&req, form.get("csrf_token")) {
+        return html(
+            StatusCode::FORBIDDEN,
+            ErrorPage {
+                message: "This form has expired. Go back, reload the page and sign in again.",
+            },
+        );
+    }
+    let field = |name: &str| form.get(name).unwrap_or_default().to_string();
+    let params = AuthorizeParams {
+        response_type: field("response_type"),
+        client_id: field("client_id"),
+        redirect_uri: field("redirect_uri"),
+        scope: field("scope"),
+        state: field("state"),
+        code_challenge: field("code_challenge"),
+        code_challenge_method: field("code_challenge_method"),
+        tenant: field("tenant"),
+    };
+    let checked = match check(&state, &params).await {
+        Ok(checked) => checked,
+        Err(refusal) => return refuse(refusal),
+    };
+    let username = field("username");
+    let again = |status, message: &str| {
+        login_page(
+            &req,
+            &state,
+            &checked,
+            &params,
+            status,
+            Some(message),
+            &username,
+        )
+    };
+    let Some(tenant_id) = tenant_of(&state, &checked.client, &params.tenant).await else {
+        return again(
+            StatusCode::UNAUTHORIZED,
+            "Invalid organisation, username or password.",
+        );
+    };
+    let attempt = LoginAttempt {
+        tenant_id: &tenant_id,
+        username: &username,
+        password: field("password").into(),
+        address: req.peer_addr().map(|a| a.ip()),
+        client_id: &checked.client.id,
+    };
+    let user = match user_login::sign_in(&state, attempt).await {
+        Ok(user) => user,
+        Err(LoginError::Throttled(seconds)) => {
+            return again(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too many failed attempts. Try again in {seconds} seconds."),
+            );
+        }
+        Err(LoginError::Refused) => {
+            return again(
+                StatusCode::UNAUTHORIZED,
+                "Invalid organisation, username or password.",
+            )
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "sign-in failed");
+            return again(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is unavailable, retry shortly.",
+            );
+        }
+    };
+    let code = random_base62(43);
+    let now = unix_now();
+    let row = AuthorizationCodeRow {
+        code_hash: code_hash(&code),
+        client_id: checked.client.id.clone(),
+        user_id: user.id,
+        redirect_uri: checked.redirect_uri.clone(),
+        scope: checked.scopes.join(" "),
+        code_challenge: params.code_challenge.clone(),
+        created_at: now,
+        expires_at: now + CODE_LIFETIME_SECONDS,
+        used_at: None,
+        family_id: None,
+    };
+    if let Err(error) = state
+        .db
+        .run(move |conn| authorization_codes::insert(conn, &row))
+        .await
+    {
+        tracing::error!(error = %error, "cannot store an authorization code");
+        return again(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The service is unavailable, retry shortly.",
+        );
+    }
+    let location = with_query(
+        &checked.redirect_uri,
+        &[("code", code.as_str()), ("state", params.state.as_str())],
+    );
+    // A page that moves on, not a 303: the CSP's form-action 'self' would stop a redirect to the client's origin.
+    html(
+        StatusCode::OK,
+        ContinuePage {
+            client_name: &checked.client.name,
+            location: &location,
+        },
+    )
+}
+
+/// The tenant the user signs in to: the client's own, else the one whose slug was given.
+async fn tenant_of(state: &AppState, client: &ServiceClient, slug: &str) -> Option<String> {
+    if let Some(tenant_id) = &client.tenant_id {
+        return Some(tenant_id.clone());
+    }
+    let slug = slug.trim().to_lowercase();
+    let tenant = state
+        .db
+        .run(move |conn| tenants::find_by_slug(conn, &slug))
+        .await
+        .ok()??;
+    Some(tenant.id)
+}
