@@ -28,7 +28,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(authorize::show))
             .route(web::post().to(authorize::submit)),
     )
-    .route("/static/keygate.css", web::get().to(stylesheet));
+    .route("/static/keygate.css", web::get().to(stylesheet))
+    .service(
+        web::scope("/demo")
+            .wrap(security_headers())
+            .route("/", web::get().to(demo_page))
+            .route("/app.js", web::get().to(demo_script)),
+    );
+}
+
+/// The demo SPA (`static/demo`): open `/demo/?client_id=<a public client>` whose redirect URI is this page.
+async fn demo_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(include_str!("../../static/demo/index.html"))
+}
+
+async fn demo_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(include_str!("../../static/demo/app.js"))
 }
 
 async fn stylesheet() -> HttpResponse {

@@ -3,6 +3,7 @@
 
 mod access_keys;
 mod authorization_code;
+mod browser;
 mod cli;
 mod client_credentials;
 mod helpers;

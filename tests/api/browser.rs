@@ -1,0 +1,205 @@
+//! The demo SPA in a real headless Chromium (Debian's chromium and chromium-driver): sign in with code + PKCE on the
+//! login page, see the token's claims, refresh, sign out.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::{spawn_app, TestApp};
+
+/// A chromedriver process on a free port, stopped when dropped.
+struct Chromedriver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Chromedriver {
+    fn start() -> Chromedriver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs: install Debian's chromium and chromium-driver (bash .ci/run does)");
+        Chromedriver { child, port }
+    }
+
+    async fn session(&self, profile: &std::path::Path) -> Client {
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1000,900",
+        ];
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        let capabilities =
+            json!({"goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}});
+        let capabilities = capabilities.as_object().unwrap().clone();
+        let url = format!("http://127.0.0.1:{}", self.port);
+        for _ in 0..50 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            if let Ok(client) = ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                return client;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("chromedriver did not accept a session");
+    }
+}
+
+/// Waits until the element's text contains `expected`.
+async fn wait_for_text(browser: &Client, css: &str, expected: &str) -> String {
+    let mut text = String::new();
+    for _ in 0..100 {
+        if let Ok(element) = browser.find(Locator::Css(css)).await {
+            text = element.text().await.unwrap_or_default();
+            if text.contains(expected) {
+                return text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never showed {expected:?}; it shows {text:?}");
+}
+
+/// Keeps what the browser showed under target/tmp, for people to look at.
+async fn save_screenshot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name),
+        png,
+    )
+    .unwrap();
+}
+
+async fn setup(app: &TestApp) -> (String, String) {
+    let admin = app.admin_token().await;
+    let tenant = app.create_tenant("acme", &[]);
+    let user = app
+        .api_post(
+            &format!("/v1/tenants/{tenant}/users"),
+            &admin,
+            json!({"username": "alice", "password": "correct horse"}),
+        )
+        .await;
+    let spa = json!({"name": "Demo SPA", "tenant_id": tenant, "public": true, "scopes": ["documents:read"],
+                     "redirect_uris": [app.url("/demo/")], "allowed_origins": [app.address]});
+    let client = app.api_post("/v1/clients", &admin, spa).await;
+    (
+        client["id"].as_str().unwrap().to_string(),
+        user["id"].as_str().unwrap().to_string(),
+    )
+}
+
+#[actix_web::test]
+async fn the_demo_spa_signs_in_with_code_and_pkce_refreshes_and_signs_out_in_a_real_browser() {
+    let app = spawn_app().await;
+    let (client_id, user_id) = setup(&app).await;
+    let driver = Chromedriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.session(profile.path()).await;
+
+    browser
+        .goto(&app.url(&format!("/demo/?client_id={client_id}")))
+        .await
+        .unwrap();
+    wait_for_text(&browser, "#status", "Signed out").await;
+    browser
+        .find(Locator::Css("#sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // keygate's login page: the tenant is the client's, so only username and password are asked.
+    let username = browser
+        .wait()
+        .for_element(Locator::Css("#username"))
+        .await
+        .unwrap();
+    username.send_keys("alice").await.unwrap();
+    save_screenshot(&browser, "login-page.png").await;
+    browser
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys("correct horse")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    let status = wait_for_text(&browser, "#status", "Signed in as").await;
+    assert!(status.contains(&user_id), "{status}");
+    let claims = wait_for_text(&browser, "#claims", "authorization_code").await;
+    assert!(
+        claims.contains(&client_id) && claims.contains("documents:read"),
+        "{claims}"
+    );
+    save_screenshot(&browser, "demo-spa-signed-in.png").await;
+
+    browser
+        .find(Locator::Css("#refresh"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, "#status", "(refreshed)").await;
+    wait_for_text(&browser, "#claims", "\"gty\": \"refresh_token\"").await;
+
+    browser
+        .find(Locator::Css("#sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, "#status", "Signed out").await;
+    browser.close().await.unwrap();
+
+    let admin = app.admin_token().await;
+    let revoked = app
+        .api_get(
+            &format!("/v1/audit?action=refresh_token.revoked&client_id={client_id}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        revoked["items"].as_array().unwrap().len(),
+        1,
+        "signing out revoked the sign-in"
+    );
+}
