@@ -5,6 +5,7 @@
 #   token cold           client_credentials, a different key on every request, credential cache off (1 DB read each)
 #   verify secret key    POST /v1/verify with Bearer kg_sk_… (warm)
 #   verify JWT           POST /v1/verify with Bearer <access token>
+#   password grant       grant_type=password: one argon2id verification (19 MiB, 2 passes) per request
 # Usage: bench/run.sh [seconds=10] [connections=16] [keys=2000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,14 @@ with open("headers.lua", "w") as f:
     f.write("headers = {" + ",".join(json.dumps("Basic " + base64.b64encode(p).decode()) for p in pairs) + "}\n")
     f.write("bearer = " + json.dumps("Bearer " + creds[0]["key"]["client_secret"]) + "\n")
 PY
+KEYGATE_USER_PASSWORD="bench password" "$BIN" user create --tenant "$tenant" --username bench --json >/dev/null
+pw_client=$("$BIN" client create --name pw --tenant "$tenant" --grant-type password --with-key --json)
+python3 - "$pw_client" <<'PY'
+import base64, json, sys
+c = json.loads(sys.argv[1])
+header = "Basic " + base64.b64encode((c["id"] + ":" + c["key"]["client_secret"]).encode()).decode()
+open("headers.lua", "a").write("password_auth = " + json.dumps(header) + "\n")
+PY
 
 # One script for every scenario: SCENARIO picks the request.
 cat > bench.lua <<'LUA'
@@ -40,6 +49,10 @@ request = function()
   if scenario == "healthz" then return wrk.format("GET", "/healthz") end
   if scenario == "verify_key" then return wrk.format("POST", "/v1/verify", {["Authorization"] = bearer}) end
   if scenario == "verify_jwt" then return wrk.format("POST", "/v1/verify", {["Authorization"] = "Bearer " .. os.getenv("JWT")}) end
+  if scenario == "password" then
+    form["Authorization"] = password_auth
+    return wrk.format("POST", "/oauth/token", form, "grant_type=password&username=bench&password=bench+password")
+  end
   local n = 1
   if scenario == "token_cold" then n = (i % #headers) + 1 end
   form["Authorization"] = headers[n]
@@ -71,6 +84,7 @@ run "healthz" healthz
 run "client_credentials warm" token_warm
 run "verify secret key (warm)" verify_key
 run "verify JWT" verify_jwt
+run "password grant (argon2id)" password
 stop
 serve 0
 run "client_credentials cold ($KEYS keys)" token_cold
