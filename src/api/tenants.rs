@@ -7,7 +7,6 @@ use super::auth::Principal;
 use super::{Page, PageQuery};
 use crate::audit::AuditEvent;
 use crate::db::tenants::{self, Tenant, TenantRow};
-use crate::domain::ids::IdKind;
 use crate::domain::tenant::TenantSpec;
 use crate::domain::ttl::TtlOverrides;
 use crate::domain::unix_now;
@@ -59,13 +58,7 @@ pub async fn create(
     };
     spec.validate(state.config.max_access_token_ttl)
         .map_err(|e| ApiError::unprocessable("invalid_tenant", e.to_string()))?;
-    let row = TenantRow {
-        id: IdKind::Tenant.generate(),
-        name: spec.name.trim().to_string(),
-        slug: spec.slug,
-        ttl: spec.ttl.to_json(),
-        created_at: unix_now(),
-    };
+    let row = TenantRow::new(&spec, unix_now());
     let inserted = row.clone();
     state
         .db

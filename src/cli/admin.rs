@@ -16,7 +16,6 @@ use crate::db::tenants::{self, Tenant, TenantRow};
 use crate::db::{is_unique_violation, Db, DbConn};
 use crate::domain::access_key::{self, KeyRequest};
 use crate::domain::grant_type::GrantType;
-use crate::domain::ids::IdKind;
 use crate::domain::scope::ADMIN;
 use crate::domain::service_client::{ClientSpec, ServiceClient};
 use crate::domain::tenant::TenantSpec;
@@ -97,13 +96,7 @@ pub fn tenant(db: &Db, config: &Config, command: TenantCommand) -> anyhow::Resul
                 ttl: ttl.into(),
             };
             spec.validate(config.max_access_token_ttl)?;
-            let row = TenantRow {
-                id: IdKind::Tenant.generate(),
-                name: spec.name.trim().to_string(),
-                slug: spec.slug,
-                ttl: spec.ttl.to_json(),
-                created_at: unix_now(),
-            };
+            let row = TenantRow::new(&spec, unix_now());
             match tenants::insert(&mut conn, &row) {
                 Err(e) if is_unique_violation(&e) => {
                     bail!("a tenant with slug {:?} already exists", row.slug)

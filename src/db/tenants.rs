@@ -5,6 +5,8 @@ use serde::Serialize;
 
 use super::schema::tenants;
 use super::DbConn;
+use crate::domain::ids::IdKind;
+use crate::domain::tenant::TenantSpec;
 use crate::domain::ttl::TtlOverrides;
 
 /// A tenant row; `ttl` holds the tenant's TTL overrides as JSON.
@@ -36,6 +38,19 @@ impl From<TenantRow> for Tenant {
             name: row.name,
             slug: row.slug,
             created_at: row.created_at,
+        }
+    }
+}
+
+impl TenantRow {
+    /// The row for a new tenant made from a validated spec.
+    pub fn new(spec: &TenantSpec, created_at: i64) -> TenantRow {
+        TenantRow {
+            id: IdKind::Tenant.generate(),
+            name: spec.name.trim().to_string(),
+            slug: spec.slug.clone(),
+            ttl: spec.ttl.to_json(),
+            created_at,
         }
     }
 }

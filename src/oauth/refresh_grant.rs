@@ -10,6 +10,7 @@ use super::form::OAuthForm;
 use super::token::audience;
 use crate::audit::AuditEvent;
 use crate::db::refresh_tokens::{self, RefreshTokenRow};
+use crate::db::users::UserRow;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::random_base62;
 use crate::domain::scope;
@@ -72,6 +73,23 @@ pub async fn issue_refresh_token(
     Ok(token.expose().to_string())
 }
 
+/// The stored token (and its user) that `token` is, if it is well-formed, known and its secret matches.
+pub async fn find_presented(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(RefreshTokenRow, UserRow)>, OAuthError> {
+    let Ok(presented) = SecretKey::parse_in(REFRESH_TOKEN, token) else {
+        return Ok(None);
+    };
+    let id = presented.key_id().to_string();
+    let found = state
+        .db
+        .run(move |conn| refresh_tokens::find_with_user(conn, &id))
+        .await
+        .map_err(OAuthError::database)?;
+    Ok(found.filter(|(row, _)| presented.matches(&row.stored_secret())))
+}
+
 fn invalid(description: &'static str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidGrant, description)
 }
@@ -81,18 +99,10 @@ pub async fn refresh(
     client: &AuthenticatedClient,
     form: &OAuthForm,
 ) -> Result<HttpResponse, OAuthError> {
-    let presented = SecretKey::parse_in(REFRESH_TOKEN, form.require("refresh_token")?)
-        .map_err(|_| invalid("malformed refresh token"))?;
-    let id = presented.key_id().to_string();
-    let found = state
-        .db
-        .run(move |conn| refresh_tokens::find_with_user(conn, &id))
-        .await
-        .map_err(OAuthError::database)?;
-    let (row, user) = found.ok_or_else(|| invalid("unknown refresh token"))?;
-    if !presented.matches(&row.stored_secret()) || row.client_id != client.client.id {
-        return Err(invalid("unknown refresh token"));
-    }
+    let found = find_presented(state, form.require("refresh_token")?).await?;
+    let (row, user) = found
+        .filter(|(row, _)| row.client_id == client.client.id)
+        .ok_or_else(|| invalid("unknown refresh token"))?;
     let now = unix_now();
     if row.revoked_at.is_some()
         || row.expires_at <= now

@@ -9,10 +9,11 @@ use super::client_auth;
 use super::client_auth::AuthenticatedClient;
 use super::error::OAuthError;
 use super::form::OAuthForm;
+use super::refresh_grant;
 use crate::audit::AuditEvent;
 use crate::db::refresh_tokens;
 use crate::db::revoked_tokens::RevokedTokenRow;
-use crate::domain::secret_key::{SecretKey, REFRESH_TOKEN};
+use crate::domain::secret_key::REFRESH_TOKEN;
 use crate::domain::unix_now;
 use crate::state::AppState;
 
@@ -68,16 +69,7 @@ async fn revoke_refresh_family(
     caller: &AuthenticatedClient,
     token: &str,
 ) -> Result<(), OAuthError> {
-    let Ok(presented) = SecretKey::parse_in(REFRESH_TOKEN, token) else {
-        return Ok(());
-    };
-    let id = presented.key_id().to_string();
-    let found = state
-        .db
-        .run(move |conn| refresh_tokens::find_with_user(conn, &id))
-        .await
-        .map_err(OAuthError::database)?;
-    let Some((row, _)) = found.filter(|(row, _)| presented.matches(&row.stored_secret())) else {
+    let Some((row, _)) = refresh_grant::find_presented(state, token).await? else {
         return Ok(());
     };
     let own = row.client_id == caller.client.id;
