@@ -26,12 +26,6 @@ impl KeyKind {
             KeyKind::PublicKey => "public_key",
         }
     }
-
-    pub fn parse(s: &str) -> Option<KeyKind> {
-        [KeyKind::Secret, KeyKind::PrivateKey, KeyKind::PublicKey]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
 }
 
 /// What the caller asked for.
