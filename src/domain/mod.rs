@@ -5,6 +5,7 @@ pub mod grant_type;
 pub mod ids;
 pub mod pkce;
 pub mod private_key;
+pub mod resource;
 pub mod scope;
 pub mod secret_key;
 pub mod service_client;
