@@ -2,9 +2,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authorize;
 pub mod clients;
 pub mod keys;
 pub mod openapi;
+pub mod records;
+pub mod roles;
 pub mod signing_keys;
 pub mod tenants;
 pub mod users;
@@ -24,6 +27,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(keys::configure)
             .configure(verify::configure)
             .configure(audit::configure)
+            .configure(roles::configure)
+            .configure(records::configure)
+            .configure(authorize::configure)
             .configure(signing_keys::configure)
             .default_service(web::to(unknown_endpoint)),
     )

@@ -13,11 +13,14 @@ use utoipa::{Modify, OpenApi};
         super::keys::create, super::keys::list, super::keys::revoke,
         super::users::create, super::users::list, super::users::show, super::users::update, super::users::delete,
         super::verify::verify,
+        super::roles::create, super::roles::list, super::roles::show, super::roles::update, super::roles::delete,
+        super::records::create, super::records::list, super::records::show, super::records::replace, super::records::delete,
+        super::authorize::check, super::authorize::resources,
         super::audit::list,
         super::signing_keys::list, super::signing_keys::rotate,
     ),
     modifiers(&SecuritySchemes),
-    tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "users"), (name = "verify"), (name = "audit"), (name = "signing-keys"))
+    tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "users"), (name = "access"), (name = "verify"), (name = "audit"), (name = "signing-keys"))
 )]
 pub struct ApiDoc;
 

@@ -1,10 +1,12 @@
 //! Storage: one diesel code base over SQLite (embedded default) and PostgreSQL, an r2d2 pool, embedded migrations.
 
 pub mod access_keys;
+pub mod access_records;
 pub mod audit_events;
 pub mod authorization_codes;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
+pub mod roles;
 pub mod schema;
 pub mod service_clients;
 pub mod signing_keys;

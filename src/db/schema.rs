@@ -102,6 +102,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    roles (id) {
+        id -> Text,
+        tenant_id -> Nullable<Text>,
+        scope_key -> Text,
+        name -> Text,
+        permissions -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    access_records (id) {
+        id -> Text,
+        tenant_id -> Nullable<Text>,
+        name -> Text,
+        admins -> Text,
+        statements -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    record_subjects (record_id, subject_id) {
+        record_id -> Text,
+        subject_id -> Text,
+    }
+}
+
+diesel::joinable!(record_subjects -> access_records (record_id));
 diesel::joinable!(access_keys -> service_clients (client_id));
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -150,4 +180,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
     authorization_codes,
+    roles,
+    access_records,
+    record_subjects,
 );

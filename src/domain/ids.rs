@@ -16,6 +16,8 @@ pub enum IdKind {
     ServiceClient,
     AccessKey,
     RefreshToken,
+    Role,
+    AccessRecord,
 }
 
 impl IdKind {
@@ -27,6 +29,8 @@ impl IdKind {
             IdKind::ServiceClient => "sc",
             IdKind::AccessKey => "acc",
             IdKind::RefreshToken => "rt",
+            IdKind::Role => "rol",
+            IdKind::AccessRecord => "rec",
         }
     }
 

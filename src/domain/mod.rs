@@ -1,5 +1,6 @@
 //! Pure rules of keygate: identifiers, access-key formats, scopes, grant types, token lifetimes.
 
+pub mod access;
 pub mod access_key;
 pub mod grant_type;
 pub mod ids;

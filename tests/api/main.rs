@@ -1,6 +1,7 @@
 //! One integration-test binary: every test starts a real keygate on a random port with a fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access_control;
 mod access_keys;
 mod authorization_code;
 mod browser;

@@ -28,6 +28,17 @@ async fn the_openapi_document_is_valid_and_lists_every_v1_route() {
         ("/v1/audit", &["get"]),
         ("/v1/signing-keys", &["get"]),
         ("/v1/signing-keys/rotate", &["post"]),
+        ("/v1/tenants/{id}/users", &["get", "post"]),
+        (
+            "/v1/tenants/{id}/users/{user_id}",
+            &["get", "patch", "delete"],
+        ),
+        ("/v1/roles", &["get", "post"]),
+        ("/v1/roles/{id}", &["get", "patch", "delete"]),
+        ("/v1/records", &["get", "post"]),
+        ("/v1/records/{id}", &["get", "put", "delete"]),
+        ("/v1/authorize", &["post"]),
+        ("/v1/authorize/resources", &["post"]),
     ];
     for (path, methods) in routes {
         for method in methods {

@@ -1,0 +1,134 @@
+//! `POST /v1/authorize` and `POST /v1/authorize/resources`: may a subject use a permission on a resource, and on
+//! which resources may it. Two indexed reads (the subject's records, then the roles they name).
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::auth::{Access, Principal};
+use crate::db::{access_records, roles};
+use crate::domain::access::{self, RolePermissions, Statement};
+use crate::domain::resource::{is_permission, Resource};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/authorize", web::post().to(check))
+        .route("/authorize/resources", web::post().to(resources));
+}
+
+/// May `subject` use `permission` on `resource`?
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeRequest {
+    pub subject: String,
+    pub resource: String,
+    pub permission: String,
+    /// For global admins: the tenant whose records apply (default: global records).
+    pub tenant_id: Option<String>,
+}
+
+/// On which resources may `subject` use `permission`?
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesRequest {
+    pub subject: String,
+    pub permission: String,
+    pub tenant_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuthorizeAnswer {
+    pub allowed: bool,
+}
+
+/// The tenant whose records decide: the caller's own for tenant admins.
+fn tenant_of(principal: &Principal, asked: Option<String>) -> Result<Option<String>, ApiError> {
+    match (&principal.access, asked) {
+        (Access::Global, asked) => Ok(asked),
+        _ => principal.tenant_filter(None),
+    }
+}
+
+/// The subject's statements in `tenant_id`, and the permissions of the roles they name.
+async fn statements_of(
+    state: &AppState,
+    tenant_id: Option<String>,
+    subject: String,
+) -> Result<(Vec<Statement>, RolePermissions), ApiError> {
+    state
+        .db
+        .run(move |conn| {
+            let records = access_records::find_for_subject(conn, tenant_id.as_deref(), &subject)?;
+            let statements: Vec<Statement> = records
+                .iter()
+                .flat_map(|r| {
+                    serde_json::from_str::<Vec<Statement>>(&r.statements).unwrap_or_default()
+                })
+                .collect();
+            let mut names: Vec<String> = statements.iter().flat_map(|s| s.roles.clone()).collect();
+            names.sort();
+            names.dedup();
+            let found = if names.is_empty() {
+                Vec::new()
+            } else {
+                roles::find_visible(conn, tenant_id.as_deref(), Some(&names))?
+            };
+            // A tenant role shadows a global role of the same name.
+            let mut permissions = RolePermissions::new();
+            for role in found
+                .iter()
+                .filter(|r| r.tenant_id.is_none())
+                .chain(found.iter().filter(|r| r.tenant_id.is_some()))
+            {
+                permissions.insert(role.name.clone(), role.permissions());
+            }
+            Ok((statements, permissions))
+        })
+        .await
+        .map_err(ApiError::from)
+}
+
+fn check_permission(permission: &str) -> Result<(), ApiError> {
+    match is_permission(permission) {
+        true => Ok(()),
+        false => Err(ApiError::unprocessable(
+            "invalid_permission",
+            format!("{permission:?} is not a permission"),
+        )),
+    }
+}
+
+#[utoipa::path(post, operation_id = "authorize", path = "/v1/authorize", tag = "access", request_body = AuthorizeRequest,
+    responses((status = 200, body = AuthorizeAnswer), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
+pub async fn check(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<AuthorizeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let tenant_id = tenant_of(&principal, body.tenant_id)?;
+    check_permission(&body.permission)?;
+    // A resource that is not in normal form is never allowed: no path trick gets past a pattern.
+    let Ok(resource) = Resource::parse(&body.resource) else {
+        return Ok(HttpResponse::Ok().json(AuthorizeAnswer { allowed: false }));
+    };
+    let (statements, roles) = statements_of(&state, tenant_id, body.subject).await?;
+    let allowed = access::allows(&statements, &roles, &resource, &body.permission);
+    Ok(HttpResponse::Ok().json(AuthorizeAnswer { allowed }))
+}
+
+#[utoipa::path(post, operation_id = "authorize_resources", path = "/v1/authorize/resources", tag = "access", request_body = ResourcesRequest,
+    responses((status = 200, description = "{\"resources\": [patterns]}")), security(("bearer" = []), ("basic" = [])))]
+pub async fn resources(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<ResourcesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let tenant_id = tenant_of(&principal, body.tenant_id)?;
+    check_permission(&body.permission)?;
+    let (statements, roles) = statements_of(&state, tenant_id, body.subject).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"resources": access::resources_for(&statements, &roles, &body.permission)})))
+}

@@ -1,0 +1,101 @@
+//! The `access_records` and `record_subjects` tables: who holds which roles on which resources.
+
+use diesel::prelude::*;
+
+use super::schema::{access_records, record_subjects};
+use super::{write_transaction, DbConn};
+
+/// An access record row; `admins` and `statements` are JSON.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = access_records)]
+pub struct AccessRecordRow {
+    pub id: String,
+    pub tenant_id: Option<String>,
+    pub name: String,
+    pub admins: String,
+    pub statements: String,
+    pub created_at: i64,
+}
+
+/// Stores a record and its subjects, or replaces them, in one transaction.
+pub fn save(conn: &mut DbConn, row: &AccessRecordRow, subjects: &[String]) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        diesel::delete(access_records::table.find(&row.id)).execute(conn)?;
+        diesel::insert_into(access_records::table)
+            .values(row)
+            .execute(conn)?;
+        for subject in subjects {
+            diesel::insert_into(record_subjects::table)
+                .values((
+                    record_subjects::record_id.eq(&row.id),
+                    record_subjects::subject_id.eq(subject),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+pub fn find_by_id(
+    conn: &mut DbConn,
+    id: &str,
+) -> QueryResult<Option<(AccessRecordRow, Vec<String>)>> {
+    let Some(row) = access_records::table
+        .find(id)
+        .select(AccessRecordRow::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let subjects = record_subjects::table
+        .filter(record_subjects::record_id.eq(id))
+        .select(record_subjects::subject_id)
+        .load(conn)?;
+    Ok(Some((row, subjects)))
+}
+
+/// The records of a tenant that name `subject`: one indexed read, whatever the number of records in the tenant.
+pub fn find_for_subject(
+    conn: &mut DbConn,
+    tenant_id: Option<&str>,
+    subject: &str,
+) -> QueryResult<Vec<AccessRecordRow>> {
+    let mut query = record_subjects::table
+        .inner_join(access_records::table)
+        .filter(record_subjects::subject_id.eq(subject.to_string()))
+        .select(AccessRecordRow::as_select())
+        .into_boxed();
+    query = match tenant_id {
+        Some(tenant_id) => query.filter(access_records::tenant_id.eq(tenant_id.to_string())),
+        None => query.filter(access_records::tenant_id.is_null()),
+    };
+    query.load(conn)
+}
+
+/// Up to `limit` records of a tenant (all, for `None` with `all`), ordered by id after `after`.
+pub fn list(
+    conn: &mut DbConn,
+    tenant_id: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<AccessRecordRow>> {
+    let mut query = access_records::table
+        .select(AccessRecordRow::as_select())
+        .order(access_records::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(tenant_id) = tenant_id {
+        query = query.filter(access_records::tenant_id.eq(tenant_id.to_string()));
+    }
+    if let Some(after) = after {
+        query = query.filter(access_records::id.gt(after.to_string()));
+    }
+    query.load(conn)
+}
+
+pub fn delete_by_id(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    diesel::delete(access_records::table.find(id))
+        .execute(conn)
+        .map(|n| n > 0)
+}

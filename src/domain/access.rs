@@ -1,0 +1,194 @@
+//! Access statements and their evaluation: a subject may use `permission` on `resource` when one of its records has
+//! a statement whose roles grant the permission and whose patterns match the resource. Cost: O(records naming the
+//! subject × their statements), independent of how many records the tenant has.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::IdKind;
+use super::resource::{is_permission, permission_includes, Resource, ResourcePattern};
+
+/// Roles × resource patterns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    pub roles: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+/// Permissions of each role name visible to the tenant.
+pub type RolePermissions = HashMap<String, Vec<String>>;
+
+/// Refuses malformed statements, subjects and admins; returns the statements with patterns in normal form.
+pub fn validate(
+    subjects: &[String],
+    admins: &[String],
+    statements: &[Statement],
+) -> Result<Vec<Statement>, String> {
+    if let Some(bad) = subjects
+        .iter()
+        .find(|s| !IdKind::User.matches(s) && !IdKind::ServiceClient.matches(s))
+    {
+        return Err(format!(
+            "subject {bad:?} is not a user or service client id"
+        ));
+    }
+    if let Some(bad) = admins.iter().find(|a| !IdKind::User.matches(a)) {
+        return Err(format!("admin {bad:?} is not a user id"));
+    }
+    statements
+        .iter()
+        .map(|statement| {
+            if statement.roles.is_empty() || statement.resources.is_empty() {
+                return Err("every statement needs at least one role and one resource".to_string());
+            }
+            let resources = statement
+                .resources
+                .iter()
+                .map(|r| {
+                    ResourcePattern::parse(r)
+                        .map(|p| p.to_text())
+                        .map_err(|e| e.to_string())
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Statement {
+                roles: statement.roles.clone(),
+                resources,
+            })
+        })
+        .collect()
+}
+
+/// Whether any permission is malformed.
+pub fn validate_permissions(permissions: &[String]) -> Result<(), String> {
+    match permissions.iter().find(|p| !is_permission(p)) {
+        Some(bad) => Err(format!(
+            "{bad:?} is not a permission (service:action, service:* or *)"
+        )),
+        None => Ok(()),
+    }
+}
+
+fn grants(statement: &Statement, roles: &RolePermissions, permission: &str) -> bool {
+    statement
+        .roles
+        .iter()
+        .filter_map(|name| roles.get(name))
+        .flatten()
+        .any(|granted| permission_includes(granted, permission))
+}
+
+/// Whether the statements allow `permission` on `resource`.
+pub fn allows(
+    statements: &[Statement],
+    roles: &RolePermissions,
+    resource: &Resource,
+    permission: &str,
+) -> bool {
+    statements
+        .iter()
+        .filter(|s| grants(s, roles, permission))
+        .any(|s| {
+            s.resources
+                .iter()
+                .filter_map(|p| ResourcePattern::parse(p).ok())
+                .any(|p| p.matches(resource))
+        })
+}
+
+/// The resource patterns on which the statements allow `permission`, without ones another already covers.
+pub fn resources_for(
+    statements: &[Statement],
+    roles: &RolePermissions,
+    permission: &str,
+) -> Vec<String> {
+    let patterns: Vec<ResourcePattern> = statements
+        .iter()
+        .filter(|s| grants(s, roles, permission))
+        .flat_map(|s| {
+            s.resources
+                .iter()
+                .filter_map(|p| ResourcePattern::parse(p).ok())
+        })
+        .collect();
+    let mut kept: Vec<String> = Vec::new();
+    for (i, pattern) in patterns.iter().enumerate() {
+        let covered = patterns
+            .iter()
+            .enumerate()
+            .any(|(j, other)| j != i && other.covers(pattern) && (other != pattern || j < i));
+        if !covered {
+            kept.push(pattern.to_text());
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles() -> RolePermissions {
+        HashMap::from([
+            ("Viewer".to_string(), vec!["documents:read".to_string()]),
+            ("Editor".to_string(), vec!["documents:*".to_string()]),
+        ])
+    }
+
+    fn statement(role: &str, resources: &[&str]) -> Statement {
+        Statement {
+            roles: vec![role.into()],
+            resources: resources.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn roles_and_patterns_together_decide() {
+        let statements = [
+            statement("Viewer", &["/documents/*"]),
+            statement("Editor", &["/drafts/7"]),
+        ];
+        let resource = |r: &str| Resource::parse(r).unwrap();
+        assert!(allows(
+            &statements,
+            &roles(),
+            &resource("/documents/1"),
+            "documents:read"
+        ));
+        assert!(!allows(
+            &statements,
+            &roles(),
+            &resource("/documents/1"),
+            "documents:write"
+        ));
+        assert!(allows(
+            &statements,
+            &roles(),
+            &resource("/drafts/7"),
+            "documents:write"
+        ));
+        assert!(!allows(
+            &statements,
+            &roles(),
+            &resource("/drafts/8"),
+            "documents:write"
+        ));
+    }
+
+    #[test]
+    fn listed_resources_drop_what_is_covered() {
+        let statements = [
+            statement("Viewer", &["/documents/*", "/documents/1"]),
+            statement("Editor", &["/drafts/*"]),
+        ];
+        assert_eq!(
+            resources_for(&statements, &roles(), "documents:read"),
+            ["/documents/*", "/drafts/*"]
+        );
+        assert_eq!(
+            resources_for(&statements, &roles(), "documents:write"),
+            ["/drafts/*"]
+        );
+    }
+}

@@ -1,0 +1,356 @@
+//! Roles, access records and authorization checks.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{basic, json_with_status, spawn_app, TestApp, TestClient};
+
+/// A tenant with Viewer and Editor roles, its admin's token, and a user `alice` (id, password token).
+struct World {
+    tenant: String,
+    admin: String,
+    alice: String,
+}
+
+async fn world(app: &TestApp, slug: &str) -> World {
+    let global = app.admin_token().await;
+    let tenant = app.create_tenant(slug, &[]);
+    let admin_client = app.create_client(&["--tenant", &tenant, "--scope", "keygate:tenant-admin"]);
+    let admin = app.token_for(&admin_client).await;
+    app.api_post(
+        "/v1/roles",
+        &admin,
+        json!({"name": "Viewer", "permissions": ["documents:read"]}),
+    )
+    .await;
+    app.api_post(
+        "/v1/roles",
+        &admin,
+        json!({"name": "Editor", "permissions": ["documents:*"]}),
+    )
+    .await;
+    let user = app
+        .api_post(
+            &format!("/v1/tenants/{tenant}/users"),
+            &global,
+            json!({"username": "alice", "password": "correct horse"}),
+        )
+        .await;
+    World {
+        tenant,
+        admin,
+        alice: user["id"].as_str().unwrap().to_string(),
+    }
+}
+
+async fn allowed(
+    app: &TestApp,
+    token: &str,
+    subject: &str,
+    resource: &str,
+    permission: &str,
+) -> bool {
+    let body = json!({"subject": subject, "resource": resource, "permission": permission});
+    let answer = json_with_status(
+        app.api(Method::POST, "/v1/authorize", token, Some(body))
+            .await,
+        200,
+    )
+    .await;
+    answer["allowed"].as_bool().unwrap()
+}
+
+fn record(subjects: &[&str], admins: &[&str], statements: Value) -> Value {
+    json!({"name": "docs", "subjects": subjects, "admins": admins, "statements": statements})
+}
+
+#[actix_web::test]
+async fn checks_follow_roles_wildcards_and_patterns_and_refuse_path_tricks() {
+    let app = spawn_app().await;
+    let w = world(&app, "acme").await;
+    let statements = json!([
+        {"roles": ["Viewer"], "resources": ["/documents/*"]},
+        {"roles": ["Editor"], "resources": ["/drafts/7"]},
+    ]);
+    app.api_post(
+        "/v1/records",
+        &w.admin,
+        record(&[&w.alice], &[], statements),
+    )
+    .await;
+
+    assert!(allowed(&app, &w.admin, &w.alice, "/documents/1", "documents:read").await);
+    assert!(
+        allowed(
+            &app,
+            &w.admin,
+            &w.alice,
+            "/documents/1/pages/2",
+            "documents:read"
+        )
+        .await
+    );
+    assert!(!allowed(&app, &w.admin, &w.alice, "/documents", "documents:read").await);
+    assert!(!allowed(&app, &w.admin, &w.alice, "/documents/1", "documents:write").await);
+    assert!(allowed(&app, &w.admin, &w.alice, "/drafts/7", "documents:write").await);
+    assert!(!allowed(&app, &w.admin, &w.alice, "/drafts/8", "documents:write").await);
+    for trick in [
+        "/documents/../drafts/8",
+        "/documents/%2e%2e/admin",
+        "/documents/1%2F..%2F..%2Fadmin",
+        "/documents//1",
+    ] {
+        assert!(
+            !allowed(&app, &w.admin, &w.alice, trick, "documents:read").await,
+            "{trick}"
+        );
+    }
+    assert!(
+        !allowed(
+            &app,
+            &w.admin,
+            "usr_00000000000000000000xx",
+            "/documents/1",
+            "documents:read"
+        )
+        .await
+    );
+
+    let resources = app
+        .api(
+            Method::POST,
+            "/v1/authorize/resources",
+            &w.admin,
+            Some(json!({"subject": w.alice, "permission": "documents:write"})),
+        )
+        .await;
+    assert_eq!(
+        json_with_status(resources, 200).await["resources"],
+        json!(["/drafts/7"])
+    );
+    let bad = app
+        .api(
+            Method::POST,
+            "/v1/authorize",
+            &w.admin,
+            Some(json!({"subject": w.alice, "resource": "/x", "permission": "read"})),
+        )
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+}
+
+#[actix_web::test]
+async fn roles_are_unique_per_tenant_and_validated() {
+    let app = spawn_app().await;
+    let w = world(&app, "acme").await;
+    let duplicate = app
+        .api(
+            Method::POST,
+            "/v1/roles",
+            &w.admin,
+            Some(json!({"name": "Viewer", "permissions": []})),
+        )
+        .await;
+    assert_eq!(
+        json_with_status(duplicate, 409).await["error"],
+        "role_exists"
+    );
+    let malformed = app
+        .api(
+            Method::POST,
+            "/v1/roles",
+            &w.admin,
+            Some(json!({"name": "X", "permissions": ["read everything"]})),
+        )
+        .await;
+    assert_eq!(malformed.status().as_u16(), 422);
+    let roles = app.api_get("/v1/roles", &w.admin).await;
+    let names: Vec<&str> = roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Editor", "Viewer"]);
+
+    let other = world(&app, "globex").await;
+    let viewer = roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Viewer")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let foreign = app
+        .api(
+            Method::PATCH,
+            &format!("/v1/roles/{viewer}"),
+            &other.admin,
+            Some(json!({"permissions": ["*"]})),
+        )
+        .await;
+    assert_eq!(foreign.status().as_u16(), 404);
+    let unknown_role = record(
+        &[&w.alice],
+        &[],
+        json!([{"roles": ["Owner"], "resources": ["/x/*"]}]),
+    );
+    let refused = app
+        .api(Method::POST, "/v1/records", &w.admin, Some(unknown_role))
+        .await;
+    assert_eq!(
+        json_with_status(refused, 422).await["error"],
+        "invalid_record"
+    );
+}
+
+#[actix_web::test]
+async fn records_and_checks_never_cross_tenants() {
+    let app = spawn_app().await;
+    let acme = world(&app, "acme").await;
+    let globex = world(&app, "globex").await;
+    let record_id = app
+        .api_post(
+            "/v1/records",
+            &acme.admin,
+            record(
+                &[&acme.alice],
+                &[],
+                json!([{"roles": ["Viewer"], "resources": ["*"]}]),
+            ),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        allowed(
+            &app,
+            &acme.admin,
+            &acme.alice,
+            "/documents/1",
+            "documents:read"
+        )
+        .await
+    );
+    // The same subject id asked about by another tenant's admin: acme's record does not apply there.
+    assert!(
+        !allowed(
+            &app,
+            &globex.admin,
+            &acme.alice,
+            "/documents/1",
+            "documents:read"
+        )
+        .await
+    );
+    assert_eq!(
+        app.api(
+            Method::GET,
+            &format!("/v1/records/{record_id}"),
+            &globex.admin,
+            None
+        )
+        .await
+        .status()
+        .as_u16(),
+        404
+    );
+    assert_eq!(
+        app.api_get("/v1/records", &globex.admin).await["items"],
+        json!([])
+    );
+}
+
+#[actix_web::test]
+async fn a_record_admin_who_is_not_its_subject_may_change_it_and_nobody_else() {
+    let app = spawn_app().await;
+    let w = world(&app, "acme").await;
+    let global = app.admin_token().await;
+    let bob = app
+        .api_post(
+            &format!("/v1/tenants/{}/users", w.tenant),
+            &global,
+            json!({"username": "bob", "password": "bob's password"}),
+        )
+        .await;
+    let bob_id = bob["id"].as_str().unwrap();
+    let service = app.create_client(&["--tenant", &w.tenant]);
+    let created = app
+        .api_post(
+            "/v1/records",
+            &w.admin,
+            record(
+                &[&service.id],
+                &[bob_id],
+                json!([{"roles": ["Viewer"], "resources": ["/documents/*"]}]),
+            ),
+        )
+        .await;
+    let path = format!("/v1/records/{}", created["id"].as_str().unwrap());
+
+    let spa = app.create_client(&["--tenant", &w.tenant, "--grant-type", "password"]);
+    let bob_token = user_token(&app, &spa, "bob", "bob's password").await;
+    let alice_token = user_token(&app, &spa, "alice", "correct horse").await;
+    let widened = record(
+        &[&service.id],
+        &[bob_id],
+        json!([{"roles": ["Editor"], "resources": ["/documents/*"]}]),
+    );
+    let changed = app
+        .api(Method::PUT, &path, &bob_token, Some(widened.clone()))
+        .await;
+    assert_eq!(changed.status().as_u16(), 200);
+    assert!(
+        allowed(
+            &app,
+            &w.admin,
+            &service.id,
+            "/documents/3",
+            "documents:write"
+        )
+        .await
+    );
+    assert_eq!(
+        app.api(Method::PUT, &path, &alice_token, Some(widened))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        app.api(Method::DELETE, &path, &alice_token, None)
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        app.api(Method::DELETE, &path, &bob_token, None)
+            .await
+            .status()
+            .as_u16(),
+        204
+    );
+}
+
+async fn user_token(app: &TestApp, client: &TestClient, username: &str, password: &str) -> String {
+    let form = [
+        ("grant_type", "password"),
+        ("username", username),
+        ("password", password),
+    ];
+    let body = json_with_status(
+        app.post_form(
+            "/oauth/token",
+            &form,
+            Some(&basic(&client.id, &client.secret)),
+        )
+        .await,
+        200,
+    )
+    .await;
+    body["access_token"].as_str().unwrap().to_string()
+}
