@@ -51,7 +51,7 @@ fn tenant_of(principal: &Principal, asked: Option<String>) -> Result<Option<Stri
 }
 
 /// The subject's statements in `tenant_id`, and the permissions of the roles they name.
-async fn statements_of(
+pub async fn statements_of(
     state: &AppState,
     tenant_id: Option<String>,
     subject: String,

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod openapi;
 pub mod records;
 pub mod roles;
+pub mod self_service;
 pub mod signing_keys;
 pub mod tenants;
 pub mod users;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(roles::configure)
             .configure(records::configure)
             .configure(authorize::configure)
+            .configure(self_service::configure)
             .configure(signing_keys::configure)
             .default_service(web::to(unknown_endpoint)),
     )

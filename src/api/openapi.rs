@@ -16,11 +16,12 @@ use utoipa::{Modify, OpenApi};
         super::roles::create, super::roles::list, super::roles::show, super::roles::update, super::roles::delete,
         super::records::create, super::records::list, super::records::show, super::records::replace, super::records::delete,
         super::authorize::check, super::authorize::resources,
+        super::self_service::create, super::self_service::list, super::self_service::delete, super::self_service::revoke_key,
         super::audit::list,
         super::signing_keys::list, super::signing_keys::rotate,
     ),
     modifiers(&SecuritySchemes),
-    tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "users"), (name = "access"), (name = "verify"), (name = "audit"), (name = "signing-keys"))
+    tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "users"), (name = "access"), (name = "self"), (name = "verify"), (name = "audit"), (name = "signing-keys"))
 )]
 pub struct ApiDoc;
 

@@ -82,8 +82,11 @@ pub async fn create(
             asked
         }
     };
-    if body.name.trim().is_empty() || body.name.chars().count() > 100 {
-        return Err(invalid("name must be 1 to 100 characters".into()));
+    if body.name.trim().is_empty()
+        || body.name.chars().count() > 100
+        || body.name.chars().any(char::is_control)
+    {
+        return Err(invalid("name must be 1 to 100 printable characters".into()));
     }
     validate_permissions(&body.permissions).map_err(invalid)?;
     let row = RoleRow {

@@ -21,19 +21,24 @@ pub struct AccessRecordRow {
 pub fn save(conn: &mut DbConn, row: &AccessRecordRow, subjects: &[String]) -> QueryResult<()> {
     write_transaction(conn, |conn| {
         diesel::delete(access_records::table.find(&row.id)).execute(conn)?;
-        diesel::insert_into(access_records::table)
-            .values(row)
-            .execute(conn)?;
-        for subject in subjects {
-            diesel::insert_into(record_subjects::table)
-                .values((
-                    record_subjects::record_id.eq(&row.id),
-                    record_subjects::subject_id.eq(subject),
-                ))
-                .execute(conn)?;
-        }
-        Ok(())
+        insert(conn, row, subjects)
     })
+}
+
+/// Inserts a record and its subjects; the caller provides the transaction.
+pub fn insert(conn: &mut DbConn, row: &AccessRecordRow, subjects: &[String]) -> QueryResult<()> {
+    diesel::insert_into(access_records::table)
+        .values(row)
+        .execute(conn)?;
+    for subject in subjects {
+        diesel::insert_into(record_subjects::table)
+            .values((
+                record_subjects::record_id.eq(&row.id),
+                record_subjects::subject_id.eq(subject),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn find_by_id(

@@ -188,3 +188,17 @@ pub fn all_allowed_origins(conn: &mut DbConn) -> QueryResult<Vec<String>> {
         .flat_map(|list| from_json::<Vec<String>>(list))
         .collect())
 }
+
+/// Stores a client, the access record that grants it, and its first key: all or nothing.
+pub fn insert_with_record_and_key(
+    conn: &mut DbConn,
+    client: &ServiceClientRow,
+    record: &super::access_records::AccessRecordRow,
+    key: &super::access_keys::AccessKeyRow,
+) -> QueryResult<()> {
+    super::write_transaction(conn, |conn| {
+        insert(conn, client)?;
+        super::access_records::insert(conn, record, std::slice::from_ref(&client.id))?;
+        super::access_keys::insert(conn, key)
+    })
+}

@@ -125,6 +125,45 @@ pub fn resources_for(
     kept
 }
 
+/// The name of the implicit role every user holds on their own space; no real role can be named so.
+pub const OWN_SPACE_ROLE: &str = "\u{0}own-space";
+
+/// The statements a user holds: their records', plus every permission on their own space `/users/{id}/*`.
+pub fn held_by_user(
+    user_id: &str,
+    mut statements: Vec<Statement>,
+    roles: &mut RolePermissions,
+) -> Vec<Statement> {
+    roles.insert(OWN_SPACE_ROLE.to_string(), vec!["*".to_string()]);
+    statements.push(Statement {
+        roles: vec![OWN_SPACE_ROLE.to_string()],
+        resources: vec![format!("/users/{user_id}/*")],
+    });
+    statements
+}
+
+/// Whether the held statements grant every one of `permissions` on everything each of `wanted` matches: a user
+/// cannot grant more than they hold.
+pub fn may_grant(
+    held: &[Statement],
+    roles: &RolePermissions,
+    permissions: &[String],
+    wanted: &[ResourcePattern],
+) -> bool {
+    wanted.iter().all(|pattern| {
+        permissions.iter().all(|permission| {
+            held.iter()
+                .filter(|s| grants(s, roles, permission))
+                .any(|s| {
+                    s.resources
+                        .iter()
+                        .filter_map(|p| ResourcePattern::parse(p).ok())
+                        .any(|p| p.covers(pattern))
+                })
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +213,28 @@ mod tests {
             &resource("/drafts/8"),
             "documents:write"
         ));
+    }
+
+    #[test]
+    fn users_grant_only_what_they_hold() {
+        let mut roles = roles();
+        let held = held_by_user(
+            "usr_1",
+            vec![statement("Viewer", &["/documents/*"])],
+            &mut roles,
+        );
+        let pattern = |p: &str| vec![ResourcePattern::parse(p).unwrap()];
+        let read = vec!["documents:read".to_string()];
+        let all = vec!["documents:*".to_string()];
+        assert!(may_grant(&held, &roles, &read, &pattern("/documents/7")));
+        assert!(!may_grant(&held, &roles, &all, &pattern("/documents/7")));
+        assert!(may_grant(
+            &held,
+            &roles,
+            &all,
+            &pattern("/users/usr_1/documents/*")
+        ));
+        assert!(!may_grant(&held, &roles, &read, &pattern("/users/usr_2/*")));
     }
 
     #[test]

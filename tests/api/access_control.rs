@@ -354,3 +354,170 @@ async fn user_token(app: &TestApp, client: &TestClient, username: &str, password
     .await;
     body["access_token"].as_str().unwrap().to_string()
 }
+
+#[actix_web::test]
+async fn a_user_makes_an_api_key_limited_to_their_documents_in_one_call() {
+    let app = spawn_app().await;
+    let w = world(&app, "acme").await;
+    let spa = app.create_client(&["--tenant", &w.tenant, "--grant-type", "password"]);
+    let alice = user_token(&app, &spa, "alice", "correct horse").await;
+
+    let created = app
+        .api_post(
+            "/v1/self/clients",
+            &alice,
+            json!({"name": "my script", "role": "Editor"}),
+        )
+        .await;
+    let own_space = format!("/users/{}/*", w.alice);
+    assert_eq!(created["resources"], json!([own_space]));
+    assert_eq!(
+        created["client"]["owner"],
+        json!({"type": "user", "id": w.alice})
+    );
+    let secret = created["keys"][0]["key"].as_str().unwrap();
+    let client_id = created["client"]["id"].as_str().unwrap();
+    let token = app
+        .post_form(
+            "/oauth/token",
+            &[("grant_type", "client_credentials")],
+            Some(&basic(client_id, secret)),
+        )
+        .await;
+    json_with_status(token, 200).await;
+    assert!(
+        allowed(
+            &app,
+            &w.admin,
+            client_id,
+            &format!("/users/{}/documents/9", w.alice),
+            "documents:write"
+        )
+        .await
+    );
+    assert!(
+        !allowed(
+            &app,
+            &w.admin,
+            client_id,
+            "/users/usr_someoneelse0000000000/documents/9",
+            "documents:read"
+        )
+        .await
+    );
+
+    let listed = app.api_get("/v1/self/clients", &alice).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(
+        listed[0]["keys"][0].get("key").is_none(),
+        "the key is shown once"
+    );
+    let key_id = created["keys"][0]["id"].as_str().unwrap();
+    let revoked = app
+        .api(
+            Method::DELETE,
+            &format!("/v1/self/clients/{client_id}/keys/{key_id}"),
+            &alice,
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status().as_u16(), 204);
+    let token = app
+        .post_form(
+            "/oauth/token",
+            &[("grant_type", "client_credentials")],
+            Some(&basic(client_id, secret)),
+        )
+        .await;
+    assert_eq!(token.status().as_u16(), 401);
+    assert_eq!(
+        app.api(
+            Method::DELETE,
+            &format!("/v1/self/clients/{client_id}"),
+            &alice,
+            None
+        )
+        .await
+        .status()
+        .as_u16(),
+        204
+    );
+    assert!(
+        !allowed(
+            &app,
+            &w.admin,
+            client_id,
+            &format!("/users/{}/documents/9", w.alice),
+            "documents:read"
+        )
+        .await
+    );
+}
+
+#[actix_web::test]
+async fn a_user_cannot_grant_more_than_they_hold() {
+    let app = spawn_app().await;
+    let w = world(&app, "acme").await;
+    app.api_post(
+        "/v1/records",
+        &w.admin,
+        record(
+            &[&w.alice],
+            &[],
+            json!([{"roles": ["Viewer"], "resources": ["/documents/*"]}]),
+        ),
+    )
+    .await;
+    let spa = app.create_client(&["--tenant", &w.tenant, "--grant-type", "password"]);
+    let alice = user_token(&app, &spa, "alice", "correct horse").await;
+
+    let too_much = json!({"name": "x", "role": "Editor", "resources": ["/documents/*"]});
+    assert_eq!(
+        app.api(Method::POST, "/v1/self/clients", &alice, Some(too_much))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let elsewhere = json!({"name": "x", "role": "Viewer", "resources": ["/billing/*"]});
+    assert_eq!(
+        app.api(Method::POST, "/v1/self/clients", &alice, Some(elsewhere))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let within = json!({"name": "reader", "role": "Viewer", "resources": ["/documents/7"]});
+    json_with_status(
+        app.api(Method::POST, "/v1/self/clients", &alice, Some(within))
+            .await,
+        201,
+    )
+    .await;
+    let unknown = json!({"name": "x", "role": "Owner"});
+    assert_eq!(
+        app.api(Method::POST, "/v1/self/clients", &alice, Some(unknown))
+            .await
+            .status()
+            .as_u16(),
+        422
+    );
+    // Not a user: a client's token has no "self".
+    assert_eq!(
+        app.api(Method::GET, "/v1/self/clients", &w.admin, None)
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    // Another user sees none of alice's clients.
+    let global = app.admin_token().await;
+    app.api_post(
+        &format!("/v1/tenants/{}/users", w.tenant),
+        &global,
+        json!({"username": "bob", "password": "bob's password"}),
+    )
+    .await;
+    let bob = user_token(&app, &spa, "bob", "bob's password").await;
+    assert_eq!(app.api_get("/v1/self/clients", &bob).await, json!([]));
+}
