@@ -22,6 +22,7 @@
 //! | `signing_key_refresh_seconds` | `30` | how often a node reloads signing keys from the database |
 //! | `jwks_max_age` | `300` | `Cache-Control: max-age` of the JWKS |
 //! | `workers` | number of cores | HTTP worker threads |
+//! | `self_service_roles` | `["Admin", "Editor", "Creator", "Viewer"]` | roles users may pick on `/account/keys` (those the tenant has) |
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -57,6 +58,7 @@ pub struct Config {
     pub signing_key_refresh_seconds: u64,
     pub jwks_max_age: u64,
     pub workers: Option<usize>,
+    pub self_service_roles: Vec<String>,
 }
 
 impl Default for Config {
@@ -80,6 +82,9 @@ impl Default for Config {
             signing_key_refresh_seconds: 30,
             jwks_max_age: 300,
             workers: None,
+            self_service_roles: ["Admin", "Editor", "Creator", "Viewer"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }

@@ -74,7 +74,20 @@ pub async fn create(
     body: web::Json<CreateOwnClient>,
 ) -> Result<HttpResponse, ApiError> {
     let (user_id, tenant_id) = user_of(&principal)?;
-    let body = body.into_inner();
+    let answer = create_own_client(&state, &user_id, &tenant_id, body.into_inner()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("cache-control", "no-store"))
+        .json(answer))
+}
+
+/// Makes the user's client, its record and its first key (shown in the answer only).
+pub async fn create_own_client(
+    state: &AppState,
+    user_id: &str,
+    tenant_id: &str,
+    body: CreateOwnClient,
+) -> Result<OwnClient, ApiError> {
+    let (user_id, tenant_id) = (user_id.to_string(), tenant_id.to_string());
     let resources = body
         .resources
         .clone()
@@ -96,7 +109,7 @@ pub async fn create(
         ApiError::unprocessable("unknown_role", format!("no role named {:?}", body.role))
     })?;
     let (statements, mut held_roles) =
-        statements_of(&state, Some(tenant_id.clone()), user_id.clone()).await?;
+        statements_of(state, Some(tenant_id.clone()), user_id.clone()).await?;
     let held = access::held_by_user(&user_id, statements, &mut held_roles);
     if !access::may_grant(&held, &held_roles, &role.permissions(), &patterns) {
         return Err(ApiError::forbidden(
@@ -141,15 +154,12 @@ pub async fn create(
     });
     let mut key_view = KeyView::from(key);
     key_view.key = made.shown_once;
-    let answer = OwnClient {
+    Ok(OwnClient {
         client: client.into(),
         role: Some(role.name),
         resources: statement.resources,
         keys: vec![key_view],
-    };
-    Ok(HttpResponse::Created()
-        .insert_header(("cache-control", "no-store"))
-        .json(answer))
+    })
 }
 
 /// The user's clients with their role, resources and keys.

@@ -54,8 +54,8 @@ struct LoginPage<'a> {
 
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage<'a> {
-    message: &'a str,
+pub struct ErrorPage<'a> {
+    pub message: &'a str,
 }
 
 #[derive(Template)]
@@ -78,7 +78,8 @@ enum Refusal {
     Redirect(String),
 }
 
-fn html(status: StatusCode, page: impl Template) -> HttpResponse {
+/// Renders a page; a template failure is logged and answered with a bare 500.
+pub fn html(status: StatusCode, page: impl Template) -> HttpResponse {
     match page.render() {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
@@ -199,7 +200,7 @@ fn login_page(
     error: Option<&str>,
     username: &str,
 ) -> HttpResponse {
-    let (csrf_token, cookie) = csrf::token_for(req, secure_cookies(state));
+    let (csrf_token, cookie) = csrf::token_for(req, secure_cookies(state), "/oauth/authorize");
     let (tenant, tenant_fixed) = tenant_field(&checked.client, params);
     let page = LoginPage {
         client_name: &checked.client.name,

@@ -9,15 +9,15 @@ use crate::domain::ids::random_base62;
 
 const COOKIE: &str = "keygate_csrf";
 
-/// The request's token if it has one, else a new one; and the cookie to (re)set.
-pub fn token_for(req: &HttpRequest, secure: bool) -> (String, Cookie<'static>) {
+/// The request's token if it has one, else a new one; and the cookie to (re)set for the pages under `path`.
+pub fn token_for(req: &HttpRequest, secure: bool, path: &'static str) -> (String, Cookie<'static>) {
     let token = req
         .cookie(COOKIE)
         .map(|c| c.value().to_string())
         .filter(|t| t.len() == 32)
         .unwrap_or_else(|| random_base62(32));
     let cookie = Cookie::build(COOKIE, token.clone())
-        .path("/oauth/authorize")
+        .path(path)
         .http_only(true)
         .secure(secure)
         .same_site(SameSite::Lax)

@@ -1,8 +1,10 @@
 //! Server-rendered pages (askama): the login page of the authorization code flow. Every page carries a CSRF token
 //! on its forms, a strict Content-Security-Policy and anti-framing headers (DESIGN.md §7), and escapes user text.
 
+pub mod account;
 pub mod authorize;
 pub mod csrf;
+pub mod session;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, HttpResponse};
@@ -28,7 +30,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(authorize::show))
             .route(web::post().to(authorize::submit)),
     )
+    .service(
+        web::scope("/account")
+            .wrap(security_headers())
+            .route("/login", web::get().to(account::show_login))
+            .route("/login", web::post().to(account::submit_login))
+            .route("/logout", web::post().to(account::logout))
+            .route("/keys", web::get().to(account::show_keys))
+            .route("/keys", web::post().to(account::create))
+            .route("/keys/download", web::post().to(account::download))
+            .route("/keys/revoke", web::post().to(account::revoke))
+            .route("/keys/delete", web::post().to(account::delete)),
+    )
     .route("/static/keygate.css", web::get().to(stylesheet))
+    .route("/static/account.js", web::get().to(account_script))
     .service(
         web::scope("/demo")
             .wrap(security_headers())
@@ -48,6 +63,12 @@ async fn demo_script() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .body(include_str!("../../static/demo/app.js"))
+}
+
+async fn account_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(include_str!("../../static/account.js"))
 }
 
 async fn stylesheet() -> HttpResponse {

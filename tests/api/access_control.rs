@@ -521,3 +521,53 @@ async fn a_user_cannot_grant_more_than_they_hold() {
     let bob = user_token(&app, &spa, "bob", "bob's password").await;
     assert_eq!(app.api_get("/v1/self/clients", &bob).await, json!([]));
 }
+
+#[actix_web::test]
+async fn the_account_pages_need_a_session_and_a_csrf_token_and_send_nobody_elsewhere() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http.get(app.url("/account/keys")).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 303);
+    assert_eq!(
+        page.headers()["location"],
+        "/account/login?next=/account/keys"
+    );
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let post = http
+        .post(app.url("/account/keys"))
+        .form(&[("name", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status().as_u16(), 303, "no session, no change");
+
+    let login = http
+        .get(app.url("/account/login?next=https://evil.example/"))
+        .send()
+        .await
+        .unwrap();
+    assert!(login.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("form-action 'self'"));
+    let html = login.text().await.unwrap();
+    assert!(
+        html.contains("value=\"/account/keys\"") && !html.contains("evil.example"),
+        "next is kept inside /account"
+    );
+    let forged = http
+        .post(app.url("/account/login"))
+        .form(&[
+            ("csrf_token", "x"),
+            ("tenant", "acme"),
+            ("username", "a"),
+            ("password", "b"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+}

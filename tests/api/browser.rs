@@ -203,3 +203,160 @@ async fn the_demo_spa_signs_in_with_code_and_pkce_refreshes_and_signs_out_in_a_r
         "signing out revoked the sign-in"
     );
 }
+
+/// The self-service story of issue 5, as a user walks it in a browser.
+#[actix_web::test]
+async fn a_user_makes_and_revokes_their_own_api_key_on_the_account_page_in_a_real_browser() {
+    let app = spawn_app().await;
+    let global = app.admin_token().await;
+    let tenant = app.create_tenant("acme", &[]);
+    let tenant_admin = app.create_client(&["--tenant", &tenant, "--scope", "keygate:tenant-admin"]);
+    let admin = app.token_for(&tenant_admin).await;
+    for (name, permissions) in [
+        ("Viewer", json!(["documents:read"])),
+        ("Editor", json!(["documents:*"])),
+    ] {
+        app.api_post(
+            "/v1/roles",
+            &admin,
+            json!({"name": name, "permissions": permissions}),
+        )
+        .await;
+    }
+    let alice = app
+        .api_post(
+            &format!("/v1/tenants/{tenant}/users"),
+            &global,
+            json!({"username": "alice", "password": "correct horse"}),
+        )
+        .await;
+    let alice_id = alice["id"].as_str().unwrap();
+
+    let driver = Chromedriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.session(profile.path()).await;
+    // Signed out: the page sends the visitor to sign in and back.
+    browser.goto(&app.url("/account/keys")).await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("#tenant"))
+        .await
+        .unwrap()
+        .send_keys("acme")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys("alice")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys("correct horse")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, "#no-clients", "no service clients").await;
+
+    browser
+        .find(Locator::Css("#name"))
+        .await
+        .unwrap()
+        .send_keys("CI key")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#role option[value=Editor]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#create button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let key_box = browser
+        .wait()
+        .for_element(Locator::Css("#new-key"))
+        .await
+        .unwrap();
+    let key = key_box.prop("value").await.unwrap().unwrap();
+    let client_id = browser
+        .find(Locator::Css("#client-id"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(key.starts_with("kg_sk_"), "{key}");
+    save_screenshot(&browser, "account-key-created.png").await;
+
+    // The key works, limited to the user's own documents.
+    let token = app
+        .post_form(
+            "/oauth/token",
+            &[("grant_type", "client_credentials")],
+            Some(&crate::helpers::basic(&client_id, &key)),
+        )
+        .await;
+    assert_eq!(token.status().as_u16(), 200);
+    let check = json!({"subject": client_id, "resource": format!("/users/{alice_id}/documents/1"), "permission": "documents:write"});
+    let answer = crate::helpers::json_with_status(
+        app.api(reqwest::Method::POST, "/v1/authorize", &admin, Some(check))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(answer["allowed"], true);
+
+    browser
+        .find(Locator::Css("#back"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let listed = wait_for_text(&browser, "main", "CI key").await;
+    assert!(!listed.contains(&key), "the key is never shown again");
+    browser
+        .find(Locator::Css(".revoke"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, ".key", "revoked").await;
+    let token = app
+        .post_form(
+            "/oauth/token",
+            &[("grant_type", "client_credentials")],
+            Some(&crate::helpers::basic(&client_id, &key)),
+        )
+        .await;
+    assert_eq!(token.status().as_u16(), 401);
+    save_screenshot(&browser, "account-keys.png").await;
+
+    browser
+        .find(Locator::Css(".delete"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, "#no-clients", "no service clients").await;
+    browser.close().await.unwrap();
+}

@@ -1,0 +1,406 @@
+//! `/account/keys`: a signed-in user lists the service clients they own, creates one (name, a role from the
+//! configured list, the resources it may touch), sees its key once with copy and download, revokes keys and
+//! deletes clients. `/account/login` signs them in; a signed-out visitor is sent there and back.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::authorize::html;
+use super::{csrf, session};
+use crate::api::self_service::{self, CreateOwnClient, OwnClient};
+use crate::db::{roles, tenants, users};
+use crate::error::ApiError;
+use crate::oauth::form::OAuthForm;
+use crate::oauth::user_login::{self, LoginAttempt, LoginError};
+use crate::state::AppState;
+
+const PATH: &str = "/account";
+
+#[derive(Template)]
+#[template(path = "account_login.html")]
+struct LoginPage<'a> {
+    csrf_token: &'a str,
+    next: &'a str,
+    tenant: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "account_keys.html")]
+struct KeysPage<'a> {
+    csrf_token: &'a str,
+    username: &'a str,
+    clients: &'a [OwnClient],
+    roles: &'a [String],
+    default_resources: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "key_created.html")]
+struct KeyCreatedPage<'a> {
+    csrf_token: &'a str,
+    client_name: &'a str,
+    client_id: &'a str,
+    key: &'a str,
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", location.to_string()))
+        .finish()
+}
+
+fn with_cookie(mut response: HttpResponse, cookie: &actix_web::cookie::Cookie<'_>) -> HttpResponse {
+    if let Err(error) = response.add_cookie(cookie) {
+        tracing::error!(error = %error, "cannot set a cookie");
+    }
+    response
+}
+
+fn secure(state: &AppState) -> bool {
+    state.config.issuer().starts_with("https://")
+}
+
+/// Only pages of this section are acceptable places to return to: no open redirect.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with("/account/") && !next.starts_with("//") {
+        next
+    } else {
+        "/account/keys"
+    }
+}
+
+fn login_page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    form: (&str, &str, &str),
+    error: Option<&str>,
+) -> HttpResponse {
+    let (csrf_token, cookie) = csrf::token_for(req, secure(state), PATH);
+    let (next, tenant, username) = form;
+    let page = LoginPage {
+        csrf_token: &csrf_token,
+        next: safe_next(next),
+        tenant,
+        username,
+        error,
+    };
+    with_cookie(html(status, page), &cookie)
+}
+
+/// `GET /account/login?next=&tenant=`.
+pub async fn show_login(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let query =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .map(|q| q.into_inner())
+            .unwrap_or_default();
+    let get = |name: &str| query.get(name).map(String::as_str).unwrap_or_default();
+    login_page(
+        &req,
+        &state,
+        StatusCode::OK,
+        (get("next"), get("tenant"), ""),
+        None,
+    )
+}
+
+/// `POST /account/login`.
+pub async fn submit_login(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Ok(form) = OAuthForm::read(&req, payload).await else {
+        return see_other("/account/login");
+    };
+    let field = |name: &str| form.get(name).unwrap_or_default().to_string();
+    let (next, slug, username) = (
+        field("next"),
+        field("tenant").trim().to_lowercase(),
+        field("username"),
+    );
+    let again = |status, message: &str| {
+        login_page(
+            &req,
+            &state,
+            status,
+            (&next, &slug, &username),
+            Some(message),
+        )
+    };
+    if !csrf::is_valid(&req, form.get("csrf_token")) {
+        return again(
+            StatusCode::FORBIDDEN,
+            "This form has expired. Please sign in again.",
+        );
+    }
+    let lookup = slug.clone();
+    let Ok(Some(tenant)) = state
+        .db
+        .run(move |conn| tenants::find_by_slug(conn, &lookup))
+        .await
+    else {
+        return again(
+            StatusCode::UNAUTHORIZED,
+            "Invalid organisation, username or password.",
+        );
+    };
+    let attempt = LoginAttempt {
+        tenant_id: &tenant.id,
+        username: &username,
+        password: field("password").into(),
+        address: req.peer_addr().map(|a| a.ip()),
+        client_id: "account-pages",
+    };
+    match user_login::sign_in(&state, attempt).await {
+        Ok(user) => match session::start(&state, &user.id, &tenant.id) {
+            Ok(cookie) => with_cookie(see_other(safe_next(&next)), &cookie),
+            Err(error) => {
+                tracing::error!(error = %error, "cannot start a session");
+                again(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The service is unavailable, retry shortly.",
+                )
+            }
+        },
+        Err(LoginError::Throttled(seconds)) => again(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Too many failed attempts. Try again in {seconds} seconds."),
+        ),
+        Err(LoginError::Refused) => again(
+            StatusCode::UNAUTHORIZED,
+            "Invalid organisation, username or password.",
+        ),
+        Err(error) => {
+            tracing::error!(error = %error, "sign-in failed");
+            again(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is unavailable, retry shortly.",
+            )
+        }
+    }
+}
+
+/// `POST /account/logout`.
+pub async fn logout(state: web::Data<AppState>) -> HttpResponse {
+    with_cookie(see_other("/account/login"), &session::end(&state))
+}
+
+/// The roles offered on the page: the configured list, as far as the tenant has them.
+async fn offered_roles(state: &AppState, tenant_id: &str) -> Result<Vec<String>, ApiError> {
+    let (tenant, wanted) = (
+        tenant_id.to_string(),
+        state.config.self_service_roles.clone(),
+    );
+    let found = state
+        .db
+        .run(move |conn| roles::find_visible(conn, Some(&tenant), Some(&wanted)))
+        .await?;
+    Ok(state
+        .config
+        .self_service_roles
+        .iter()
+        .filter(|name| found.iter().any(|r| &r.name == *name))
+        .cloned()
+        .collect())
+}
+
+async fn keys_page(
+    req: &HttpRequest,
+    state: &AppState,
+    who: &session::Session,
+    status: StatusCode,
+    error: Option<&str>,
+) -> HttpResponse {
+    let loaded = async {
+        let clients = self_service::own_clients(state, &who.sub, &who.tid).await?;
+        let roles = offered_roles(state, &who.tid).await?;
+        let user_id = who.sub.clone();
+        let user = state
+            .db
+            .run(move |conn| users::find_by_id(conn, &user_id))
+            .await?;
+        Ok::<_, ApiError>((clients, roles, user.map(|u| u.username).unwrap_or_default()))
+    };
+    let (clients, roles, username) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            return html(
+                StatusCode::SERVICE_UNAVAILABLE,
+                super::authorize::ErrorPage {
+                    message: &error.message,
+                },
+            )
+        }
+    };
+    let (csrf_token, cookie) = csrf::token_for(req, secure(state), PATH);
+    let default_resources = format!("/users/{}/*", who.sub);
+    let page = KeysPage {
+        csrf_token: &csrf_token,
+        username: &username,
+        clients: &clients,
+        roles: &roles,
+        default_resources: &default_resources,
+        error,
+    };
+    with_cookie(html(status, page), &cookie)
+}
+
+/// `GET /account/keys`.
+pub async fn show_keys(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    match session::current(&req, &state) {
+        Some(who) => keys_page(&req, &state, &who, StatusCode::OK, None).await,
+        None => see_other("/account/login?next=/account/keys"),
+    }
+}
+
+/// A form posted by a signed-in user with a valid CSRF token, or the answer to send instead.
+async fn signed_in_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<(session::Session, OAuthForm), HttpResponse> {
+    let who = session::current(req, state)
+        .ok_or_else(|| see_other("/account/login?next=/account/keys"))?;
+    let form = OAuthForm::read(req, payload)
+        .await
+        .map_err(|_| see_other("/account/keys"))?;
+    if !csrf::is_valid(req, form.get("csrf_token")) {
+        return Err(keys_page(
+            req,
+            state,
+            &who,
+            StatusCode::FORBIDDEN,
+            Some("This form has expired. Please try again."),
+        )
+        .await);
+    }
+    Ok((who, form))
+}
+
+/// `POST /account/keys`: create a client and show its key once.
+pub async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (who, form) = match signed_in_form(&req, payload, &state).await {
+        Ok(ok) => ok,
+        Err(answer) => return answer,
+    };
+    let role = form.get("role").unwrap_or_default().to_string();
+    if !state.config.self_service_roles.contains(&role) {
+        return keys_page(
+            &req,
+            &state,
+            &who,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("Choose one of the offered roles."),
+        )
+        .await;
+    }
+    let resources: Vec<String> = form
+        .get("resources")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    let body = CreateOwnClient {
+        name: form.get("name").unwrap_or_default().to_string(),
+        role,
+        resources: (!resources.is_empty()).then_some(resources),
+    };
+    match self_service::create_own_client(&state, &who.sub, &who.tid, body).await {
+        Ok(created) => {
+            let key = created
+                .keys
+                .first()
+                .and_then(|k| k.key.clone())
+                .unwrap_or_default();
+            let (csrf_token, _) = csrf::token_for(&req, secure(&state), PATH);
+            let page = KeyCreatedPage {
+                csrf_token: &csrf_token,
+                client_name: &created.client.name,
+                client_id: &created.client.id,
+                key: &key,
+            };
+            html(StatusCode::OK, page)
+        }
+        Err(error) => keys_page(&req, &state, &who, error.status, Some(&error.message)).await,
+    }
+}
+
+/// `POST /account/keys/download`: the key just shown, as a file. It passes through, it is not kept.
+pub async fn download(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (_, form) = match signed_in_form(&req, payload, &state).await {
+        Ok(ok) => ok,
+        Err(answer) => return answer,
+    };
+    let client_id: String = form
+        .get("client_id")
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{client_id}.key\""),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(format!("{}\n", form.get("key").unwrap_or_default()))
+}
+
+/// `POST /account/keys/revoke`.
+pub async fn revoke(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (who, form) = match signed_in_form(&req, payload, &state).await {
+        Ok(ok) => ok,
+        Err(answer) => return answer,
+    };
+    let client_id = form.get("client_id").unwrap_or_default().to_string();
+    let key_id = form.get("key_id").unwrap_or_default().to_string();
+    let outcome = async {
+        let client = self_service::find_own(&state, &who.sub, client_id).await?;
+        self_service::revoke_own_key(&state, &client, key_id).await
+    };
+    match outcome.await {
+        Ok(()) => see_other("/account/keys"),
+        Err(error) => keys_page(&req, &state, &who, error.status, Some(&error.message)).await,
+    }
+}
+
+/// `POST /account/keys/delete`.
+pub async fn delete(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (who, form) = match signed_in_form(&req, payload, &state).await {
+        Ok(ok) => ok,
+        Err(answer) => return answer,
+    };
+    let client_id = form.get("client_id").unwrap_or_default().to_string();
+    let outcome = async {
+        let client = self_service::find_own(&state, &who.sub, client_id).await?;
+        self_service::delete_own(&state, &who.sub, &client).await
+    };
+    match outcome.await {
+        Ok(()) => see_other("/account/keys"),
+        Err(error) => keys_page(&req, &state, &who, error.status, Some(&error.message)).await,
+    }
+}

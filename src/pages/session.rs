@@ -1,0 +1,75 @@
+//! Browser sessions for the account pages: a short-lived JWT (`typ: session+jwt`) signed by the keyring, in an
+//! `HttpOnly`, `SameSite=Lax` cookie scoped to `/account`. Nothing is stored server-side; signing out clears it.
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::HttpRequest;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::jwt;
+use crate::domain::ids::random_base62;
+use crate::domain::unix_now;
+use crate::state::AppState;
+
+const COOKIE: &str = "keygate_session";
+const TYPE: &str = "session+jwt";
+/// How long a sign-in to the account pages lasts.
+pub const LIFETIME_SECONDS: i64 = 3600;
+
+/// Who is signed in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub iss: String,
+    pub sub: String,
+    pub tid: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+}
+
+/// The signed-in user of this request, if any.
+pub fn current(req: &HttpRequest, state: &AppState) -> Option<Session> {
+    let cookie = req.cookie(COOKIE)?;
+    let keys = state.keyring.current();
+    jwt::verify::<Session>(
+        &keys.verifying,
+        cookie.value(),
+        TYPE,
+        &state.config.issuer(),
+        5,
+    )
+    .ok()
+}
+
+/// A session cookie for `user_id` of `tenant_id`.
+pub fn start(state: &AppState, user_id: &str, tenant_id: &str) -> anyhow::Result<Cookie<'static>> {
+    let now = unix_now();
+    let session = Session {
+        iss: state.config.issuer(),
+        sub: user_id.into(),
+        tid: tenant_id.into(),
+        exp: now + LIFETIME_SECONDS,
+        iat: now,
+        jti: random_base62(22),
+    };
+    let token = jwt::encode(&state.keyring.current().signer, TYPE, &session)?;
+    Ok(cookie(
+        state,
+        token,
+        CookieDuration::seconds(LIFETIME_SECONDS),
+    ))
+}
+
+/// A cookie that removes the session.
+pub fn end(state: &AppState) -> Cookie<'static> {
+    cookie(state, String::new(), CookieDuration::ZERO)
+}
+
+fn cookie(state: &AppState, value: String, max_age: CookieDuration) -> Cookie<'static> {
+    Cookie::build(COOKIE, value)
+        .path("/account")
+        .http_only(true)
+        .secure(state.config.issuer().starts_with("https://"))
+        .same_site(SameSite::Lax)
+        .max_age(max_age)
+        .finish()
+}
