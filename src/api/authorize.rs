@@ -1,5 +1,5 @@
 //! `POST /v1/authorize` and `POST /v1/authorize/resources`: may a subject use a permission on a resource, and on
-//! which resources may it. Two indexed reads (the subject's records, then the roles they name).
+//! which resources may it. Three indexed reads on one connection: the subject's record ids, those records, the roles.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
