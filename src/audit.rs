@@ -65,6 +65,9 @@ impl AuditEvent {
 #[derive(Clone, Default)]
 pub struct AuditLog {
     pending: Arc<Mutex<Vec<AuditEventRow>>>,
+    /// Held while a batch is written, so that a flush returns only once everything queued before it is stored
+    /// (the audit listing flushes first and must see every earlier event).
+    writing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AuditLog {
@@ -81,6 +84,7 @@ impl AuditLog {
 
     /// Writes everything queued so far in one transaction; on failure the events are queued again.
     pub async fn flush(&self, db: &Db) {
+        let _writing = self.writing.lock().await;
         let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
         if batch.is_empty() {
             return;

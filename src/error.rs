@@ -15,6 +15,8 @@ pub struct ApiError {
     pub message: String,
     /// `WWW-Authenticate` value for 401 answers.
     pub challenge: Option<&'static str>,
+    /// `Retry-After` seconds for 429 and 503 answers.
+    pub retry_after: Option<u64>,
 }
 
 /// The error body of every `/v1` endpoint.
@@ -32,6 +34,7 @@ impl ApiError {
             code,
             message: message.into(),
             challenge: None,
+            retry_after: None,
         }
     }
 
@@ -48,6 +51,15 @@ impl ApiError {
         ApiError {
             challenge: Some("Bearer realm=\"keygate\", error=\"invalid_token\""),
             ..ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        }
+    }
+
+    /// 429 after too many failed authentications.
+    pub fn throttled(seconds: u64) -> ApiError {
+        let message = format!("too many failed attempts; retry in {seconds} s");
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_failures", message)
         }
     }
 
@@ -132,8 +144,11 @@ impl ResponseError for ApiError {
                 HeaderValue::from_static(challenge),
             ));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        if let Some(seconds) = self
+            .retry_after
+            .or((self.status == StatusCode::SERVICE_UNAVAILABLE).then_some(1))
+        {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         response.json(ErrorBody {
             error: self.code.to_string(),

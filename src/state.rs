@@ -12,7 +12,7 @@ use crate::domain::service_client::ServiceClient;
 use crate::domain::ttl::TtlOverrides;
 use crate::keyring::Keyring;
 use crate::revocation::RevokedTokens;
-use crate::throttle::LoginThrottle;
+use crate::throttle::{ClientAuthThrottle, LoginThrottle};
 use crate::usage::KeyUsage;
 
 /// An access key with its client, as read in one round trip and kept for `credential_cache_seconds`.
@@ -48,6 +48,7 @@ pub struct AppState {
     pub usage: KeyUsage,
     pub passwords: PasswordHasherPool,
     pub login_throttle: Arc<LoginThrottle>,
+    pub client_auth_throttle: Arc<ClientAuthThrottle>,
     pub origins: crate::oauth::cors::OriginCache,
 }
 
@@ -68,6 +69,7 @@ impl AppState {
             usage: KeyUsage::default(),
             passwords: PasswordHasherPool::default(),
             login_throttle: Arc::default(),
+            client_auth_throttle: Arc::default(),
             origins: crate::oauth::cors::origin_cache(),
         }
     }

@@ -74,6 +74,56 @@ impl LoginThrottle {
     }
 }
 
+/// Failed client authentications (DESIGN.md §7): after 20 failures within a minute for one (client_id, source
+/// address), that pair is answered 429 with `Retry-After` until the minute is over. Successes are never slowed.
+pub struct ClientAuthThrottle {
+    failures: Cache<(String, Option<IpAddr>), Failures>,
+}
+
+/// Failures a (client_id, address) may have in a window, and the window.
+const CLIENT_FAILURES: u32 = 20;
+const CLIENT_WINDOW: Duration = Duration::from_secs(60);
+
+impl Default for ClientAuthThrottle {
+    fn default() -> Self {
+        ClientAuthThrottle {
+            failures: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(CLIENT_WINDOW)
+                .build(),
+        }
+    }
+}
+
+impl ClientAuthThrottle {
+    /// How long this pair must wait, if it has failed too often.
+    pub fn blocked_for(&self, client_id: &str, address: Option<IpAddr>) -> Option<Duration> {
+        let failures = self.failures.get(&(client_id.to_string(), address))?;
+        if failures.count < CLIENT_FAILURES {
+            return None;
+        }
+        CLIENT_WINDOW.checked_sub(failures.first.elapsed())
+    }
+
+    pub fn record_failure(&self, client_id: &str, address: Option<IpAddr>) {
+        let now = Instant::now();
+        self.failures
+            .entry((client_id.to_string(), address))
+            .and_upsert_with(|old| match old.map(|e| e.into_value()) {
+                Some(f) if f.first.elapsed() < CLIENT_WINDOW => Failures {
+                    count: f.count + 1,
+                    last: now,
+                    ..f
+                },
+                _ => Failures {
+                    count: 1,
+                    first: now,
+                    last: now,
+                },
+            });
+    }
+}
+
 fn bounded_cache<K: std::hash::Hash + Eq + Send + Sync + 'static>() -> Cache<K, Failures> {
     Cache::builder()
         .max_capacity(100_000)
@@ -124,6 +174,20 @@ mod tests {
         assert_eq!(throttle.blocked_for(&user(), there), None);
         throttle.record_success(&user(), here);
         assert_eq!(throttle.blocked_for(&user(), here), None);
+    }
+
+    #[test]
+    fn twenty_client_failures_a_minute_block_that_pair() {
+        let throttle = ClientAuthThrottle::default();
+        let here = Some("10.0.0.1".parse().unwrap());
+        for _ in 0..19 {
+            throttle.record_failure("sc_x", here);
+        }
+        assert_eq!(throttle.blocked_for("sc_x", here), None);
+        throttle.record_failure("sc_x", here);
+        assert!(throttle.blocked_for("sc_x", here).is_some());
+        assert_eq!(throttle.blocked_for("sc_y", here), None);
+        assert_eq!(throttle.blocked_for("sc_x", None), None);
     }
 
     #[test]

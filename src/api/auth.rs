@@ -135,6 +135,9 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let (client_id, secret) = decode_basic(value.as_bytes()).ok_or_else(|| {
         ApiError::unauthorized("send a Bearer access token or Basic client credentials")
     })?;
+    if let Some(seconds) = client_auth::throttled_for(state, req, &client_id) {
+        return Err(ApiError::throttled(seconds));
+    }
     match client_auth::check_secret(state, Some(&client_id), secret.expose_secret()).await {
         Ok(entry) => {
             let client = &entry.client;

@@ -94,6 +94,9 @@ async fn check(
     client_id: Option<&str>,
     secret: &str,
 ) -> Result<std::sync::Arc<CachedKey>, ApiError> {
+    if let Some(seconds) = client_id.and_then(|id| client_auth::throttled_for(state, req, id)) {
+        return Err(ApiError::throttled(seconds));
+    }
     match client_auth::check_secret(state, client_id, secret).await {
         Ok(entry) => Ok(entry),
         Err(AuthFailure::Database(error)) => Err(error.into()),

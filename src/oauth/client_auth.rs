@@ -164,7 +164,18 @@ pub async fn authenticate(
     form: &OAuthForm,
     endpoint: &str,
 ) -> Result<AuthenticatedClient, OAuthError> {
-    let (claimed_id, method, outcome) = match extract(req, form)? {
+    let presented = extract(req, form)?;
+    let claimed = match &presented {
+        Presented::Basic { client_id, .. } | Presented::Post { client_id, .. } => {
+            Some(client_id.as_str())
+        }
+        Presented::Assertion { client_id, .. } => client_id.as_deref(),
+        Presented::ClientIdOnly(_) | Presented::Nothing => None,
+    };
+    if let Some(seconds) = claimed.and_then(|id| throttled_for(state, req, id)) {
+        return Err(OAuthError::throttled(seconds));
+    }
+    let (claimed_id, method, outcome) = match presented {
         Presented::Basic { client_id, secret } => {
             let outcome = check_secret(state, Some(&client_id), secret.expose_secret()).await;
             (Some(client_id), AuthMethod::ClientSecretBasic, outcome)
@@ -279,7 +290,15 @@ fn ensure_active(state: &AppState, entry: Arc<CachedKey>) -> Result<Arc<CachedKe
     Ok(entry)
 }
 
-/// Audits a failed authentication, with the reason but never the credential.
+/// Seconds this (client_id, source address) must wait after too many failed authentications, if blocked.
+pub fn throttled_for(state: &AppState, req: &HttpRequest, client_id: &str) -> Option<u64> {
+    let wait = state
+        .client_auth_throttle
+        .blocked_for(client_id, req.peer_addr().map(|a| a.ip()))?;
+    Some(wait.as_secs().max(1))
+}
+
+/// Counts and audits a failed authentication, with the reason but never the credential.
 pub fn record_failure(
     state: &AppState,
     req: &HttpRequest,
@@ -287,6 +306,11 @@ pub fn record_failure(
     failure: &AuthFailure,
 ) {
     tracing::info!(client_id, reason = %failure, "client authentication failed");
+    if let Some(client_id) = client_id {
+        state
+            .client_auth_throttle
+            .record_failure(client_id, req.peer_addr().map(|a| a.ip()));
+    }
     state.audit.record(AuditEvent {
         client_id: client_id.map(String::from),
         source_ip: req.connection_info().realip_remote_addr().map(String::from),

@@ -277,3 +277,29 @@ async fn a_key_of_a_deleted_client_is_invalid_client() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn twenty_failed_authentications_a_minute_are_answered_429_with_retry_after() {
+    let app = spawn_app().await;
+    let client = app.create_client(&[]);
+    let other = app.create_client(&[]);
+    for _ in 0..20 {
+        let response = app
+            .post_token(
+                "grant_type=client_credentials",
+                Some(&basic(&client.id, &other.secret)),
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 401);
+    }
+    let blocked = app.token_basic(&client, "").await;
+    let retry_after: u64 = blocked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after));
+    assert_oauth_error(blocked, 429, "temporarily_unavailable", false).await;
+    // Another client from the same address is not affected.
+    json_with_status(app.token_basic(&other, "").await, 200).await;
+}
