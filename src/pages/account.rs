@@ -362,6 +362,19 @@ pub async fn download(
         .body(format!("{}\n", form.get("key").unwrap_or_default()))
 }
 
+/// After a change: back to the list, or the list with what went wrong.
+async fn back_to_list(
+    req: &HttpRequest,
+    state: &AppState,
+    who: &session::Session,
+    outcome: Result<(), ApiError>,
+) -> HttpResponse {
+    match outcome {
+        Ok(()) => see_other("/account/keys"),
+        Err(error) => keys_page(req, state, who, error.status, Some(&error.message)).await,
+    }
+}
+
 /// `POST /account/keys/revoke`.
 pub async fn revoke(
     req: HttpRequest,
@@ -378,10 +391,7 @@ pub async fn revoke(
         let client = self_service::find_own(&state, &who.sub, client_id).await?;
         self_service::revoke_own_key(&state, &client, key_id).await
     };
-    match outcome.await {
-        Ok(()) => see_other("/account/keys"),
-        Err(error) => keys_page(&req, &state, &who, error.status, Some(&error.message)).await,
-    }
+    back_to_list(&req, &state, &who, outcome.await).await
 }
 
 /// `POST /account/keys/delete`.
@@ -399,8 +409,5 @@ pub async fn delete(
         let client = self_service::find_own(&state, &who.sub, client_id).await?;
         self_service::delete_own(&state, &who.sub, &client).await
     };
-    match outcome.await {
-        Ok(()) => see_other("/account/keys"),
-        Err(error) => keys_page(&req, &state, &who, error.status, Some(&error.message)).await,
-    }
+    back_to_list(&req, &state, &who, outcome.await).await
 }

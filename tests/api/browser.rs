@@ -88,6 +88,28 @@ async fn wait_for_text(browser: &Client, css: &str, expected: &str) -> String {
     panic!("{css} never showed {expected:?}; it shows {text:?}");
 }
 
+/// Types `text` into the element `css`.
+async fn type_into(browser: &Client, css: &str, text: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// Clicks the element `css`.
+async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 /// Keeps what the browser showed under target/tmp, for people to look at.
 async fn save_screenshot(browser: &Client, name: &str) {
     let png = browser.screenshot().await.unwrap();
@@ -130,13 +152,7 @@ async fn the_demo_spa_signs_in_with_code_and_pkce_refreshes_and_signs_out_in_a_r
         .await
         .unwrap();
     wait_for_text(&browser, "#status", "Signed out").await;
-    browser
-        .find(Locator::Css("#sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "#sign-in").await;
 
     // keygate's login page: the tenant is the client's, so only username and password are asked.
     let username = browser
@@ -146,20 +162,8 @@ async fn the_demo_spa_signs_in_with_code_and_pkce_refreshes_and_signs_out_in_a_r
         .unwrap();
     username.send_keys("alice").await.unwrap();
     save_screenshot(&browser, "login-page.png").await;
-    browser
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys("correct horse")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&browser, "#password", "correct horse").await;
+    click(&browser, "button[type=submit]").await;
 
     let status = wait_for_text(&browser, "#status", "Signed in as").await;
     assert!(status.contains(&user_id), "{status}");
@@ -170,23 +174,11 @@ async fn the_demo_spa_signs_in_with_code_and_pkce_refreshes_and_signs_out_in_a_r
     );
     save_screenshot(&browser, "demo-spa-signed-in.png").await;
 
-    browser
-        .find(Locator::Css("#refresh"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "#refresh").await;
     wait_for_text(&browser, "#status", "(refreshed)").await;
     wait_for_text(&browser, "#claims", "\"gty\": \"refresh_token\"").await;
 
-    browser
-        .find(Locator::Css("#sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "#sign-out").await;
     wait_for_text(&browser, "#status", "Signed out").await;
     browser.close().await.unwrap();
 
@@ -241,54 +233,16 @@ async fn a_user_makes_and_revokes_their_own_api_key_on_the_account_page_in_a_rea
         .wait()
         .for_element(Locator::Css("#tenant"))
         .await
-        .unwrap()
-        .send_keys("acme")
-        .await
         .unwrap();
-    browser
-        .find(Locator::Css("#username"))
-        .await
-        .unwrap()
-        .send_keys("alice")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys("correct horse")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&browser, "#tenant", "acme").await;
+    type_into(&browser, "#username", "alice").await;
+    type_into(&browser, "#password", "correct horse").await;
+    click(&browser, "button[type=submit]").await;
     wait_for_text(&browser, "#no-clients", "no service clients").await;
 
-    browser
-        .find(Locator::Css("#name"))
-        .await
-        .unwrap()
-        .send_keys("CI key")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#role option[value=Editor]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#create button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&browser, "#name", "CI key").await;
+    click(&browser, "#role option[value=Editor]").await;
+    click(&browser, "#create button[type=submit]").await;
     let key_box = browser
         .wait()
         .for_element(Locator::Css("#new-key"))
@@ -323,22 +277,10 @@ async fn a_user_makes_and_revokes_their_own_api_key_on_the_account_page_in_a_rea
     .await;
     assert_eq!(answer["allowed"], true);
 
-    browser
-        .find(Locator::Css("#back"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "#back").await;
     let listed = wait_for_text(&browser, "main", "CI key").await;
     assert!(!listed.contains(&key), "the key is never shown again");
-    browser
-        .find(Locator::Css(".revoke"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, ".revoke").await;
     wait_for_text(&browser, ".key", "revoked").await;
     let token = app
         .post_form(
@@ -350,13 +292,7 @@ async fn a_user_makes_and_revokes_their_own_api_key_on_the_account_page_in_a_rea
     assert_eq!(token.status().as_u16(), 401);
     save_screenshot(&browser, "account-keys.png").await;
 
-    browser
-        .find(Locator::Css(".delete"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, ".delete").await;
     wait_for_text(&browser, "#no-clients", "no service clients").await;
     browser.close().await.unwrap();
 }
