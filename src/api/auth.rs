@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use secrecy::ExposeSecret;
 
-use crate::domain::scope::{ADMIN, TENANT_ADMIN};
+use crate::domain::scope::{ADMIN, AUTHORIZE, TENANT_ADMIN};
 use crate::error::ApiError;
 use crate::oauth::access_token;
 use crate::oauth::client_auth::{self, decode_basic, AuthFailure};
@@ -34,6 +34,8 @@ pub struct Principal {
     /// The user for user tokens, else the client.
     pub subject: String,
     pub access: Access,
+    /// Holds `keygate:authorize`: may ask `/v1/authorize` without administering anything.
+    pub may_authorize: bool,
 }
 
 impl Principal {
@@ -53,6 +55,7 @@ impl Principal {
             tenant_id,
             subject,
             access,
+            may_authorize: scopes.contains(&AUTHORIZE),
         }
     }
 

@@ -42,10 +42,12 @@ pub struct AuthorizeAnswer {
     pub allowed: bool,
 }
 
-/// The tenant whose records decide: the caller's own for tenant admins.
+/// The tenant whose records decide: the caller's own for tenant clients, the one asked for by global clients.
 fn tenant_of(principal: &Principal, asked: Option<String>) -> Result<Option<String>, ApiError> {
-    match (&principal.access, asked) {
-        (Access::Global, asked) => Ok(asked),
+    match (&principal.access, &principal.tenant_id) {
+        (Access::Global, _) => Ok(asked),
+        (Access::None, None) if principal.may_authorize => Ok(asked),
+        (Access::None, Some(own)) if principal.may_authorize => Ok(Some(own.clone())),
         _ => principal.tenant_filter(None),
     }
 }

@@ -1,17 +1,8 @@
-//! `keygate token`: an access token from an access key, for scripts and curl. A `kg_pk_` key signs a
-//! `private_key_jwt` assertion (RFC 7523); a `kg_sk_` key authenticates with HTTP Basic.
+//! `keygate token`: an access token from an access key, for scripts and curl, fetched by the SDK's
+//! `TokenProvider` (a `kg_pk_` key signs a `private_key_jwt` assertion; a `kg_sk_` key uses HTTP Basic).
 
-use std::time::Duration;
-
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde_json::{json, Value};
-
-use crate::crypto::client_keys::signer_from_private_jwk;
-use crate::crypto::jwt;
-use crate::domain::ids::random_base62;
-use crate::domain::private_key::{self, PrivateKeyBundle};
-use crate::domain::{secret_key, unix_now};
-use crate::oauth::client_assertion::ASSERTION_TYPE;
 
 /// What `keygate token` was asked for.
 pub struct TokenRequest {
@@ -22,88 +13,34 @@ pub struct TokenRequest {
     pub resources: Vec<String>,
 }
 
-/// Gets a token; returns the token endpoint's JSON answer.
+/// Gets a token; returns it in the token endpoint's JSON shape.
 pub fn fetch(request: TokenRequest) -> anyhow::Result<Value> {
-    crate::crypto::install_tls_provider();
-    let http = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .build()?;
-    let mut form: Vec<(&str, String)> = vec![("grant_type", "client_credentials".into())];
-    if let Some(scope) = &request.scope {
-        form.push(("scope", scope.clone()));
+    let mut builder = keygate_sdk::TokenProvider::builder(&request.key);
+    // A private key names its keygate; the configured issuer is for secret keys.
+    if !request
+        .key
+        .trim()
+        .starts_with(keygate_sdk::private_key::PREFIX)
+    {
+        builder = builder.issuer(&request.issuer);
     }
-    form.extend(request.resources.iter().map(|r| ("resource", r.clone())));
-    let key = request.key.trim();
-    let (issuer, call) = if key.starts_with(private_key::PREFIX) {
-        let bundle = PrivateKeyBundle::parse(key)?;
-        let issuer = bundle.issuer.trim_end_matches('/').to_string();
-        form.push(("client_assertion_type", ASSERTION_TYPE.into()));
-        form.push(("client_assertion", assertion(&bundle, &issuer)?));
-        (issuer.clone(), http.post(format!("{issuer}/oauth/token")))
-    } else if key.starts_with(secret_key::PREFIX) {
-        let issuer = request.issuer.trim_end_matches('/').to_string();
-        let client_id = match request.client_id {
-            Some(id) => id,
-            None => discover_client_id(&http, &issuer, key)?,
-        };
-        (
-            issuer.clone(),
-            http.post(format!("{issuer}/oauth/token"))
-                .basic_auth(client_id, Some(key)),
-        )
-    } else {
-        bail!("not a keygate access key (expected kg_sk_… or kg_pk_…)");
-    };
-    let response = call
-        .form(&form)
-        .send()
-        .with_context(|| format!("cannot reach {issuer}"))?;
-    let status = response.status();
-    let body: Value = response
-        .json()
-        .context("the token endpoint did not answer JSON")?;
-    if !status.is_success() {
-        bail!(
-            "{issuer} refused: {} ({})",
-            body["error"].as_str().unwrap_or("?"),
-            body["error_description"].as_str().unwrap_or("")
-        );
+    if let Some(client_id) = request.client_id {
+        builder = builder.client_id(client_id);
     }
-    Ok(body)
-}
-
-/// A one-minute client assertion: iss = sub = client_id, aud = the token endpoint, a fresh jti.
-fn assertion(bundle: &PrivateKeyBundle, issuer: &str) -> anyhow::Result<String> {
-    let signer = signer_from_private_jwk(&bundle.jwk)?;
-    let now = unix_now();
-    let claims = json!({
-        "iss": bundle.client_id,
-        "sub": bundle.client_id,
-        "aud": format!("{issuer}/oauth/token"),
-        "iat": now,
-        "exp": now + 60,
-        "jti": random_base62(22),
-    });
-    jwt::encode(&signer, "JWT", &claims)
-}
-
-/// A secret key does not name its client: ask keygate whose it is.
-fn discover_client_id(
-    http: &reqwest::blocking::Client,
-    issuer: &str,
-    key: &str,
-) -> anyhow::Result<String> {
-    let response = http
-        .post(format!("{issuer}/v1/verify"))
-        .bearer_auth(key)
-        .send()
-        .with_context(|| format!("cannot reach {issuer}"))?;
-    if !response.status().is_success() {
-        bail!("{issuer} does not accept this key ({})", response.status());
+    if let Some(scope) = request.scope {
+        builder = builder.scope(scope);
     }
-    let identity: Value = response.json()?;
-    identity["client_id"]
-        .as_str()
-        .map(String::from)
-        .context("no client_id in the verify answer")
+    for resource in request.resources {
+        builder = builder.resource(resource);
+    }
+    let provider = builder.build()?;
+    let token = actix_web::rt::System::new()
+        .block_on(provider.access_token())
+        .with_context(|| format!("no token from {}", provider.issuer()))?;
+    Ok(json!({
+        "access_token": token.secret(),
+        "token_type": "Bearer",
+        "expires_in": token.expires_in,
+        "scope": token.scope,
+    }))
 }

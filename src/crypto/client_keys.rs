@@ -102,41 +102,10 @@ fn generate_rsa() -> anyhow::Result<(Value, Value)> {
 
 /// A signer for a private JWK made by `generate` (the JWK inside a `kg_pk_` key).
 pub fn signer_from_private_jwk(jwk: &Value) -> anyhow::Result<Signer> {
+    let pkcs8 = keygate_sdk::private_key::pkcs8_from_private_jwk(jwk)?;
     let text = |name: &str| jwk.get(name).and_then(Value::as_str).unwrap_or_default();
-    let bytes = |name: &str| {
-        URL_SAFE_NO_PAD
-            .decode(text(name))
-            .map_err(|_| anyhow::anyhow!("JWK member {name} is not base64url"))
-    };
     let alg = SigningAlg::parse(text("alg"))
         .ok_or_else(|| anyhow::anyhow!("the key has no supported alg"))?;
-    let pkcs8: Vec<u8> = match alg {
-        SigningAlg::EdDSA => Ed25519KeyPair::from_seed_unchecked(&bytes("d")?)?
-            .to_pkcs8v1()
-            .map_err(failed)?
-            .as_ref()
-            .to_vec(),
-        SigningAlg::ES256 => {
-            let point = [vec![4u8], bytes("x")?, bytes("y")?].concat();
-            let pair = EcdsaKeyPair::from_private_key_and_public_key(
-                &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                &bytes("d")?,
-                &point,
-            )?;
-            pair.to_pkcs8v1().map_err(failed)?.as_ref().to_vec()
-        }
-        SigningAlg::RS256 => {
-            use rsa::pkcs8::EncodePrivateKey;
-            let big = |name: &str| bytes(name).map(|b| rsa::BigUint::from_bytes_be(&b));
-            let key = rsa::RsaPrivateKey::from_components(
-                big("n")?,
-                big("e")?,
-                big("d")?,
-                vec![big("p")?, big("q")?],
-            )?;
-            key.to_pkcs8_der()?.as_bytes().to_vec()
-        }
-    };
     Signer::from_pkcs8(text("kid"), alg, &pkcs8)
 }
 

@@ -4,6 +4,8 @@
 pub const ADMIN: &str = "keygate:admin";
 /// The scope that grants everything inside the client's own tenant.
 pub const TENANT_ADMIN: &str = "keygate:tenant-admin";
+/// The scope of a resource server that asks `/v1/authorize` about subjects of its tenant (all, for global clients).
+pub const AUTHORIZE: &str = "keygate:authorize";
 
 /// Why a requested or configured scope is refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

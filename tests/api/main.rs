@@ -7,11 +7,16 @@ mod authorization_code;
 mod browser;
 mod cli;
 mod client_credentials;
+mod document_repository;
+#[allow(dead_code)]
+#[path = "../../examples/document_repository.rs"]
+mod document_repository_example;
 mod helpers;
 mod introspection;
 mod management;
 mod openapi;
 mod private_key_jwt;
+mod sdk;
 mod serve;
 mod signing_keys;
 mod token_errors;

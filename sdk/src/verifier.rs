@@ -1,0 +1,382 @@
+//! Verification for resource servers: keygate JWTs offline against the JWKS, and secret keys or Basic credentials
+//! through `POST /v1/verify` with a short cache.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::digest::{digest, SHA256};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::Deserialize;
+use tokio::sync::{Mutex, OnceCell};
+
+use crate::access_key::SECRET_PREFIX;
+use crate::http::{self, Retry};
+use crate::identity::{split_scope, VerifyAnswer};
+use crate::jwks::{self, KeySet, VerifyingKey};
+use crate::{Error, Identity, VerifiedBy};
+
+/// Verifies what callers of a resource server send: `Bearer <keygate JWT>`, `Bearer kg_sk_…`, or Basic.
+///
+/// JWTs are checked here, with no round trip once the JWKS is cached: signature by a published key whose `alg`
+/// is allowed and is the key's own, `typ` `at+jwt` (RFC 9068), `iss`, `aud` when an audience is set, `exp` and
+/// `nbf` with leeway. The JWKS is kept for its `Cache-Control: max-age` and refetched early when a token names
+/// an unknown `kid`, at most once per `refetch_interval`. Secret keys and Basic credentials are sent to keygate
+/// and the answer kept for `credential_cache` (keyed by a hash, never by the secret). Cheap to clone.
+///
+/// ```no_run
+/// # async fn run(authorization: &str) -> Result<(), keygate_sdk::Error> {
+/// use keygate_sdk::Verifier;
+///
+/// let verifier = Verifier::builder("https://auth.example.com")
+///     .audience("https://api.example.com")
+///     .build();
+/// let identity = verifier.verify_authorization(authorization).await?;
+/// println!("called by {}", identity.subject);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    retry: Retry,
+    issuer: String,
+    validations: Vec<(Algorithm, Validation)>,
+    refetch_interval: Duration,
+    jwks_uri: OnceCell<String>,
+    keys: RwLock<Option<Arc<KeySet>>>,
+    /// Held while fetching the JWKS; holds when it was last attempted.
+    last_fetch: Mutex<Option<Instant>>,
+    credentials: Option<moka::future::Cache<[u8; 32], Identity>>,
+    realm: String,
+}
+
+/// Builds a [`Verifier`] with options.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use jsonwebtoken::Algorithm;
+/// use keygate_sdk::Verifier;
+///
+/// let verifier = Verifier::builder("https://auth.example.com")
+///     .algorithms(&[Algorithm::EdDSA])
+///     .leeway(Duration::from_secs(10))
+///     .credential_cache(Duration::ZERO)
+///     .build();
+/// ```
+pub struct VerifierBuilder {
+    issuer: String,
+    audience: Option<String>,
+    algorithms: Vec<Algorithm>,
+    leeway: Duration,
+    refetch_interval: Duration,
+    credential_cache: Duration,
+    realm: String,
+    http: Option<reqwest::Client>,
+}
+
+impl VerifierBuilder {
+    /// Accept only tokens whose `aud` contains `audience` (default: any audience).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The JWS algorithms to accept (default RS256, ES256, EdDSA: keygate's; never `none` or HMAC).
+    pub fn algorithms(mut self, algorithms: &[Algorithm]) -> Self {
+        self.algorithms = algorithms.to_vec();
+        self
+    }
+
+    /// Clock skew allowed on `exp` and `nbf` (default 30 s).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// The shortest time between two JWKS fetches, however many unknown `kid`s arrive (default 10 s).
+    pub fn refetch_interval(mut self, interval: Duration) -> Self {
+        self.refetch_interval = interval;
+        self
+    }
+
+    /// How long keygate's answer about a secret key or Basic credentials is reused (default 5 s; zero: ask every
+    /// time). A revoked key is refused by this process at most this long after keygate refuses it.
+    pub fn credential_cache(mut self, ttl: Duration) -> Self {
+        self.credential_cache = ttl;
+        self
+    }
+
+    /// The realm named in `WWW-Authenticate` challenges (default `api`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// Use this HTTP client (for proxies, custom roots or timeouts).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The verifier. Nothing is fetched until the first verification.
+    pub fn build(self) -> Verifier {
+        let validations = self
+            .algorithms
+            .iter()
+            .filter(|alg| ALLOWED.contains(alg))
+            .map(|&alg| (alg, self.validation(alg)))
+            .collect();
+        let credentials = (!self.credential_cache.is_zero()).then(|| {
+            moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(self.credential_cache)
+                .build()
+        });
+        Verifier {
+            inner: Arc::new(Inner {
+                http: self.http.unwrap_or_else(http::client),
+                // A request waits on these: one quick retry, no more.
+                retry: Retry {
+                    attempts: 2,
+                    first_backoff: Duration::from_millis(50),
+                },
+                issuer: self.issuer,
+                validations,
+                refetch_interval: self.refetch_interval,
+                jwks_uri: OnceCell::new(),
+                keys: RwLock::new(None),
+                last_fetch: Mutex::new(None),
+                credentials,
+                realm: self.realm,
+            }),
+        }
+    }
+
+    fn validation(&self, alg: Algorithm) -> Validation {
+        let mut validation = Validation::new(alg);
+        validation.set_issuer(&[&self.issuer]);
+        match &self.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        validation.validate_nbf = true;
+        validation.leeway = self.leeway.as_secs();
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation
+    }
+}
+
+/// The asymmetric algorithms a verifier may be told to accept.
+const ALLOWED: [Algorithm; 7] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// The claims of a keygate access token that make an identity.
+#[derive(Deserialize)]
+struct Claims {
+    sub: String,
+    client_id: String,
+    tid: Option<String>,
+    #[serde(default)]
+    scope: String,
+    exp: i64,
+}
+
+impl Verifier {
+    /// A verifier for tokens and keys of the keygate at `issuer`, with the defaults.
+    pub fn new(issuer: &str) -> Verifier {
+        Verifier::builder(issuer).build()
+    }
+
+    /// A builder for the keygate at `issuer`.
+    pub fn builder(issuer: &str) -> VerifierBuilder {
+        VerifierBuilder {
+            issuer: http::normalize_issuer(issuer),
+            audience: None,
+            algorithms: vec![Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA],
+            leeway: Duration::from_secs(30),
+            refetch_interval: Duration::from_secs(10),
+            credential_cache: Duration::from_secs(5),
+            realm: "api".into(),
+            http: None,
+        }
+    }
+
+    /// The realm of this verifier's challenges.
+    pub fn realm(&self) -> &str {
+        &self.inner.realm
+    }
+
+    /// Verifies an `Authorization` header value: `Bearer <JWT>`, `Bearer kg_sk_…`, or `Basic …`.
+    pub async fn verify_authorization(&self, authorization: &str) -> Result<Identity, Error> {
+        let (scheme, credential) = authorization
+            .trim()
+            .split_once(' ')
+            .ok_or(Error::MissingCredentials)?;
+        let credential = credential.trim();
+        if credential.is_empty() {
+            return Err(Error::MissingCredentials);
+        }
+        if scheme.eq_ignore_ascii_case("bearer") {
+            if credential.starts_with(SECRET_PREFIX) {
+                return self.verify_secret_key(credential).await;
+            }
+            return self.verify_token(credential).await;
+        }
+        if scheme.eq_ignore_ascii_case("basic") {
+            return self.ask_keygate(format!("Basic {credential}")).await;
+        }
+        Err(Error::MissingCredentials)
+    }
+
+    /// Verifies a secret key (`kg_sk_…`) sent on its own, as an API key.
+    pub async fn verify_secret_key(&self, key: &str) -> Result<Identity, Error> {
+        self.ask_keygate(format!("Bearer {}", key.trim())).await
+    }
+
+    /// Verifies a client id and secret key, as HTTP Basic sends them.
+    pub async fn verify_basic(&self, client_id: &str, secret: &str) -> Result<Identity, Error> {
+        let encoded = STANDARD.encode(format!("{client_id}:{secret}"));
+        self.ask_keygate(format!("Basic {encoded}")).await
+    }
+
+    /// Verifies a keygate JWT access token against the issuer's JWKS.
+    pub async fn verify_token(&self, token: &str) -> Result<Identity, Error> {
+        let invalid = |why: &str| Error::InvalidToken(why.to_string());
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("not a JWT"))?;
+        // RFC 9068 §4: the type of an access token is at+jwt, compared case-insensitively.
+        let typ = header.typ.as_deref().unwrap_or_default();
+        if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
+            return Err(invalid("not an access token (typ)"));
+        }
+        let (_, validation) = self
+            .inner
+            .validations
+            .iter()
+            .find(|(alg, _)| *alg == header.alg)
+            .ok_or_else(|| invalid("algorithm not allowed"))?;
+        let kid = header.kid.ok_or_else(|| invalid("no kid"))?;
+        let key = self.key(&kid).await?;
+        // A key verifies only with its own algorithm (RFC 8725 §3.1).
+        if key.alg != header.alg {
+            return Err(invalid("the algorithm is not the key's"));
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &key.key, validation)
+            .map_err(|e| Error::InvalidToken(e.to_string()))?
+            .claims;
+        Ok(Identity {
+            subject: claims.sub,
+            client_id: claims.client_id,
+            tenant_id: claims.tid,
+            scopes: split_scope(&claims.scope),
+            key_id: None,
+            expires_at: Some(claims.exp),
+            verified_by: VerifiedBy::AccessToken,
+        })
+    }
+
+    /// The signing key `kid`: from the cached JWKS while it is fresh, else refetched (at most once per
+    /// `refetch_interval`); the stale keys serve while the JWKS cannot be fetched.
+    async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, Error> {
+        if let Some(keys) = self.key_set().filter(|k| Instant::now() < k.fresh_until) {
+            if let Some(key) = keys.keys.get(kid) {
+                return Ok(key.clone());
+            }
+        }
+        let mut last_fetch = self.inner.last_fetch.lock().await;
+        let current = self.key_set();
+        if last_fetch.is_some_and(|at| at.elapsed() < self.inner.refetch_interval) {
+            return current
+                .ok_or_else(|| Error::Unavailable("the JWKS could not be fetched".into()))?
+                .get(kid);
+        }
+        *last_fetch = Some(Instant::now());
+        match self.fetch_keys().await {
+            Ok(keys) => {
+                let keys = Arc::new(keys);
+                *self.inner.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
+                keys.get(kid)
+            }
+            Err(error) => match current {
+                Some(stale) => {
+                    tracing::warn!(%error, "cannot refresh the JWKS; verifying with the keys already known");
+                    stale.get(kid)
+                }
+                None => Err(error),
+            },
+        }
+    }
+
+    fn key_set(&self) -> Option<Arc<KeySet>> {
+        self.inner
+            .keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    async fn fetch_keys(&self) -> Result<KeySet, Error> {
+        let inner = &self.inner;
+        let url = inner
+            .jwks_uri
+            .get_or_try_init(|| async {
+                http::metadata(&inner.http, &inner.retry, &inner.issuer)
+                    .await
+                    .map(|m| m.jwks_uri)
+            })
+            .await?;
+        let allowed: Vec<Algorithm> = inner.validations.iter().map(|(alg, _)| *alg).collect();
+        jwks::fetch(
+            &inner.http,
+            &inner.retry,
+            url,
+            &allowed,
+            inner.refetch_interval,
+        )
+        .await
+    }
+
+    /// keygate's answer about a secret key or Basic credentials, cached by the hash of the header.
+    async fn ask_keygate(&self, authorization: String) -> Result<Identity, Error> {
+        let Some(cache) = &self.inner.credentials else {
+            return self.post_verify(&authorization).await;
+        };
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(digest(&SHA256, authorization.as_bytes()).as_ref());
+        cache
+            .try_get_with(hash, self.post_verify(&authorization))
+            .await
+            .map_err(|e| e.as_ref().clone())
+    }
+
+    async fn post_verify(&self, authorization: &str) -> Result<Identity, Error> {
+        let inner = &self.inner;
+        let url = format!("{}/v1/verify", inner.issuer);
+        let response = inner
+            .retry
+            .send(|| {
+                Ok(inner
+                    .http
+                    .post(&url)
+                    .header(reqwest::header::AUTHORIZATION, authorization))
+            })
+            .await?;
+        if response.status() == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(Error::InvalidCredentials);
+        }
+        Ok(http::json_or_refused::<VerifyAnswer>(response)
+            .await?
+            .into())
+    }
+}

@@ -1,0 +1,162 @@
+//! `examples/document_repository.rs` against a real keygate: the three ways in, a permitted and a denied call,
+//! and the 401 challenges.
+
+use std::net::TcpListener;
+
+use keygate_sdk::TokenProvider;
+use reqwest::header::WWW_AUTHENTICATE;
+use serde_json::json;
+
+use crate::document_repository_example::{serve, Settings};
+use crate::helpers::{spawn_app, TestApp, TestClient};
+
+/// keygate with a tenant whose `reader` client may read documents and whose `editor` may also write them, and the
+/// document API running with a client of its own that holds `keygate:authorize`.
+async fn world(app: &TestApp) -> (String, TestClient, TestClient) {
+    let admin = app.admin_token().await;
+    let tenant = app.create_tenant("acme", &[]);
+    for (name, permissions) in [
+        ("Reader", json!(["documents:read"])),
+        ("Editor", json!(["documents:*"])),
+    ] {
+        app.api_post(
+            "/v1/roles",
+            &admin,
+            json!({"tenant_id": tenant, "name": name, "permissions": permissions}),
+        )
+        .await;
+    }
+    let reader = app.create_client(&["--tenant", &tenant]);
+    let editor = app.create_client(&["--tenant", &tenant]);
+    for (client, role) in [(&reader, "Reader"), (&editor, "Editor")] {
+        app.api_post(
+            "/v1/records",
+            &admin,
+            json!({"tenant_id": tenant, "name": role, "subjects": [client.id], "admins": [],
+                   "statements": [{"roles": [role], "resources": ["/documents/*"]}]}),
+        )
+        .await;
+    }
+    let api_client = app.create_client(&["--tenant", &tenant, "--scope", "keygate:authorize"]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let settings = Settings {
+        issuer: app.address.clone(),
+        audience: None,
+        access_key: api_client.secret,
+    };
+    actix_web::rt::spawn(serve(listener, &settings).unwrap());
+    (address, reader, editor)
+}
+
+#[actix_web::test]
+async fn the_document_api_lets_callers_in_three_ways_and_follows_their_permissions() {
+    let app = spawn_app().await;
+    let (documents, reader, editor) = world(&app).await;
+    let http = reqwest::Client::new();
+    let welcome = format!("{documents}/documents/welcome");
+
+    let token = TokenProvider::builder(&reader.secret)
+        .issuer(&app.address)
+        .build()
+        .unwrap()
+        .token()
+        .await
+        .unwrap();
+    let ways_in = [
+        http.get(&welcome).bearer_auth(&token),
+        http.get(&welcome).bearer_auth(&reader.secret),
+        http.get(&welcome)
+            .basic_auth(&reader.id, Some(&reader.secret)),
+    ];
+    for request in ways_in {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["text"], "Hello from the document repository.");
+    }
+
+    let denied = http
+        .put(&welcome)
+        .bearer_auth(&reader.secret)
+        .body("mine now")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 403);
+    assert_eq!(
+        denied.json::<serde_json::Value>().await.unwrap()["error"],
+        "forbidden"
+    );
+
+    let written = http
+        .put(&welcome)
+        .basic_auth(&editor.id, Some(&editor.secret))
+        .body("edited")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(written.status(), 200);
+    let read = http.get(&welcome).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(
+        read.json::<serde_json::Value>().await.unwrap()["text"],
+        "edited"
+    );
+    let missing = http
+        .get(format!("{documents}/documents/other"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[actix_web::test]
+async fn the_document_api_challenges_callers_without_valid_credentials() {
+    let app = spawn_app().await;
+    let (documents, reader, _) = world(&app).await;
+    let http = reqwest::Client::new();
+    let welcome = format!("{documents}/documents/welcome");
+    let challenge = |response: &reqwest::Response| {
+        response.headers()[WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+
+    let anonymous = http.get(&welcome).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(
+        challenge(&anonymous),
+        r#"Bearer realm="documents", Basic realm="documents""#
+    );
+
+    let forged = http
+        .get(&welcome)
+        .bearer_auth("eyJhbGciOiJub25lIn0.e30.")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    assert!(challenge(&forged).starts_with(r#"Bearer realm="documents", error="invalid_token""#));
+    let body: serde_json::Value = forged.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_token");
+
+    let wrong_secret = format!("{}x", &reader.secret[..reader.secret.len() - 1]);
+    let basic = http
+        .get(&welcome)
+        .basic_auth(&reader.id, Some(&wrong_secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), 401);
+    assert_eq!(challenge(&basic), r#"Basic realm="documents""#);
+    let key = http
+        .get(&welcome)
+        .bearer_auth(&wrong_secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(key.status(), 401);
+    assert!(challenge(&key).contains(r#"error="invalid_token""#));
+}
