@@ -102,6 +102,7 @@ fn check_permission(permission: &str) -> Result<(), ApiError> {
 }
 
 #[utoipa::path(post, operation_id = "authorize", path = "/v1/authorize", tag = "access", request_body = AuthorizeRequest,
+    description = "Callers: admins, and resource servers whose client holds `keygate:authorize` (their own tenant; global clients any tenant).",
     responses((status = 200, body = AuthorizeAnswer), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn check(
     state: web::Data<AppState>,

@@ -262,6 +262,21 @@ async fn records_and_checks_never_cross_tenants() {
         app.api_get("/v1/records", &globex.admin).await["items"],
         json!([])
     );
+    // A resource server of globex with keygate:authorize asks about its own tenant only, and administers nothing.
+    let resource_server =
+        app.create_client(&["--tenant", &globex.tenant, "--scope", "keygate:authorize"]);
+    let token = app.token_for(&resource_server).await;
+    assert!(!allowed(&app, &token, &acme.alice, "/documents/1", "documents:read").await);
+    let body = json!({"subject": acme.alice, "resource": "/documents/1", "permission": "documents:read",
+                      "tenant_id": acme.tenant});
+    let answer = app
+        .api(Method::POST, "/v1/authorize", &token, Some(body))
+        .await;
+    assert_eq!(answer.json::<Value>().await.unwrap()["allowed"], false);
+    for path in ["/v1/records", "/v1/clients", "/v1/roles"] {
+        let status = app.api(Method::GET, path, &token, None).await.status();
+        assert_eq!(status.as_u16(), 403, "{path}");
+    }
 }
 
 #[actix_web::test]
