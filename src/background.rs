@@ -7,8 +7,8 @@ use crate::db::{authorization_codes, revoked_tokens, used_assertions};
 use crate::domain::unix_now;
 use crate::state::AppState;
 
-/// How often queued audit events and key uses are written.
-const FLUSH_EVERY: Duration = Duration::from_secs(2);
+/// How often queued audit events and key uses are written: the tick of every periodic task.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(2);
 /// How often expired `jti` and revocation records are deleted.
 const PURGE_EVERY_TICKS: u64 = 300;
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 use anyhow::Context;
 use serde_json::{json, Value};
 
+use crate::config::Config;
 use crate::crypto::jwt::{self, VerifyingKeys};
 use crate::crypto::master_key::MasterKey;
 use crate::crypto::signing_key::{self, Signer, SigningAlg};
@@ -30,10 +31,13 @@ pub struct PublishedKey {
     pub kid: String,
     pub alg: String,
     pub created_at: i64,
-    /// When a newer key took over; absent for the active key.
+    /// When it stops signing (a newer key takes over); absent for the newest key.
     pub retired_at: Option<i64>,
     /// Until when a retired key stays in the JWKS.
     pub published_until: Option<i64>,
+    /// When it starts signing: a rotated key is published first.
+    pub activates_at: i64,
+    /// Whether this node signs with it now.
     pub active: bool,
 }
 
@@ -45,17 +49,18 @@ pub struct Keyring {
 }
 
 impl Keyring {
-    /// Makes sure an active key of `alg` exists (creating one on first start), then loads the keyring.
+    /// Makes sure a key of `alg` exists (the first one active at once, a change of algorithm scheduled), then loads
+    /// the keyring.
     pub async fn open(
         db: Db,
         master_key: Arc<MasterKey>,
         alg: SigningAlg,
-        retire_for: i64,
+        timing: RotationTiming,
     ) -> anyhow::Result<Keyring> {
         let (db2, key2) = (db.clone(), master_key.clone());
         let loaded = actix_web::web::block(move || -> anyhow::Result<LoadedKeys> {
             let mut conn = db2.conn()?;
-            ensure_active_key(&mut conn, &key2, alg, retire_for)?;
+            ensure_key(&mut conn, &key2, alg, timing)?;
             load(&mut conn, &key2)
         })
         .await??;
@@ -74,12 +79,11 @@ impl Keyring {
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
     }
 
-    /// Rotates to a new key of `alg` and applies it on this node at once.
-    pub async fn rotate(&self, alg: SigningAlg, retire_for: i64) -> anyhow::Result<String> {
+    /// Rotates to a new key of `alg` and reloads this node's keys at once.
+    pub async fn rotate(&self, alg: SigningAlg, timing: RotationTiming) -> anyhow::Result<String> {
         let (db, master_key) = (self.db.clone(), self.master_key.clone());
-        let kid =
-            actix_web::web::block(move || rotate(&mut *db.conn()?, &master_key, alg, retire_for))
-                .await??;
+        let kid = actix_web::web::block(move || rotate(&mut *db.conn()?, &master_key, alg, timing))
+            .await??;
         self.reload().await?;
         Ok(kid)
     }
@@ -96,29 +100,89 @@ impl Keyring {
     }
 }
 
-/// Creates a signing key when there is no active one, or when the active one uses another algorithm.
-fn ensure_active_key(
+/// When a rotated key starts signing, and how long the key it replaces stays published.
+#[derive(Debug, Clone, Copy)]
+pub struct RotationTiming {
+    /// Seconds from the rotation until the new key signs.
+    pub activates_in: i64,
+    /// Seconds a replaced key stays in the JWKS after it stops signing: the longest access-token lifetime.
+    pub retire_for: i64,
+}
+
+impl RotationTiming {
+    /// The new key is in every node's JWKS (one keyring reload) and in every verifier's cached copy (one JWKS
+    /// max-age) before any node signs with it, so no verifier meets an unknown `kid`. One more second covers
+    /// times kept in whole seconds.
+    pub fn scheduled(config: &Config) -> RotationTiming {
+        RotationTiming {
+            activates_in: (config.jwks_max_age + reload_every(config) + 1) as i64,
+            retire_for: config.max_access_token_ttl,
+        }
+    }
+
+    /// The new key signs at once (the old one may be compromised); verifiers refetch on the unknown `kid`.
+    pub fn immediate(config: &Config) -> RotationTiming {
+        RotationTiming {
+            activates_in: 0,
+            retire_for: config.max_access_token_ttl,
+        }
+    }
+}
+
+/// Seconds between two keyring reloads of a node: the configured refresh, in whole background ticks.
+fn reload_every(config: &Config) -> u64 {
+    let tick = crate::background::FLUSH_EVERY.as_secs();
+    config.signing_key_refresh_seconds.max(tick).div_ceil(tick) * tick
+}
+
+/// Makes the first signing key, active at once, or schedules a key of `alg` when the newest key has another one.
+fn ensure_key(
     conn: &mut DbConn,
     master_key: &MasterKey,
     alg: SigningAlg,
-    retire_for: i64,
+    timing: RotationTiming,
 ) -> anyhow::Result<()> {
+    let newest_is = |keys: &[SigningKeyRow]| {
+        keys.iter()
+            .max_by_key(|k| (k.activates_at, k.created_at))
+            .map(|k| k.alg == alg.as_str())
+    };
     let published = signing_keys::find_published(conn, unix_now())?;
-    let active = published.iter().find(|k| k.retired_at.is_none());
-    if active.is_none_or(|k| k.alg != alg.as_str()) {
-        let kid = rotate(conn, master_key, alg, retire_for)?;
+    let timing = match newest_is(&published) {
+        Some(true) => return Ok(()),
+        Some(false) => timing,
+        None => RotationTiming {
+            activates_in: 0,
+            ..timing
+        },
+    };
+    // Two nodes starting together on an empty database: the check is repeated under the rotation lock.
+    if let Some(kid) = rotate_if(conn, master_key, alg, timing, |keys| {
+        newest_is(keys) != Some(true)
+    })? {
         tracing::info!(kid, alg = alg.as_str(), "created a signing key");
     }
     Ok(())
 }
 
-/// Generates a new signing key, seals it, stores it, and retires the previous one for `retire_for` seconds.
+/// Generates a new signing key, seals it, and stores it to sign from `timing.activates_in` seconds on, when the
+/// previous key retires.
 pub fn rotate(
     conn: &mut DbConn,
     master_key: &MasterKey,
     alg: SigningAlg,
-    retire_for: i64,
+    timing: RotationTiming,
 ) -> anyhow::Result<String> {
+    rotate_if(conn, master_key, alg, timing, |_| true)?.context("the rotation was not stored")
+}
+
+fn rotate_if(
+    conn: &mut DbConn,
+    master_key: &MasterKey,
+    alg: SigningAlg,
+    timing: RotationTiming,
+    needed: impl FnOnce(&[SigningKeyRow]) -> bool,
+) -> anyhow::Result<Option<String>> {
     let generated = signing_key::generate(alg)?;
     let now = unix_now();
     let row = SigningKeyRow {
@@ -129,16 +193,19 @@ pub fn rotate(
         created_at: now,
         retired_at: None,
         published_until: None,
+        activates_at: now + timing.activates_in,
     };
-    signing_keys::rotate(conn, &row, now + retire_for)?;
-    Ok(generated.kid)
+    let stored = signing_keys::rotate_if(conn, &row, timing.retire_for, needed)?;
+    Ok(stored.then_some(generated.kid))
 }
 
 fn load(conn: &mut DbConn, master_key: &MasterKey) -> anyhow::Result<LoadedKeys> {
-    let published = signing_keys::find_published(conn, unix_now())?;
+    let now = unix_now();
+    let published = signing_keys::find_published(conn, now)?;
     let active = published
         .iter()
-        .find(|k| k.retired_at.is_none())
+        .filter(|k| k.activates_at <= now && k.retired_at.is_none_or(|retired| retired > now))
+        .max_by_key(|k| (k.activates_at, k.created_at))
         .context("no active signing key in the database (run `keygate signing-key rotate`)")?;
     let alg = SigningAlg::parse(&active.alg)
         .with_context(|| format!("unknown algorithm {}", active.alg))?;
@@ -173,6 +240,7 @@ fn load(conn: &mut DbConn, master_key: &MasterKey) -> anyhow::Result<LoadedKeys>
             created_at: k.created_at,
             retired_at: k.retired_at,
             published_until: k.published_until,
+            activates_at: k.activates_at,
             active: k.kid == active.kid,
         })
         .collect();

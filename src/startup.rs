@@ -10,7 +10,7 @@ use anyhow::Context;
 use crate::config::Config;
 use crate::crypto::master_key::MasterKey;
 use crate::db::Db;
-use crate::keyring::Keyring;
+use crate::keyring::{Keyring, RotationTiming};
 use crate::state::AppState;
 use crate::{api, background, oauth, ops, pages};
 
@@ -38,7 +38,7 @@ impl Application {
                 db.clone(),
                 master_key,
                 config.signing_alg,
-                config.max_access_token_ttl,
+                RotationTiming::scheduled(&config),
             )
             .await?,
         );

@@ -8,7 +8,7 @@ use super::auth::Principal;
 use crate::audit::AuditEvent;
 use crate::crypto::signing_key::SigningAlg;
 use crate::error::ApiError;
-use crate::keyring::PublishedKey;
+use crate::keyring::{PublishedKey, RotationTiming};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -22,6 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct RotateRequest {
     /// `RS256`, `ES256` or `EdDSA`; default: the configured signing_alg.
     pub alg: Option<String>,
+    /// Sign with the new key at once (the old one is compromised). Default: the new key is published first and
+    /// signs from `activates_at`, one JWKS max-age plus one keyring reload later.
+    #[serde(default)]
+    pub immediate: bool,
 }
 
 #[utoipa::path(operation_id = "list_signing_keys", get, path = "/v1/signing-keys", tag = "signing-keys",
@@ -42,7 +46,12 @@ pub async fn rotate(
     body: Option<web::Json<RotateRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_global()?;
-    let alg = match body.and_then(|b| b.into_inner().alg) {
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let timing = match body.immediate {
+        true => RotationTiming::immediate(&state.config),
+        false => RotationTiming::scheduled(&state.config),
+    };
+    let alg = match body.alg {
         Some(name) => SigningAlg::parse(&name).ok_or_else(|| {
             ApiError::unprocessable(
                 "unsupported_alg",
@@ -53,7 +62,7 @@ pub async fn rotate(
     };
     let kid = state
         .keyring
-        .rotate(alg, state.config.max_access_token_ttl)
+        .rotate(alg, timing)
         .await
         .map_err(ApiError::internal)?;
     state.audit.record(AuditEvent {
@@ -61,5 +70,6 @@ pub async fn rotate(
         target: Some(kid.clone()),
         ..AuditEvent::new("signing_key.rotated")
     });
-    Ok(HttpResponse::Ok().json(json!({"kid": kid, "alg": alg.as_str()})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"kid": kid, "alg": alg.as_str(), "activates_in": timing.activates_in})))
 }

@@ -21,7 +21,7 @@ use crate::domain::service_client::{ClientSpec, ServiceClient};
 use crate::domain::tenant::TenantSpec;
 use crate::domain::ttl::{self, TtlOverrides};
 use crate::domain::unix_now;
-use crate::keyring;
+use crate::keyring::{self, RotationTiming};
 
 /// Prints `value` as one JSON object, or the human text.
 pub fn print(
@@ -271,7 +271,13 @@ pub fn key(db: &Db, command: KeyCommand) -> anyhow::Result<()> {
     }
 }
 
-pub fn rotate(db: &Db, config: &Config, alg: Option<String>, json: bool) -> anyhow::Result<()> {
+pub fn rotate(
+    db: &Db,
+    config: &Config,
+    alg: Option<String>,
+    timing: RotationTiming,
+    json: bool,
+) -> anyhow::Result<()> {
     let alg = match alg {
         Some(name) => SigningAlg::parse(&name)
             .with_context(|| format!("unknown algorithm {name}: use RS256, ES256 or EdDSA"))?,
@@ -279,10 +285,15 @@ pub fn rotate(db: &Db, config: &Config, alg: Option<String>, json: bool) -> anyh
     };
     let master_key = MasterKey::from_config(config)?;
     let mut conn = db.conn()?;
-    let kid = keyring::rotate(&mut conn, &master_key, alg, config.max_access_token_ttl)?;
+    let kid = keyring::rotate(&mut conn, &master_key, alg, timing)?;
     audited(&mut conn, "signing_key.rotated", None, None, &kid)?;
-    print(json, &json!({"kid": kid, "alg": alg.as_str()}), || {
-        format!("New signing key {kid} ({}); running nodes pick it up within signing_key_refresh_seconds", alg.as_str())
+    let value = json!({"kid": kid, "alg": alg.as_str(), "activates_in": timing.activates_in});
+    print(json, &value, || {
+        format!(
+            "New signing key {kid} ({}): published now, signing in {} s",
+            alg.as_str(),
+            timing.activates_in
+        )
     })
 }
 

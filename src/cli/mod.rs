@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::ttl::TtlOverrides;
+use crate::keyring::RotationTiming;
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
@@ -217,6 +218,10 @@ pub enum SigningKeyCommand {
         /// RS256, ES256 or EdDSA; default: the configured signing_alg.
         #[arg(long)]
         alg: Option<String>,
+        /// Sign with the new key at once (the old one is compromised). Without it the new key is published first
+        /// and signs one JWKS max-age plus one keyring reload later.
+        #[arg(long)]
+        immediate: bool,
         #[arg(long)]
         json: bool,
     },
@@ -263,8 +268,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(command) => admin::tenant(&open(&config)?, &config, command),
         Command::Client(command) => admin::client(&open(&config)?, &config, command),
         Command::Key(command) => admin::key(&open(&config)?, command),
-        Command::SigningKey(SigningKeyCommand::Rotate { alg, json }) => {
-            admin::rotate(&open(&config)?, &config, alg, json)
+        Command::SigningKey(SigningKeyCommand::Rotate {
+            alg,
+            immediate,
+            json,
+        }) => {
+            let timing = match immediate {
+                true => RotationTiming::immediate(&config),
+                false => RotationTiming::scheduled(&config),
+            };
+            admin::rotate(&open(&config)?, &config, alg, timing, json)
         }
         Command::User(command) => users::run(&open(&config)?, command),
         Command::Token {

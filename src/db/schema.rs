@@ -53,6 +53,7 @@ diesel::table! {
         created_at -> BigInt,
         retired_at -> Nullable<BigInt>,
         published_until -> Nullable<BigInt>,
+        activates_at -> BigInt,
     }
 }
 

@@ -5,8 +5,9 @@ use diesel::prelude::*;
 use super::schema::signing_keys;
 use super::DbConn;
 
-/// A signing key row. `retired_at` is set when a newer key takes over; the key stays in the JWKS until
-/// `published_until`, when every token it signed has expired.
+/// A signing key row. A key is published from its creation, signs from `activates_at` (one JWKS max-age later
+/// after a rotation, so that every verifier has seen it), and stops signing at `retired_at`, when the next key
+/// activates; it stays in the JWKS until `published_until`, when every token it signed has expired.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = signing_keys)]
 pub struct SigningKeyRow {
@@ -17,6 +18,7 @@ pub struct SigningKeyRow {
     pub created_at: i64,
     pub retired_at: Option<i64>,
     pub published_until: Option<i64>,
+    pub activates_at: i64,
 }
 
 /// Every key still published at `now`, active ones first, then newest first: the active key and the retired ones
@@ -37,22 +39,32 @@ pub fn find_published(conn: &mut DbConn, now: i64) -> QueryResult<Vec<SigningKey
         .load(conn)
 }
 
-/// Stores `new_key` and retires every other active key, in one transaction.
-pub fn rotate(
+/// Stores `new_key` when `needed` says so, given the published keys, and retires every earlier unretired key when
+/// `new_key` activates. One rotation at a time across nodes: the table is locked (PostgreSQL) or the database
+/// written exclusively (SQLite) for the whole check-and-insert. Returns whether the key was stored.
+pub fn rotate_if(
     conn: &mut DbConn,
     new_key: &SigningKeyRow,
-    publish_retired_until: i64,
-) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    publish_retired_for: i64,
+    needed: impl FnOnce(&[SigningKeyRow]) -> bool,
+) -> QueryResult<bool> {
+    super::write_transaction(conn, |conn| {
+        if matches!(conn, DbConn::Postgres(_)) {
+            diesel::sql_query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+                .execute(conn)?;
+        }
+        if !needed(&find_published(conn, new_key.created_at)?) {
+            return Ok(false);
+        }
         diesel::update(signing_keys::table.filter(signing_keys::retired_at.is_null()))
             .set((
-                signing_keys::retired_at.eq(new_key.created_at),
-                signing_keys::published_until.eq(publish_retired_until),
+                signing_keys::retired_at.eq(new_key.activates_at),
+                signing_keys::published_until.eq(new_key.activates_at + publish_retired_for),
             ))
             .execute(conn)?;
         diesel::insert_into(signing_keys::table)
             .values(new_key)
             .execute(conn)?;
-        Ok(())
+        Ok(true)
     })
 }

@@ -111,6 +111,22 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Another node on the same database, master key and issuer (nodes behind a load balancer); its address.
+    pub async fn spawn_node(&self) -> String {
+        let config = Config {
+            bind: "127.0.0.1:0".into(),
+            ..self.config.clone()
+        };
+        let node = Application::build(config)
+            .await
+            .expect("the second node starts");
+        let address = format!("http://127.0.0.1:{}", node.port());
+        actix_web::rt::spawn(node.run_until_stopped());
+        let health = self.http.get(format!("{address}/healthz")).send().await;
+        assert_eq!(health.expect("the node answers").status().as_u16(), 200);
+        address
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -16,6 +16,7 @@ mod introspection;
 mod management;
 mod openapi;
 mod private_key_jwt;
+mod scale_out;
 mod sdk;
 mod serve;
 mod signing_keys;

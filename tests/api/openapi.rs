@@ -64,7 +64,7 @@ async fn signing_keys_are_listed_and_rotated_through_the_api_at_once() {
             reqwest::Method::POST,
             "/v1/signing-keys/rotate",
             &admin,
-            Some(serde_json::json!({"alg": "EdDSA"})),
+            Some(serde_json::json!({"alg": "EdDSA", "immediate": true})),
         )
         .await,
         200,

@@ -104,7 +104,7 @@ async fn the_verifier_picks_up_a_rotated_signing_key() {
     let before = app.token_for(&client).await;
     verifier.verify_token(&before).await.unwrap();
 
-    let rotated = app.cli_json(&["signing-key", "rotate", "--alg", "ES256"]);
+    let rotated = app.cli_json(&["signing-key", "rotate", "--alg", "ES256", "--immediate"]);
     let kid = rotated["kid"].as_str().unwrap();
     let mut after = app.token_for(&client).await;
     for _ in 0..50 {

@@ -51,7 +51,7 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
         .kid
         .unwrap();
 
-    let rotated = app.cli_json(&["signing-key", "rotate", "--alg", "ES256"]);
+    let rotated = app.cli_json(&["signing-key", "rotate", "--alg", "ES256", "--immediate"]);
     let new_kid = rotated["kid"].as_str().unwrap().to_string();
     // The running node reloads its keyring every signing_key_refresh_seconds (1 s here).
     let mut new_token = String::new();
