@@ -22,15 +22,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v1")
             .configure(crate::error::extractor_configs)
+            // The hot paths first: actix tries routes in order, and each dynamic one costs a regex match.
+            .configure(verify::configure)
+            .configure(authorize::configure)
             .configure(tenants::configure)
             .configure(users::configure)
             .configure(clients::configure)
             .configure(keys::configure)
-            .configure(verify::configure)
             .configure(audit::configure)
             .configure(roles::configure)
             .configure(records::configure)
-            .configure(authorize::configure)
             .configure(self_service::configure)
             .configure(signing_keys::configure)
             .default_service(web::to(unknown_endpoint)),

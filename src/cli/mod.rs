@@ -2,6 +2,7 @@
 //! credential prints it once, and with `--json` prints one JSON object instead.
 
 mod admin;
+mod bench;
 mod token;
 mod users;
 
@@ -76,6 +77,16 @@ pub enum Command {
         /// Print the whole token response as JSON instead of the bare token.
         #[arg(long)]
         json: bool,
+    },
+    /// For bench/: many clients with one secret key each, `client_id:secret` lines written to a file.
+    #[command(hide = true, name = "bench-seed")]
+    BenchSeed {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        count: usize,
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
     /// Manage the keys that sign access tokens.
     #[command(subcommand, name = "signing-key")]
@@ -268,6 +279,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(command) => admin::tenant(&open(&config)?, &config, command),
         Command::Client(command) => admin::client(&open(&config)?, &config, command),
         Command::Key(command) => admin::key(&open(&config)?, command),
+        Command::BenchSeed { tenant, count, out } => {
+            bench::seed(&open(&config)?, tenant, count, &out)
+        }
         Command::SigningKey(SigningKeyCommand::Rotate {
             alg,
             immediate,

@@ -82,16 +82,22 @@ pub fn insert(conn: &mut DbConn, row: &AccessKeyRow) -> QueryResult<()> {
 
 /// The key with this id, joined with its client and tenant in one round trip.
 pub fn find_with_client(conn: &mut DbConn, key_id: &str) -> QueryResult<Option<KeyWithClient>> {
-    access_keys::table
+    let query = access_keys::table
         .inner_join(service_clients::table.left_join(tenants::table))
         .filter(access_keys::id.eq(key_id))
+        // Whole rows in column order (the structs mirror schema.rs), so the query is the same for both backends.
         .select((
-            AccessKeyRow::as_select(),
-            ServiceClientRow::as_select(),
+            access_keys::all_columns,
+            service_clients::all_columns,
             tenants::ttl.nullable(),
-        ))
-        .first(conn)
-        .optional()
+        ));
+    // The one read of a cold token request. Run on the concrete connection, whose statement cache keeps it
+    // prepared: through the MultiConnection enum it was prepared again on every call.
+    let rows: Vec<KeyWithClient> = match conn {
+        DbConn::Sqlite(sqlite) => query.load(sqlite)?,
+        DbConn::Postgres(pg) => query.load(pg)?,
+    };
+    Ok(rows.into_iter().next())
 }
 
 /// Every key of a client, oldest first.
@@ -144,13 +150,20 @@ pub fn insert_within_limit(conn: &mut DbConn, row: &AccessKeyRow) -> QueryResult
     })
 }
 
-/// Sets `last_used_at` of many keys in one transaction.
+/// Sets `last_used_at` of many keys in one transaction: one statement per second of use and 500 keys, since
+/// diesel prepares every update anew and a busy node's flush names thousands of keys used within a few seconds.
 pub fn update_last_used(conn: &mut DbConn, uses: &[(String, i64)]) -> QueryResult<()> {
+    let mut by_time: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+    for (key_id, at) in uses {
+        by_time.entry(*at).or_default().push(key_id);
+    }
     conn.transaction(|conn| {
-        for (key_id, at) in uses {
-            diesel::update(access_keys::table.find(key_id))
-                .set(access_keys::last_used_at.eq(at))
-                .execute(conn)?;
+        for (at, key_ids) in &by_time {
+            for chunk in key_ids.chunks(500) {
+                diesel::update(access_keys::table.filter(access_keys::id.eq_any(chunk)))
+                    .set(access_keys::last_used_at.eq(at))
+                    .execute(conn)?;
+            }
         }
         Ok(())
     })

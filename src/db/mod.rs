@@ -82,9 +82,15 @@ impl ManageConnection for ConnectionManager {
         }
     }
 
+    /// Runs on every checkout. A PostgreSQL connection may have died with its server (one round trip tells);
+    /// an SQLite file cannot, and the check cost a statement preparation on every cold request.
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        match conn {
+            DbConn::Sqlite(_) => Ok(()),
+            DbConn::Postgres(pg) => pg
+                .batch_execute("SELECT 1")
+                .map_err(diesel::r2d2::Error::QueryError),
+        }
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# keygate's benchmark suite: a release build on SQLite and, when PostgreSQL answers on 127.0.0.1:5432, on
+# PostgreSQL; loopback only; load from wrk (installed when missing), bounded in time. One table at the end: each
+# scenario's requests/s, p50, p99 and errors, and its ratio to a reference measured in the same run:
+#   /healthz throughput (the HTTP floor) and the single-core signing rate of a cached key (examples/bench_reference).
+# Usage: bench/suite.sh [seconds per scenario=8] [connections=16]
+# Env: COLD_KEYS (100000), BIG_KEYS (1000000), SKIP_BIG=1 to leave out the million-key comparison,
+#      BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/keygate_bench; the database is dropped and made again).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-8}"; CONNECTIONS="${2:-16}"; THREADS=2
+COLD_KEYS="${COLD_KEYS:-100000}"; BIG_KEYS="${BIG_KEYS:-1000000}"
+PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/keygate_bench}"
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet -p keygate --bin keygate --example bench_reference --example bench_assertions
+BIN="$PWD/target/release/keygate"; EXAMPLES="$PWD/target/release/examples"
+WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+cd "$WORK"
+PORT=18181; URL="http://127.0.0.1:$PORT"
+export KEYGATE_MASTER_KEY_FILE="$WORK/master.key" KEYGATE_LOG=warn KEYGATE_BIND="127.0.0.1:$PORT" KEYGATE_ISSUER="$URL"
+json() { python3 -c "import json,sys; v=json.load(sys.stdin); print(eval('v' + sys.argv[1]))" "$1"; }
+
+echo "== reference: access tokens signed per second on one core, cached key" >&2
+"$EXAMPLES/bench_reference" 2 | tee reference.txt >&2
+
+cat > bench.lua <<'LUA'
+local scenario = os.getenv("SCENARIO")
+local data = os.getenv("DATA")
+if data and data ~= "" then dofile(data) end
+local threads, counter = tonumber(os.getenv("THREADS")), 0
+function setup(thread) thread:set("id", counter); counter = counter + 1 end
+local form = {["Content-Type"] = "application/x-www-form-urlencoded"}
+local i, queue = 0, {}
+function init(args)
+  if scenario == "refresh" then
+    for k = 1, #refresh do if (k - 1) % threads == id then table.insert(queue, refresh[k]) end end
+  end
+end
+local function post(path, auth, body)
+  form["Authorization"] = auth
+  return wrk.format("POST", path, form, body)
+end
+request = function()
+  i = i + 1
+  local n = (i - 1) * threads + id + 1
+  if scenario == "healthz" then return wrk.format("GET", "/healthz") end
+  if scenario == "jwks" then return wrk.format("GET", "/.well-known/jwks.json") end
+  if scenario == "token_warm" then return post("/oauth/token", os.getenv("WARM_AUTH"), "grant_type=client_credentials") end
+  if scenario == "token_cold" then return post("/oauth/token", headers[(n - 1) % #headers + 1], "grant_type=client_credentials") end
+  if scenario == "private_key_jwt" then
+    return post("/oauth/token", nil, "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" .. (assertions[n] or "exhausted"))
+  end
+  if scenario == "refresh" then
+    local token = table.remove(queue) or "none"
+    return post("/oauth/token", os.getenv("PW_AUTH"), "grant_type=refresh_token&refresh_token=" .. token)
+  end
+  if scenario == "password" then return post("/oauth/token", os.getenv("PW_AUTH"), "grant_type=password&username=bench&password=bench+password") end
+  if scenario == "verify_key" then return post("/v1/verify", "Bearer " .. os.getenv("WARM_SECRET"), "") end
+  if scenario == "verify_jwt" then return post("/v1/verify", "Bearer " .. os.getenv("JWT"), "") end
+  if scenario == "introspect" then return post("/oauth/introspect", os.getenv("WARM_AUTH"), "token=" .. os.getenv("JWT")) end
+end
+if scenario == "refresh" then
+  response = function(status, headers, body)
+    local token = body:match('"refresh_token":"([%w_]+)"')
+    if token then table.insert(queue, token) end
+  end
+end
+LUA
+
+basic() { python3 -c 'import base64,sys; print("Basic " + base64.b64encode(sys.argv[1].encode()).decode())' "$1"; }
+headers_lua() { # file of client_id:secret lines, how many → Lua table of Basic headers
+  head -n "$2" "$1" | python3 -c '
+import base64, json, sys
+print("headers = {" + ",".join(json.dumps("Basic " + base64.b64encode(l.strip().encode()).decode()) for l in sys.stdin) + "}")'
+}
+serve() { # extra environment assignments
+  env "$@" "$BIN" serve 2>>"$WORK/serve.log" &
+  SERVER=$!
+  for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null && return; sleep 0.2; done
+  echo "keygate did not start" >&2; cat "$WORK/serve.log" >&2; exit 1
+}
+stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
+run() { # backend, label, scenario, [data file]
+  local out
+  out=$(SCENARIO="$3" DATA="${4:-}" THREADS=$THREADS wrk -t$THREADS -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench.lua "$URL")
+  local errors
+  errors=$(( $(awk '/Non-2xx/ {print $5}' <<<"$out" | grep . || echo 0) + $(awk '/Socket errors/ {gsub(",", ""); print $4+$6+$8+$10}' <<<"$out" | grep . || echo 0) ))
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
+    "$(awk '$1=="50%" {print $2}' <<<"$out")" "$(awk '$1=="99%" {print $2}' <<<"$out")" "$errors" | tee -a results.tsv >&2
+}
+
+scenarios() { # backend
+  local b="$1"
+  echo "== $b: seeding" >&2
+  local admin tenant warm pw pk
+  admin=$("$BIN" init --json | json '["client_secret"]')
+  tenant=$("$BIN" tenant create --name bench --slug bench --json | json '["id"]')
+  warm=$("$BIN" client create --name warm --tenant "$tenant" --with-key --json)
+  export WARM_SECRET; WARM_SECRET=$(json '["key"]["client_secret"]' <<<"$warm")
+  export WARM_AUTH; WARM_AUTH=$(basic "$(json '["id"]' <<<"$warm"):$WARM_SECRET")
+  KEYGATE_USER_PASSWORD="bench password" "$BIN" user create --tenant "$tenant" --username bench --json >/dev/null
+  pw=$("$BIN" client create --name pw --tenant "$tenant" --grant-type password --grant-type refresh_token --with-key --json)
+  export PW_AUTH; PW_AUTH=$(basic "$(json '["id"]' <<<"$pw"):$(json '["key"]["client_secret"]' <<<"$pw")")
+  "$BIN" bench-seed --tenant "$tenant" --count "$COLD_KEYS" --out cold.txt
+  headers_lua cold.txt "$COLD_KEYS" > cold.lua
+  serve
+  local admin_token; admin_token=$("$BIN" token --key "$admin")
+  pk=$(curl -sf -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+    -d '{"kind":"private_key","alg":"EdDSA"}' "$URL/v1/clients/$(json '["id"]' <<<"$warm")/keys" | json '["key"]')
+  export JWT; JWT=$(curl -sf -H "Authorization: $WARM_AUTH" -d grant_type=client_credentials "$URL/oauth/token" | json '["access_token"]')
+  python3 - "$URL" "$PW_AUTH" $((CONNECTIONS * 2)) > refresh.lua <<'PY'
+import json, sys, urllib.request
+url, auth, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+tokens = []
+for _ in range(count):
+    request = urllib.request.Request(url + "/oauth/token", b"grant_type=password&username=bench&password=bench+password",
+                                     {"Authorization": auth, "Content-Type": "application/x-www-form-urlencoded"})
+    tokens.append(json.load(urllib.request.urlopen(request))["refresh_token"])
+print("refresh = {" + ",".join(json.dumps(t) for t in tokens) + "}")
+PY
+  run "$b" healthz healthz
+  run "$b" "jwks" jwks
+  run "$b" "client_credentials warm" token_warm
+  run "$b" "client_credentials cold ($COLD_KEYS keys)" token_cold cold.lua
+  KEYGATE_ACCESS_KEY="$pk" "$EXAMPLES/bench_assertions" $((DURATION * 15000)) "$URL/oauth/token" assertions.lua
+  run "$b" "private_key_jwt (EdDSA assertion)" private_key_jwt assertions.lua
+  run "$b" "refresh_token (rotating)" refresh refresh.lua
+  run "$b" "password (argon2id)" password
+  run "$b" "verify secret key" verify_key
+  run "$b" "verify JWT" verify_jwt
+  run "$b" "introspect JWT" introspect
+  stop
+  for alg in ES256 EdDSA; do
+    "$BIN" signing-key rotate --alg "$alg" --immediate >/dev/null
+    serve
+    run "$b" "client_credentials warm $alg" token_warm
+    stop
+  done
+}
+
+: > results.tsv
+export KEYGATE_DATABASE_URL="$WORK/bench.db"
+scenarios sqlite
+if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  psql "${PG_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS ${PG_URL##*/}" -c "CREATE DATABASE ${PG_URL##*/}"
+  export KEYGATE_DATABASE_URL="$PG_URL"
+  scenarios postgres
+else
+  echo "== PostgreSQL not reachable on 127.0.0.1:5432: SQLite only" >&2
+fi
+
+if [ "${SKIP_BIG:-}" != 1 ]; then
+  for keys in 1000 "$BIG_KEYS"; do
+    echo "== sqlite: $keys keys in the database" >&2
+    export KEYGATE_DATABASE_URL="$WORK/keys-$keys.db"
+    "$BIN" bench-seed --count "$keys" --out "keys-$keys.txt"
+    headers_lua "keys-$keys.txt" 1000 > "keys-$keys.lua"
+    serve KEYGATE_CREDENTIAL_CACHE_SECONDS=0
+    run sqlite "client_credentials, cache off, $keys keys" token_cold "keys-$keys.lua"
+    printf 'sqlite\trss %s\t%s\n' "$keys" "$(ps -o rss= -p "$SERVER")" | tee -a results.tsv >&2
+    stop
+  done
+fi
+
+python3 - reference.txt results.tsv "$BIG_KEYS" "$COLD_KEYS" <<'PY'
+import sys
+reference = dict(line.split() for line in open(sys.argv[1]))
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[2])]
+big, cold = sys.argv[3], sys.argv[4]
+rate = {(r[0], r[1]): float(r[2]) for r in rows if len(r) == 6}
+rss = {r[1].split()[1]: int(r[2]) for r in rows if len(r) == 3}
+def target(backend, label):
+    healthz = rate.get((backend, "healthz"))
+    warm = rate.get((backend, "client_credentials warm"))
+    if label == "client_credentials warm":
+        ratios = [(rate[(backend, label)] / (2 * float(reference["RS256"])), 0.75, "2 x RS256 sign/core")]
+        if backend == "postgres" and ("sqlite", label) in rate:
+            ratios.append((rate[(backend, label)] / rate[("sqlite", label)], 0.8, "SQLite warm"))
+        return ratios
+    if label.startswith("client_credentials warm "):
+        return [(rate[(backend, label)] / healthz, 0.4, "healthz")]
+    if label == "verify secret key":
+        return [(rate[(backend, label)] / healthz, 0.6, "healthz")]
+    if label.startswith("client_credentials cold"):
+        return [(rate[(backend, label)] / warm, 0.7, "warm")]
+    if label == f"client_credentials, cache off, {big} keys":
+        small = rate.get((backend, "client_credentials, cache off, 1000 keys"))
+        return [(rate[(backend, label)] / small, 0.9, "1000 keys")]
+    if label == "healthz" or label.startswith("client_credentials, cache off"):
+        return []
+    return [(rate[(backend, label)] / healthz, None, "healthz")]
+print(f"{'backend':9} {'scenario':42} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>7}  ratio")
+for r in rows:
+    if len(r) != 6:
+        continue
+    backend, label, reqs, p50, p99, errors = r
+    notes = []
+    for value, goal, against in target(backend, label):
+        verdict = "" if goal is None else (" ok" if value >= goal else f" BELOW {goal}")
+        notes.append(f"{value:.2f} x {against}{verdict}")
+    print(f"{backend:9} {label:42} {float(reqs):10.0f} {p50:>9} {p99:>9} {errors:>7}  {'; '.join(notes)}")
+for keys, kib in rss.items():
+    verdict = " ok" if keys != big or kib < 150 * 1024 else " ABOVE 150 MiB"
+    print(f"RSS after the run with {keys} keys: {kib / 1024:.0f} MiB{verdict}")
+print("reference, access tokens signed per second on one core: " + ", ".join(f"{k} {float(v):.0f}" for k, v in reference.items()))
+PY
