@@ -24,45 +24,55 @@ echo "== reference: access tokens signed per second on one core, cached key" >&2
 "$EXAMPLES/bench_reference" 2 | tee reference.txt >&2
 
 cat > bench.lua <<'LUA'
+-- Fixed requests are built once by wrk (no Lua per request, which would take CPU from the server on a small
+-- machine); only the scenarios that change every request define request().
 local scenario = os.getenv("SCENARIO")
 local data = os.getenv("DATA")
 if data and data ~= "" then dofile(data) end
 local threads, counter = tonumber(os.getenv("THREADS")), 0
 function setup(thread) thread:set("id", counter); counter = counter + 1 end
 local form = {["Content-Type"] = "application/x-www-form-urlencoded"}
-local i, queue = 0, {}
-function init(args)
+local fixed = {
+  healthz = {"GET", "/healthz"},
+  jwks = {"GET", "/.well-known/jwks.json"},
+  token_warm = {"POST", "/oauth/token", os.getenv("WARM_AUTH"), "grant_type=client_credentials"},
+  password = {"POST", "/oauth/token", os.getenv("PW_AUTH"), "grant_type=password&username=bench&password=bench+password"},
+  verify_key = {"POST", "/v1/verify", "Bearer " .. (os.getenv("WARM_SECRET") or "")},
+  verify_jwt = {"POST", "/v1/verify", "Bearer " .. (os.getenv("JWT") or "")},
+  introspect = {"POST", "/oauth/introspect", os.getenv("WARM_AUTH"), "token=" .. (os.getenv("JWT") or "")},
+}
+local static = fixed[scenario]
+if static then
+  wrk.method, wrk.path, wrk.body = static[1], static[2], static[4]
+  if static[3] then wrk.headers["Authorization"] = static[3] end
+  if static[4] then wrk.headers["Content-Type"] = form["Content-Type"] end
+else
+  local i, queue = 0, {}
+  function init(args)
+    if scenario == "refresh" then
+      for k = 1, #refresh do if (k - 1) % threads == id then table.insert(queue, refresh[k]) end end
+    end
+  end
+  local function post(path, auth, body)
+    form["Authorization"] = auth
+    return wrk.format("POST", path, form, body)
+  end
+  request = function()
+    i = i + 1
+    local n = (i - 1) * threads + id + 1
+    if scenario == "token_cold" then return post("/oauth/token", headers[(n - 1) % #headers + 1], "grant_type=client_credentials") end
+    if scenario == "private_key_jwt" then
+      return post("/oauth/token", nil, "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" .. (assertions[n] or "exhausted"))
+    end
+    if scenario == "refresh" then
+      return post("/oauth/token", os.getenv("PW_AUTH"), "grant_type=refresh_token&refresh_token=" .. (table.remove(queue) or "none"))
+    end
+  end
   if scenario == "refresh" then
-    for k = 1, #refresh do if (k - 1) % threads == id then table.insert(queue, refresh[k]) end end
-  end
-end
-local function post(path, auth, body)
-  form["Authorization"] = auth
-  return wrk.format("POST", path, form, body)
-end
-request = function()
-  i = i + 1
-  local n = (i - 1) * threads + id + 1
-  if scenario == "healthz" then return wrk.format("GET", "/healthz") end
-  if scenario == "jwks" then return wrk.format("GET", "/.well-known/jwks.json") end
-  if scenario == "token_warm" then return post("/oauth/token", os.getenv("WARM_AUTH"), "grant_type=client_credentials") end
-  if scenario == "token_cold" then return post("/oauth/token", headers[(n - 1) % #headers + 1], "grant_type=client_credentials") end
-  if scenario == "private_key_jwt" then
-    return post("/oauth/token", nil, "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" .. (assertions[n] or "exhausted"))
-  end
-  if scenario == "refresh" then
-    local token = table.remove(queue) or "none"
-    return post("/oauth/token", os.getenv("PW_AUTH"), "grant_type=refresh_token&refresh_token=" .. token)
-  end
-  if scenario == "password" then return post("/oauth/token", os.getenv("PW_AUTH"), "grant_type=password&username=bench&password=bench+password") end
-  if scenario == "verify_key" then return post("/v1/verify", "Bearer " .. os.getenv("WARM_SECRET"), "") end
-  if scenario == "verify_jwt" then return post("/v1/verify", "Bearer " .. os.getenv("JWT"), "") end
-  if scenario == "introspect" then return post("/oauth/introspect", os.getenv("WARM_AUTH"), "token=" .. os.getenv("JWT")) end
-end
-if scenario == "refresh" then
-  response = function(status, headers, body)
-    local token = body:match('"refresh_token":"([%w_]+)"')
-    if token then table.insert(queue, token) end
+    response = function(status, headers, body)
+      local token = body:match('"refresh_token":"([%w_]+)"')
+      if token then table.insert(queue, token) end
+    end
   end
 end
 LUA

@@ -14,7 +14,7 @@ pub mod tenants;
 pub mod used_assertions;
 pub mod users;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
@@ -62,11 +62,64 @@ pub struct ConnectionManager {
     target: String,
 }
 
+/// A connection in the pool, with what the pool needs to know about it. Derefs to the `DbConn` queries take.
+pub struct PooledDbConn {
+    conn: DbConn,
+    /// When a query or a check last succeeded on it.
+    alive_at: Instant,
+    /// A query failed because the server is gone: the pool drops this connection instead of lending it again.
+    broken: bool,
+}
+
+impl std::ops::Deref for PooledDbConn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PooledDbConn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+/// A PostgreSQL connection that answered this recently is lent without asking it again.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
 impl ManageConnection for ConnectionManager {
-    type Connection = DbConn;
+    type Connection = PooledDbConn;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, Self::Error> {
+    fn connect(&self) -> Result<PooledDbConn, Self::Error> {
+        Ok(PooledDbConn {
+            conn: self.open()?,
+            alive_at: Instant::now(),
+            broken: false,
+        })
+    }
+
+    /// Runs on every checkout. An SQLite file cannot disconnect; a PostgreSQL connection may have died with its
+    /// server, so one idle for over a second is asked (`SELECT 1`, a round trip). A busy pool skips the check, and
+    /// a connection whose query fails as disconnected is dropped by `has_broken`.
+    fn is_valid(&self, conn: &mut PooledDbConn) -> Result<(), Self::Error> {
+        if matches!(conn.conn, DbConn::Sqlite(_)) || conn.alive_at.elapsed() < TRUSTED_FOR {
+            return Ok(());
+        }
+        conn.conn
+            .batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        conn.alive_at = Instant::now();
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut PooledDbConn) -> bool {
+        conn.broken
+    }
+}
+
+impl ConnectionManager {
+    fn open(&self) -> Result<DbConn, diesel::r2d2::Error> {
         match self.backend {
             Backend::Postgres => Ok(DbConn::Postgres(PgConnection::establish(&self.target)?)),
             Backend::Sqlite => {
@@ -82,20 +135,6 @@ impl ManageConnection for ConnectionManager {
         }
     }
 
-    /// Runs on every checkout. A PostgreSQL connection may have died with its server (one round trip tells);
-    /// an SQLite file cannot, and the check cost a statement preparation on every cold request.
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        match conn {
-            DbConn::Sqlite(_) => Ok(()),
-            DbConn::Postgres(pg) => pg
-                .batch_execute("SELECT 1")
-                .map_err(diesel::r2d2::Error::QueryError),
-        }
-    }
-
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
-    }
 }
 
 /// Why a database call failed.
@@ -134,7 +173,7 @@ impl Db {
     /// Runs the embedded migrations that have not run yet; returns their names.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
         let mut conn = self.conn()?;
-        let applied = match &mut *conn {
+        let applied = match &mut **conn {
             DbConn::Sqlite(c) => c
                 .run_pending_migrations(SQLITE_MIGRATIONS)
                 .map(|applied| applied.iter().map(|m| m.to_string()).collect()),
@@ -165,7 +204,12 @@ impl Db {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
             let mut conn = pool.get()?;
-            Ok(f(&mut conn)?)
+            let result = f(&mut conn);
+            match &result {
+                Ok(_) => conn.alive_at = Instant::now(),
+                Err(error) => conn.broken = is_disconnection(error),
+            }
+            Ok(result?)
         })
         .await
         .map_err(|_| DbError::Cancelled)?
@@ -198,6 +242,18 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// Whether a query failed because the connection to the server is gone.
+fn is_disconnection(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(
+        error,
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | Error::BrokenTransactionManager
+    )
 }
 
 /// Whether a query failed on a unique constraint (a duplicate slug, say).

@@ -217,7 +217,7 @@ async fn both_migration_sets_give_the_columns_the_code_expects() {
     assert_eq!(
         schema::tenants::table
             .select(TenantRow::as_select())
-            .load(&mut *conn)
+            .load(&mut **conn)
             .unwrap()
             .len(),
         1
@@ -225,7 +225,7 @@ async fn both_migration_sets_give_the_columns_the_code_expects() {
     assert_eq!(
         schema::service_clients::table
             .select(ServiceClientRow::as_select())
-            .load(&mut *conn)
+            .load(&mut **conn)
             .unwrap()
             .len(),
         1
@@ -233,7 +233,7 @@ async fn both_migration_sets_give_the_columns_the_code_expects() {
     assert_eq!(
         schema::access_keys::table
             .select(AccessKeyRow::as_select())
-            .load(&mut *conn)
+            .load(&mut **conn)
             .unwrap()
             .len(),
         1
@@ -241,7 +241,7 @@ async fn both_migration_sets_give_the_columns_the_code_expects() {
     assert_eq!(
         schema::signing_keys::table
             .select(SigningKeyRow::as_select())
-            .load(&mut *conn)
+            .load(&mut **conn)
             .unwrap()
             .len(),
         1
