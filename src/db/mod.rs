@@ -134,7 +134,6 @@ impl ConnectionManager {
             }
         }
     }
-
 }
 
 /// Why a database call failed.
