@@ -91,8 +91,9 @@ pub fn find_with_client(conn: &mut DbConn, key_id: &str) -> QueryResult<Option<K
             service_clients::all_columns,
             tenants::ttl.nullable(),
         ));
-    // The one read of a cold token request. Run on the concrete connection, whose statement cache keeps it
-    // prepared: through the MultiConnection enum it was prepared again on every call.
+    // The one read of a cold token request, kept prepared in each connection's statement cache. No `.first()`:
+    // SQLite re-prepares a statement whose `LIMIT` is a bound parameter on every step (seen in perf), and the
+    // primary key gives at most one row anyway.
     let rows: Vec<KeyWithClient> = match conn {
         DbConn::Sqlite(sqlite) => query.load(sqlite)?,
         DbConn::Postgres(pg) => query.load(pg)?,
