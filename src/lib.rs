@@ -13,6 +13,7 @@ pub mod keyring;
 pub mod oauth;
 pub mod ops;
 pub mod pages;
+pub mod request_log;
 pub mod revocation;
 pub mod startup;
 pub mod state;

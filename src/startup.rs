@@ -74,7 +74,9 @@ fn run(listener: TcpListener, state: AppState, workers: Option<usize>) -> anyhow
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(actix_web::middleware::from_fn(
+                crate::request_log::request_log,
+            ))
             .configure(ops::configure)
             .configure(oauth::configure)
             .configure(api::configure)

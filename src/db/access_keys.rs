@@ -151,9 +151,26 @@ pub fn insert_within_limit(conn: &mut DbConn, row: &AccessKeyRow) -> QueryResult
     })
 }
 
-/// Sets `last_used_at` of many keys in one transaction: one statement per second of use and 500 keys, since
-/// diesel prepares every update anew and a busy node's flush names thousands of keys used within a few seconds.
+/// Sets `last_used_at` of many keys at once. On SQLite, in one transaction, one statement per second of use and 500
+/// keys, since diesel prepares every update anew and a busy node's flush names thousands of keys.
 pub fn update_last_used(conn: &mut DbConn, uses: &[(String, i64)]) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        // One prepared statement for the whole batch: an `IN` list of hundreds of parameters is parsed and planned
+        // anew on every flush, which cost PostgreSQL more than the rows themselves. A time never moves back, so two
+        // nodes flushing the same key in either order leave the later use.
+        use diesel::sql_types::{Array, BigInt, Text};
+        let (ids, times): (Vec<&str>, Vec<i64>) =
+            uses.iter().map(|(id, at)| (id.as_str(), *at)).unzip();
+        return diesel::sql_query(
+            "UPDATE access_keys SET last_used_at = u.at \
+             FROM unnest($1::text[], $2::bigint[]) AS u(id, at) \
+             WHERE access_keys.id = u.id AND (last_used_at IS NULL OR last_used_at < u.at)",
+        )
+        .bind::<Array<Text>, _>(ids)
+        .bind::<Array<BigInt>, _>(times)
+        .execute(pg)
+        .map(drop);
+    }
     let mut by_time: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
     for (key_id, at) in uses {
         by_time.entry(*at).or_default().push(key_id);

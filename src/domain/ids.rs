@@ -1,6 +1,5 @@
 //! Identifiers: a type prefix and 22 base62 characters (131 random bits), e.g. `sc_4fQ…`.
 
-use rand::rngs::OsRng;
 use rand::RngCore;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -52,14 +51,16 @@ impl IdKind {
     }
 }
 
-/// `len` uniformly random base62 characters from the operating system's CSPRNG, drawn in one call: every token
-/// carries a fresh `jti`, and a system call per character showed up in the token endpoint's profile.
+/// `len` uniformly random base62 characters from the thread's CSPRNG (ChaCha12 seeded and periodically reseeded
+/// from the operating system, `rand::thread_rng`): every token carries a fresh `jti`, and a `getrandom` system call
+/// per request showed up in the token endpoint's profile.
 pub fn random_base62(len: usize) -> String {
     let mut out = String::with_capacity(len);
     // Rejection sampling keeps the characters uniform: 248 = 4 × 62, so bytes below it map evenly.
     let mut bytes = vec![0u8; len + len / 2 + 8];
+    let mut rng = rand::thread_rng();
     while out.len() < len {
-        OsRng.fill_bytes(&mut bytes);
+        rng.fill_bytes(&mut bytes);
         out.extend(
             bytes
                 .iter()

@@ -15,6 +15,7 @@ mod helpers;
 mod introspection;
 mod management;
 mod openapi;
+mod operations;
 mod private_key_jwt;
 mod scale_out;
 mod sdk;
