@@ -8,6 +8,7 @@
 //! | `issuer` | `http://` + `bind` | the `iss` of every token and the base of every endpoint URL |
 //! | `database_url` | `keygate.db` | an SQLite file path (or `sqlite://path`), or `postgres://…` |
 //! | `database_pool_size` | `10` | connections per node |
+//! | `database_timeout_seconds` | `2` | longest wait for a database connection; then the request answers 503 |
 //! | `master_key` | – | base64 of 32 bytes that encrypt signing keys at rest |
 //! | `master_key_file` | `keygate.master.key` | file holding the master key; created (0600) when absent |
 //! | `signing_alg` | `RS256` | `RS256`, `ES256` or `EdDSA` for new signing keys |
@@ -22,6 +23,10 @@
 //! | `signing_key_refresh_seconds` | `30` | how often a node reloads signing keys from the database |
 //! | `jwks_max_age` | `300` | `Cache-Control: max-age` of the JWKS |
 //! | `workers` | number of cores | HTTP worker threads |
+//! | `request_timeout_seconds` | `5` | a client must send a request's headers within this, else 408 and close |
+//! | `keep_alive_seconds` | `5` | an idle keep-alive connection is closed after this |
+//! | `max_connections` | `25000` | open connections per worker; further ones wait in the listen backlog |
+//! | `shutdown_grace_seconds` | `30` | on SIGTERM/SIGINT, in-flight requests get this long to finish |
 //! | `self_service_roles` | `["Admin", "Editor", "Creator", "Viewer"]` | roles users may pick on `/account/keys` (those the tenant has) |
 
 use std::net::SocketAddr;
@@ -43,6 +48,7 @@ pub struct Config {
     pub issuer: Option<String>,
     pub database_url: String,
     pub database_pool_size: u32,
+    pub database_timeout_seconds: u64,
     #[serde(skip_serializing)]
     pub master_key: Option<SecretString>,
     pub master_key_file: PathBuf,
@@ -58,6 +64,10 @@ pub struct Config {
     pub signing_key_refresh_seconds: u64,
     pub jwks_max_age: u64,
     pub workers: Option<usize>,
+    pub request_timeout_seconds: u64,
+    pub keep_alive_seconds: u64,
+    pub max_connections: usize,
+    pub shutdown_grace_seconds: u64,
     pub self_service_roles: Vec<String>,
 }
 
@@ -68,6 +78,7 @@ impl Default for Config {
             issuer: None,
             database_url: "keygate.db".into(),
             database_pool_size: 10,
+            database_timeout_seconds: 2,
             master_key: None,
             master_key_file: "keygate.master.key".into(),
             signing_alg: SigningAlg::RS256,
@@ -82,6 +93,10 @@ impl Default for Config {
             signing_key_refresh_seconds: 30,
             jwks_max_age: 300,
             workers: None,
+            request_timeout_seconds: 5,
+            keep_alive_seconds: 5,
+            max_connections: 25_000,
+            shutdown_grace_seconds: 30,
             self_service_roles: ["Admin", "Editor", "Creator", "Viewer"]
                 .map(String::from)
                 .to_vec(),
@@ -133,6 +148,11 @@ impl Config {
             self.database_pool_size > 0,
             "database_pool_size must be positive"
         );
+        anyhow::ensure!(
+            self.database_timeout_seconds > 0 && self.request_timeout_seconds > 0,
+            "database_timeout_seconds and request_timeout_seconds must be positive"
+        );
+        anyhow::ensure!(self.max_connections > 0, "max_connections must be positive");
         Ok(())
     }
 

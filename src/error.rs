@@ -95,13 +95,16 @@ impl From<DbError> for ApiError {
     fn from(error: DbError) -> ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
-            DbError::Pool(_) => {
+            error if error.is_unavailable() => {
                 tracing::warn!(error = %error, "database unavailable");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the database is unavailable, retry shortly",
-                )
+                ApiError {
+                    retry_after: Some(1),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "the database is unavailable, retry shortly",
+                    )
+                }
             }
             DbError::Query(Error::NotFound) => ApiError::not_found("object"),
             DbError::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {

@@ -148,6 +148,20 @@ fn ensure_key(
             .map(|k| k.alg == alg.as_str())
     };
     let published = signing_keys::find_published(conn, unix_now())?;
+    // A node given the wrong master key must not add a key only it can open: check before writing anything.
+    if let Some(newest) = published
+        .iter()
+        .max_by_key(|k| (k.activates_at, k.created_at))
+    {
+        master_key
+            .open(newest.kid.as_bytes(), &newest.private_key)
+            .with_context(|| {
+                format!(
+                    "cannot decrypt signing key {}: is this the master key it was made with?",
+                    newest.kid
+                )
+            })?;
+    }
     let timing = match newest_is(&published) {
         Some(true) => return Ok(()),
         Some(false) => timing,

@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod keyring;
+pub mod metrics;
 pub mod oauth;
 pub mod ops;
 pub mod pages;

@@ -1,4 +1,4 @@
-//! Operations endpoints: `/healthz` (the process answers) and `/readyz` (the database answers).
+//! Operations endpoints: `/healthz` (the process answers), `/readyz` (the database answers), `/metrics`.
 
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
@@ -8,7 +8,8 @@ use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(crate::metrics::metrics));
 }
 
 async fn healthz() -> HttpResponse {

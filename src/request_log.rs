@@ -1,6 +1,6 @@
 //! What every request leaves behind: an id that the response carries in `X-Request-Id` and every log line of the
 //! request names (the caller's own id when it sent a sane one, so a trace can cross services), and one log line when
-//! it ends — `debug` normally, `error` for a 5xx.
+//! it ends — `debug` normally, `error` for a 5xx — and its count and latency in the metrics.
 
 use std::time::Instant;
 
@@ -8,9 +8,11 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web;
 use tracing::Instrument;
 
 use crate::domain::ids::random_base62;
+use crate::state::AppState;
 
 /// The header that carries the request id both ways.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -45,10 +47,19 @@ pub async fn request_log(
         .await?
         .map_into_boxed_body();
     let status = response.status().as_u16();
-    let micros = started.elapsed().as_micros() as u64;
+    let elapsed = started.elapsed();
+    let micros = elapsed.as_micros() as u64;
+    let request = response.request();
+    if let Some(state) = request.app_data::<web::Data<AppState>>() {
+        state.metrics.request(
+            request.method().as_str(),
+            request.match_pattern(),
+            status,
+            elapsed.as_secs_f64(),
+        );
+    }
     if status >= 500 {
         // Named in full: under a `warn` filter the info span is off, and this line must still say which request.
-        let request = response.request();
         tracing::error!(
             request_id = id.to_str().unwrap_or_default(),
             method = %request.method(),

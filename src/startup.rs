@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -30,9 +31,14 @@ impl Application {
         let config = Arc::new(config.with_bound_address(address));
         let master_key = Arc::new(MasterKey::from_config(&config)?);
         let db_config = config.clone();
-        let db =
-            web::block(move || Db::connect(&db_config.database_url, db_config.database_pool_size))
-                .await??;
+        let db = web::block(move || {
+            Db::connect(
+                &db_config.database_url,
+                db_config.database_pool_size,
+                Duration::from_secs(db_config.database_timeout_seconds),
+            )
+        })
+        .await??;
         let keyring = Arc::new(
             Keyring::open(
                 db.clone(),
@@ -49,7 +55,7 @@ impl Application {
             .await
             .context("cannot read revoked tokens")?;
         background::spawn(state.clone());
-        let server = run(listener, state.clone(), config.workers)?;
+        let server = run(listener, state.clone(), &config)?;
         tracing::info!(address = %address, issuer = config.issuer(), database = crate::db::redact(&config.database_url), "keygate listening");
         Ok(Application {
             port: address.port(),
@@ -69,7 +75,7 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, state: AppState, workers: Option<usize>) -> anyhow::Result<Server> {
+fn run(listener: TcpListener, state: AppState, config: &Config) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
@@ -82,8 +88,13 @@ fn run(listener: TcpListener, state: AppState, workers: Option<usize>) -> anyhow
             .configure(api::configure)
             .configure(pages::configure)
     })
+    // Slow or idle clients and connection floods are bounded; a stop lets requests in flight finish.
+    .client_request_timeout(Duration::from_secs(config.request_timeout_seconds))
+    .keep_alive(Duration::from_secs(config.keep_alive_seconds))
+    .max_connections(config.max_connections)
+    .shutdown_timeout(config.shutdown_grace_seconds)
     .listen(listener)?;
-    if let Some(workers) = workers {
+    if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
     Ok(server.run())

@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::domain::service_client::ServiceClient;
 use crate::domain::ttl::TtlOverrides;
 use crate::keyring::Keyring;
+use crate::metrics::Metrics;
 use crate::revocation::RevokedTokens;
 use crate::throttle::{ClientAuthThrottle, LoginThrottle};
 use crate::usage::KeyUsage;
@@ -50,6 +51,7 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     pub client_auth_throttle: Arc<ClientAuthThrottle>,
     pub origins: crate::oauth::cors::OriginCache,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             login_throttle: Arc::default(),
             client_auth_throttle: Arc::default(),
             origins: crate::oauth::cors::origin_cache(),
+            metrics: Arc::default(),
         }
     }
 

@@ -12,6 +12,7 @@ use crate::crypto::master_key::MasterKey;
 use crate::crypto::signing_key::SigningAlg;
 use crate::db::access_keys::{self, AccessKeyRow, MAX_ACTIVE_PER_CLIENT};
 use crate::db::service_clients::{self, ServiceClientRow};
+use crate::db::signing_keys;
 use crate::db::tenants::{self, Tenant, TenantRow};
 use crate::db::{is_unique_violation, Db, DbConn};
 use crate::domain::access_key::{self, KeyRequest};
@@ -343,5 +344,39 @@ fn create_secret_key(
     Ok(NewSecret {
         id: row.id,
         key: made.shown_once.context("a secret key is shown once")?,
+    })
+}
+
+/// Reseals every signing key with a new master key (read from `KEYGATE_NEW_MASTER_KEY`): all or nothing, and only
+/// if the current master key opens every one of them.
+pub fn rotate_master_key(
+    db: &Db,
+    config: &Config,
+    new_key: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let current = MasterKey::from_config(config)?;
+    let new = MasterKey::decode(new_key).context("KEYGATE_NEW_MASTER_KEY is invalid")?;
+    let mut conn = db.conn()?;
+    let mut failure = None;
+    let resealed = signing_keys::reseal_all(&mut conn, |kid, sealed| {
+        let plain = current
+            .open(kid.as_bytes(), sealed)
+            .map_err(|e| failure = Some(format!("signing key {kid}: {e}")))
+            .ok()?;
+        new.seal(kid.as_bytes(), &plain)
+            .map_err(|e| failure = Some(e.to_string()))
+            .ok()
+    });
+    let count = match (resealed, failure) {
+        (_, Some(failure)) => bail!("nothing changed: {failure}"),
+        (result, None) => result?,
+    };
+    audited(&mut conn, "master_key.rotated", None, None, "signing_keys")?;
+    print(json, &json!({"resealed": count}), || {
+        format!(
+            "Resealed {count} signing keys with the new master key. Restart every node with it now: a node still on \
+             the old key keeps signing from memory but cannot load keys rotated from here on."
+        )
     })
 }

@@ -91,6 +91,27 @@ pub enum Command {
     /// Manage the keys that sign access tokens.
     #[command(subcommand, name = "signing-key")]
     SigningKey(SigningKeyCommand),
+    /// Manage the master key that seals signing keys in the database.
+    #[command(subcommand, name = "master-key")]
+    MasterKey(MasterKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MasterKeyCommand {
+    /// Reseal every signing key with a new master key (from KEYGATE_NEW_MASTER_KEY; the current one is the configured
+    /// master key). All or nothing; then restart every node with the new key.
+    Rotate {
+        /// The new master key, base64 of 32 bytes (openssl rand -base64 32); from the environment only.
+        #[arg(
+            long,
+            env = "KEYGATE_NEW_MASTER_KEY",
+            hide_env_values = true,
+            hide = true
+        )]
+        new_key: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -268,7 +289,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(config),
         Command::Migrate { json } => {
-            let db = Db::connect(&config.database_url, 1)?;
+            let db = Db::connect(&config.database_url, 1, CLI_DATABASE_TIMEOUT)?;
             admin::print(json, &serde_json::json!({"status": "migrated"}), || {
                 "database is up to date".into()
             })?;
@@ -292,6 +313,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 false => RotationTiming::scheduled(&config),
             };
             admin::rotate(&open(&config)?, &config, alg, timing, json)
+        }
+        Command::MasterKey(MasterKeyCommand::Rotate { new_key, json }) => {
+            admin::rotate_master_key(&open(&config)?, &config, &new_key, json)
         }
         Command::User(command) => users::run(&open(&config)?, command),
         Command::Token {
@@ -319,8 +343,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The CLI runs one command and may wait longer than a request for the database.
+const CLI_DATABASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn open(config: &Config) -> anyhow::Result<Db> {
-    Db::connect(&config.database_url, 2)
+    Db::connect(&config.database_url, 2, CLI_DATABASE_TIMEOUT)
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {

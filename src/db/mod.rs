@@ -147,6 +147,24 @@ pub enum DbError {
     Cancelled,
 }
 
+impl DbError {
+    /// Whether the database could not be reached or was too busy (answered 503, retried by callers), as opposed to
+    /// a query that is wrong: no connection within the timeout, a connection that died, or SQLite still locked
+    /// after `busy_timeout`.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Pool(_) => true,
+            DbError::Query(error) => {
+                is_disconnection(error)
+                    || matches!(error, diesel::result::Error::DatabaseError(_, info)
+                        if info.message().contains("database is locked")
+                            || info.message().contains("database table is locked"))
+            }
+            DbError::Cancelled => false,
+        }
+    }
+}
+
 /// The pool, shared by handlers and the CLI.
 #[derive(Clone)]
 pub struct Db {
@@ -155,13 +173,22 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens the pool and brings the schema up to date.
-    pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
-        let (backend, target) = parse_database_url(url)?;
+    /// Opens the pool and brings the schema up to date. A request waits at most `timeout` for a connection, and
+    /// PostgreSQL connection attempts give up after it too, so that an unreachable database answers 503 quickly.
+    pub fn connect(url: &str, pool_size: u32, timeout: Duration) -> anyhow::Result<Db> {
+        let (backend, mut target) = parse_database_url(url)?;
+        if backend == Backend::Postgres && !target.contains("connect_timeout=") {
+            let separator = if target.contains('?') { '&' } else { '?' };
+            // libpq's floor is 2 seconds.
+            target = format!(
+                "{target}{separator}connect_timeout={}",
+                timeout.as_secs().max(2)
+            );
+        }
         let pool = Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(5))
+            .connection_timeout(timeout)
             .build(ConnectionManager { backend, target })
             .with_context(|| format!("cannot open the database ({})", redact(url)))?;
         let db = Db { pool, backend };
@@ -187,6 +214,11 @@ impl Db {
             }
         };
         applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+    }
+
+    /// How many connections the pool holds and how many of them are idle (for `/metrics`).
+    pub fn pool_state(&self) -> diesel::r2d2::State {
+        self.pool.state()
     }
 
     /// A pooled connection, for synchronous callers (the CLI).

@@ -68,3 +68,28 @@ pub fn rotate_if(
         Ok(true)
     })
 }
+
+/// Replaces every row's sealed private key with `reseal(kid, sealed)`, all or nothing, under the same lock as a
+/// rotation, so that no key stored meanwhile stays sealed with the old master key. `reseal` returning `None` (the
+/// value does not open) aborts the whole change. Returns how many keys were resealed.
+pub fn reseal_all(
+    conn: &mut DbConn,
+    mut reseal: impl FnMut(&str, &[u8]) -> Option<Vec<u8>>,
+) -> QueryResult<usize> {
+    super::write_transaction(conn, |conn| {
+        if matches!(conn, DbConn::Postgres(_)) {
+            diesel::sql_query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+                .execute(conn)?;
+        }
+        let rows: Vec<(String, Vec<u8>)> = signing_keys::table
+            .select((signing_keys::kid, signing_keys::private_key))
+            .load(conn)?;
+        for (kid, sealed) in &rows {
+            let resealed = reseal(kid, sealed).ok_or(diesel::result::Error::RollbackTransaction)?;
+            diesel::update(signing_keys::table.find(kid))
+                .set(signing_keys::private_key.eq(resealed))
+                .execute(conn)?;
+        }
+        Ok(rows.len())
+    })
+}

@@ -115,6 +115,7 @@ pub fn respond(
     let keys = state.keyring.current();
     let access_token =
         jwt::encode(&keys.signer, "at+jwt", &claims).map_err(OAuthError::internal)?;
+    state.metrics.token_issued(grant.grant.as_str());
     let body = TokenResponse {
         access_token,
         token_type: "Bearer",

@@ -74,6 +74,20 @@ pub enum AuthFailure {
     Database(DbError),
 }
 
+impl AuthFailure {
+    /// The reason as a metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthFailure::Malformed(_) => "malformed",
+            AuthFailure::UnknownKey => "unknown_key",
+            AuthFailure::WrongSecret => "wrong_secret",
+            AuthFailure::Inactive => "inactive_key",
+            AuthFailure::Assertion(_) => "invalid_assertion",
+            AuthFailure::Database(_) => "database",
+        }
+    }
+}
+
 impl From<DbError> for AuthFailure {
     fn from(error: DbError) -> AuthFailure {
         AuthFailure::Database(error)
@@ -306,6 +320,7 @@ pub fn record_failure(
     failure: &AuthFailure,
 ) {
     tracing::info!(client_id, reason = %failure, "client authentication failed");
+    state.metrics.authentication_failed(failure.reason());
     if let Some(client_id) = client_id {
         state
             .client_auth_throttle

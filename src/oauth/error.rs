@@ -85,12 +85,15 @@ impl OAuthError {
     /// A database failure: 503 when no connection could be had, else 500.
     pub fn database(error: crate::db::DbError) -> OAuthError {
         match error {
-            crate::db::DbError::Pool(_) => {
+            error if error.is_unavailable() => {
                 tracing::warn!(error = %error, "database unavailable");
-                OAuthError::new(
-                    ErrorCode::TemporarilyUnavailable,
-                    "the database is unavailable, retry shortly",
-                )
+                OAuthError {
+                    retry_after: Some(1),
+                    ..OAuthError::new(
+                        ErrorCode::TemporarilyUnavailable,
+                        "the database is unavailable, retry shortly",
+                    )
+                }
             }
             other => OAuthError::internal(other),
         }

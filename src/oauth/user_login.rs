@@ -63,6 +63,7 @@ pub async fn sign_in(state: &AppState, attempt: LoginAttempt<'_>) -> Result<User
             state
                 .login_throttle
                 .record_failure(&throttle_key, attempt.address);
+            state.metrics.authentication_failed("user_sign_in_refused");
             state.audit.record(AuditEvent {
                 tenant_id: Some(attempt.tenant_id.to_string()),
                 client_id: Some(attempt.client_id.to_string()),

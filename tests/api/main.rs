@@ -11,6 +11,7 @@ mod document_repository;
 #[allow(dead_code)]
 #[path = "../../examples/document_repository.rs"]
 mod document_repository_example;
+mod faults;
 mod helpers;
 mod introspection;
 mod management;

@@ -212,7 +212,12 @@ async fn both_migration_sets_give_the_columns_the_code_expects() {
     let app = spawn_app().await;
     app.create_client(&["--tenant", &app.create_tenant("acme", &[])]);
     // Selecting every column of every table by name fails if a migration and schema.rs disagree.
-    let db = Db::connect(&app.config.database_url, 1).unwrap();
+    let db = Db::connect(
+        &app.config.database_url,
+        1,
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
     let mut conn = db.conn().unwrap();
     assert_eq!(
         schema::tenants::table

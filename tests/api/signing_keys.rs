@@ -3,8 +3,11 @@
 use std::time::Duration;
 
 use keygate::config::Config;
+use keygate::crypto::master_key;
 use keygate::crypto::signing_key::SigningAlg;
 use keygate::startup::Application;
+use secrecy::ExposeSecret;
+use serde_json::Value;
 
 use crate::helpers::{json_with_status, spawn_app, spawn_app_with, verify_with_jwks, TestApp};
 
@@ -113,4 +116,69 @@ async fn signing_keys_are_encrypted_with_the_master_key() {
         .err()
         .expect("another master key cannot start this database");
     assert!(format!("{error:#}").contains("master key"), "{error:#}");
+}
+
+#[actix_web::test]
+async fn the_master_key_is_rotated_all_or_nothing() {
+    let app = spawn_app().await;
+    app.cli_json(&["signing-key", "rotate", "--alg", "RS256"]);
+    let new_key = master_key::generate_encoded().unwrap().to_string();
+    let wrong_key = master_key::generate_encoded().unwrap().to_string();
+    let node_with = |key: &str| {
+        Application::build(Config {
+            bind: "127.0.0.1:0".into(),
+            master_key: Some(key.to_string().into()),
+            ..app.config.clone()
+        })
+    };
+
+    // A current key that does not open the signing keys changes nothing.
+    let refused = app
+        .cli()
+        .env("KEYGATE_MASTER_KEY", &wrong_key)
+        .env("KEYGATE_NEW_MASTER_KEY", &new_key)
+        .args(["master-key", "rotate"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing changed"));
+    assert!(node_with(&new_key).await.is_err(), "nothing was resealed");
+
+    let rotated = app
+        .cli()
+        .env("KEYGATE_NEW_MASTER_KEY", &new_key)
+        .args(["master-key", "rotate", "--json"])
+        .output()
+        .unwrap();
+    assert!(rotated.status.success(), "{rotated:?}");
+    let rotated: Value = serde_json::from_slice(&rotated.stdout).unwrap();
+    assert_eq!(
+        rotated["resealed"], 2,
+        "the active key and the scheduled one"
+    );
+
+    // Every key now opens with the new master key only: a node with it starts and signs, one with the old cannot.
+    let old_key = app
+        .config
+        .master_key
+        .as_ref()
+        .unwrap()
+        .expose_secret()
+        .to_string();
+    assert!(node_with(&old_key).await.is_err());
+    let node = node_with(&new_key)
+        .await
+        .expect("a node with the new key starts");
+    let address = format!("http://127.0.0.1:{}", node.port());
+    actix_web::rt::spawn(node.run_until_stopped());
+    let client = app.create_client(&[]);
+    let token = app
+        .http
+        .post(format!("{address}/oauth/token"))
+        .basic_auth(&client.id, Some(&client.secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status().as_u16(), 200);
 }
