@@ -2,7 +2,8 @@
 # keygate's benchmark suite: a release build on SQLite and, when PostgreSQL answers on 127.0.0.1:5432, on
 # PostgreSQL; loopback only; load from wrk (installed when missing), bounded in time. One table at the end: each
 # scenario's requests/s, p50, p99 and errors, and its ratio to a reference measured in the same run:
-#   /healthz throughput (the HTTP floor) and the single-core signing rate of a cached key (examples/bench_reference).
+#   /healthz throughput (the HTTP floor), the single-core signing rate of a cached key (examples/bench_reference),
+#   and a bare actix-web token handler with the same signature (examples/bench_bare: the floor for a warm token).
 # Usage: bench/suite.sh [seconds per scenario=8] [connections=16]
 # Env: COLD_KEYS (100000), BIG_KEYS (1000000), SKIP_BIG=1 to leave out the million-key comparison,
 #      BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/keygate_bench; the database is dropped and made again).
@@ -12,7 +13,8 @@ DURATION="${1:-8}"; CONNECTIONS="${2:-16}"; THREADS=2
 COLD_KEYS="${COLD_KEYS:-100000}"; BIG_KEYS="${BIG_KEYS:-1000000}"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/keygate_bench}"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet -p keygate --bin keygate --example bench_reference --example bench_assertions
+cargo build --release --quiet -p keygate --bin keygate --example bench_reference --example bench_assertions \
+  --example bench_bare
 BIN="$PWD/target/release/keygate"; EXAMPLES="$PWD/target/release/examples"
 WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -40,6 +42,7 @@ local fixed = {
   verify_key = {"POST", "/v1/verify", "Bearer " .. (os.getenv("WARM_SECRET") or "")},
   verify_jwt = {"POST", "/v1/verify", "Bearer " .. (os.getenv("JWT") or "")},
   introspect = {"POST", "/oauth/introspect", os.getenv("WARM_AUTH"), "token=" .. (os.getenv("JWT") or "")},
+  bare = {"POST", "/token", "Basic YmVuY2g6c2VjcmV0", "grant_type=client_credentials"},
 }
 local static = fixed[scenario]
 if static then
@@ -152,6 +155,12 @@ PY
 }
 
 : > results.tsv
+for alg in RS256 ES256 EdDSA; do
+  "$EXAMPLES/bench_bare" "$PORT" "$alg" & SERVER=$!
+  for _ in $(seq 1 50); do curl -sf -o /dev/null -X POST -d x "$URL/token" -u bench:secret && break; sleep 0.1; done
+  run reference "bare actix-web token, $alg" bare
+  stop
+done
 export KEYGATE_DATABASE_URL="$WORK/bench.db"
 scenarios sqlite
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -185,13 +194,18 @@ rss = {r[1].split()[1]: int(r[2]) for r in rows if len(r) == 3}
 def target(backend, label):
     healthz = rate.get((backend, "healthz"))
     warm = rate.get((backend, "client_credentials warm"))
+    def bare(alg):  # keygate's warm token against the bare handler with the same signature
+        floor = rate.get(("reference", f"bare actix-web token, {alg}"))
+        return [(rate[(backend, label)] / floor, None, "bare actix")] if floor else []
+    if backend == "reference":  # what the floor itself reaches against the HTTP floor
+        return [(rate[(backend, label)] / rate[("sqlite", "healthz")], None, "sqlite healthz")]
     if label == "client_credentials warm":
-        ratios = [(rate[(backend, label)] / (2 * float(reference["RS256"])), 0.75, "2 x RS256 sign/core")]
+        ratios = [(rate[(backend, label)] / (2 * float(reference["RS256"])), 0.75, "2 x RS256 sign/core")] + bare("RS256")
         if backend == "postgres" and ("sqlite", label) in rate:
             ratios.append((rate[(backend, label)] / rate[("sqlite", label)], 0.8, "SQLite warm"))
         return ratios
     if label.startswith("client_credentials warm "):
-        return [(rate[(backend, label)] / healthz, 0.4, "healthz")]
+        return [(rate[(backend, label)] / healthz, 0.4, "healthz")] + bare(label.split()[-1])
     if label == "verify secret key":
         return [(rate[(backend, label)] / healthz, 0.6, "healthz")]
     if label.startswith("client_credentials cold"):

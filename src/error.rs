@@ -160,13 +160,23 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The largest JSON body the management API reads.
+pub const MAX_JSON_BYTES: usize = 64 * 1024;
+
 /// Extractor configurations whose failures answer in our JSON shape instead of actix's plain text.
 pub fn extractor_configs(cfg: &mut actix_web::web::ServiceConfig) {
     use actix_web::web;
     let json = web::JsonConfig::default()
-        .limit(64 * 1024)
-        .error_handler(|error, _| {
-            ApiError::bad_request(format!("invalid JSON body: {error}")).into()
+        .limit(MAX_JSON_BYTES)
+        .error_handler(|error, _| match error {
+            actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+            | actix_web::error::JsonPayloadError::Overflow { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is larger than {MAX_JSON_BYTES} bytes"),
+            )
+            .into(),
+            error => ApiError::bad_request(format!("invalid JSON body: {error}")).into(),
         });
     let query = web::QueryConfig::default().error_handler(|error, _| {
         ApiError::bad_request(format!("invalid query string: {error}")).into()

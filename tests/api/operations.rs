@@ -1,6 +1,11 @@
-//! What operators see: request ids in responses and logs, and `/metrics`.
+//! What operators see and rely on: request ids, `/metrics`, and the limits on slow, large and many requests.
 
-use crate::helpers::{spawn_app, TestClient};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::{spawn_app, spawn_app_with, TestClient};
 
 #[actix_web::test]
 async fn every_response_carries_a_request_id_and_a_sane_incoming_one_is_kept() {
@@ -128,4 +133,118 @@ async fn metrics_count_requests_tokens_failures_throttling_and_the_pool() {
     );
     assert_eq!(value(r#"keygate_db_pool_connections{state="max"}"#), 4.0);
     assert!(value(r#"keygate_db_pool_connections{state="idle"}"#) >= 1.0);
+}
+
+/// Sends `request` on a fresh connection and reads until the server closes it (or 10 s pass); the bytes read and
+/// how long the server took.
+async fn raw_exchange(address: &str, request: &[u8]) -> (String, Duration) {
+    let mut stream = TcpStream::connect(address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    // The server may answer and close before reading everything of an oversized request.
+    let _ = stream.write_all(request).await;
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
+    (
+        String::from_utf8_lossy(&response).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[actix_web::test]
+async fn a_client_too_slow_to_send_its_headers_gets_408_and_is_disconnected() {
+    let app = spawn_app_with(|config| config.request_timeout_seconds = 1).await;
+    let (response, took) =
+        raw_exchange(&app.address, b"POST /oauth/token HTTP/1.1\r\nHost: k").await;
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
+#[actix_web::test]
+async fn oversized_or_too_many_headers_are_refused_and_the_server_goes_on() {
+    let app = spawn_app().await;
+    let huge = format!(
+        "GET /healthz HTTP/1.1\r\nHost: k\r\nX-Padding: {}\r\n\r\n",
+        "a".repeat(256 * 1024)
+    );
+    let (response, _) = raw_exchange(&app.address, huge.as_bytes()).await;
+    assert!(response.starts_with("HTTP/1.1 431"), "{response:.200}");
+    let many: String = (0..200).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let (response, _) = raw_exchange(
+        &app.address,
+        format!("GET /healthz HTTP/1.1\r\nHost: k\r\n{many}\r\n").as_bytes(),
+    )
+    .await;
+    assert!(response.starts_with("HTTP/1.1 431"), "{response:.200}");
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn oversized_bodies_get_413_in_each_api_shape() {
+    let app = spawn_app().await;
+    let client = app.create_client(&[]);
+    let form = app
+        .post_token(
+            &format!(
+                "grant_type=client_credentials&scope={}",
+                "a".repeat(20 * 1024)
+            ),
+            Some(&crate::helpers::basic(&client.id, &client.secret)),
+        )
+        .await;
+    assert_eq!(form.status().as_u16(), 413);
+    let body: serde_json::Value = form.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+
+    let admin = app.admin_token().await;
+    let json = app
+        .http
+        .post(app.url("/v1/tenants"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "a".repeat(100 * 1024), "slug": "big"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status().as_u16(), 413);
+    let body: serde_json::Value = json.json().await.unwrap();
+    assert_eq!(body["error"], "payload_too_large");
+}
+
+#[actix_web::test]
+async fn connections_over_the_cap_wait_until_one_closes() {
+    let app = spawn_app_with(|config| {
+        config.max_connections = 2;
+        config.workers = Some(1);
+    })
+    .await;
+    let health = b"GET /healthz HTTP/1.1\r\nHost: k\r\n\r\n";
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(app.address.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        stream.write_all(health).await.unwrap();
+        let mut buffer = [0u8; 512];
+        let read = stream.read(&mut buffer).await.unwrap();
+        assert!(buffer[..read].starts_with(b"HTTP/1.1 200"));
+        held.push(stream);
+    }
+    // A third connection is accepted by the kernel but not served while two are open.
+    let mut third = TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    third.write_all(health).await.unwrap();
+    let mut buffer = [0u8; 512];
+    let waited = tokio::time::timeout(Duration::from_millis(700), third.read(&mut buffer)).await;
+    assert!(
+        waited.is_err(),
+        "the third connection was served while two were open"
+    );
+    drop(held.pop());
+    let read = tokio::time::timeout(Duration::from_secs(5), third.read(&mut buffer))
+        .await
+        .expect("served once a connection closed")
+        .unwrap();
+    assert!(buffer[..read].starts_with(b"HTTP/1.1 200"));
 }

@@ -252,3 +252,100 @@ async fn both_migration_sets_give_the_columns_the_code_expects() {
         1
     );
 }
+
+/// Sends SIGTERM, as a process manager stopping the service does.
+fn terminate(served: &Served) {
+    let status = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits up to `limit` for the process to exit; its status and how long that took.
+fn wait_for_exit(
+    served: &mut Served,
+    limit: std::time::Duration,
+) -> (std::process::ExitStatus, std::time::Duration) {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if let Some(status) = served.child.try_wait().unwrap() {
+            return (status, started.elapsed());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("keygate did not exit within {limit:?}");
+}
+
+/// The body of the slow request; `start_slow_request` sends its first `SENT_FIRST` bytes.
+const SLOW_BODY: &str = "grant_type=client_credentials";
+const SENT_FIRST: usize = 10;
+
+/// Opens a connection and sends a token request's head and the first part of its body, leaving it in flight.
+fn start_slow_request(address: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(address.trim_start_matches("http://")).unwrap();
+    let body = SLOW_BODY;
+    write!(
+        stream,
+        "POST /oauth/token HTTP/1.1\r\nHost: keygate\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..SENT_FIRST]
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    stream
+}
+
+#[test]
+fn sigterm_lets_requests_in_flight_finish_and_refuses_new_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve_in(dir.path(), &[("KEYGATE_SHUTDOWN_GRACE_SECONDS", "10")]);
+    let mut in_flight = start_slow_request(&served.address);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+
+    terminate(&served);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let address = served.address.trim_start_matches("http://").to_string();
+    assert!(
+        std::net::TcpStream::connect(&address).is_err(),
+        "a stopping server accepts no new connections"
+    );
+
+    // The request started before the signal is answered in full.
+    use std::io::{Read, Write};
+    in_flight
+        .write_all(SLOW_BODY[SENT_FIRST..].as_bytes())
+        .unwrap();
+    let mut response = String::new();
+    in_flight
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let _ = in_flight.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    assert!(response.contains("invalid_client"), "{response}");
+
+    let (status, _) = wait_for_exit(&mut served, std::time::Duration::from_secs(5));
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn sigterm_stops_within_the_grace_period_even_if_a_client_never_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve_in(
+        dir.path(),
+        &[
+            ("KEYGATE_SHUTDOWN_GRACE_SECONDS", "1"),
+            ("KEYGATE_REQUEST_TIMEOUT_SECONDS", "60"),
+        ],
+    );
+    let _stuck = start_slow_request(&served.address);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    terminate(&served);
+    let (_, took) = wait_for_exit(&mut served, std::time::Duration::from_secs(5));
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "stopped after {took:?} with a 1 s grace period"
+    );
+}
