@@ -316,7 +316,7 @@ fn sigterm_lets_requests_in_flight_finish_and_refuses_new_connections() {
     // The request started before the signal is answered in full.
     use std::io::{Read, Write};
     in_flight
-        .write_all(SLOW_BODY[SENT_FIRST..].as_bytes())
+        .write_all(&SLOW_BODY.as_bytes()[SENT_FIRST..])
         .unwrap();
     let mut response = String::new();
     in_flight
