@@ -106,6 +106,9 @@ impl From<DbError> for ApiError {
                     )
                 }
             }
+            error if error.is_unstorable_text() => {
+                ApiError::bad_request("text may not contain NUL characters")
+            }
             DbError::Query(Error::NotFound) => ApiError::not_found("object"),
             DbError::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                 ApiError::conflict(

@@ -1,4 +1,5 @@
-//! `/openapi.json`: the OpenAPI 3 description of `/v1`, generated from the handlers and types.
+//! `/openapi.json`: the OpenAPI 3 description of `/v1` and the OAuth endpoints, generated from the handlers and
+//! types.
 
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -19,9 +20,10 @@ use utoipa::{Modify, OpenApi};
         super::self_service::create, super::self_service::list, super::self_service::delete, super::self_service::revoke_key,
         super::audit::list,
         super::signing_keys::list, super::signing_keys::rotate,
+        crate::oauth::token::token, crate::oauth::introspect::introspect, crate::oauth::revoke::revoke,
     ),
     modifiers(&SecuritySchemes),
-    tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "users"), (name = "access"), (name = "self"), (name = "verify"), (name = "audit"), (name = "signing-keys"))
+    tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "users"), (name = "access"), (name = "self"), (name = "verify"), (name = "audit"), (name = "signing-keys"), (name = "oauth"))
 )]
 pub struct ApiDoc;
 

@@ -165,6 +165,15 @@ impl DbError {
     }
 }
 
+impl DbError {
+    /// Whether PostgreSQL refused text the caller sent (a NUL character, which SQLite stores but PostgreSQL's text
+    /// type cannot hold): the request's fault, answered 400, not a server error.
+    pub fn is_unstorable_text(&self) -> bool {
+        matches!(self, DbError::Query(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("invalid byte sequence for encoding"))
+    }
+}
+
 /// The pool, shared by handlers and the CLI.
 #[derive(Clone)]
 pub struct Db {

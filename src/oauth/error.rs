@@ -95,6 +95,9 @@ impl OAuthError {
                     )
                 }
             }
+            error if error.is_unstorable_text() => {
+                OAuthError::invalid_request("parameters may not contain NUL characters")
+            }
             other => OAuthError::internal(other),
         }
     }

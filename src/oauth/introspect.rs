@@ -11,6 +11,15 @@ use super::form::OAuthForm;
 use crate::state::AppState;
 
 /// Answers `{"active": false}` for anything the caller may not see, so introspection is no existence oracle.
+#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth",
+    request_body(content = super::schema::TokenParameter, content_type = "application/x-www-form-urlencoded"),
+    security(("basic" = [])),
+    responses(
+        (status = 200, body = super::schema::IntrospectionAnswer),
+        (status = 400, body = super::schema::OAuthErrorAnswer), (status = 401, body = super::schema::OAuthErrorAnswer),
+        (status = 413, body = super::schema::OAuthErrorAnswer),
+        (status = 429, body = super::schema::OAuthErrorAnswer), (status = 503, body = super::schema::OAuthErrorAnswer),
+    ))]
 pub async fn introspect(
     req: HttpRequest,
     payload: web::Payload,

@@ -12,6 +12,7 @@ pub mod metadata;
 pub mod password_grant;
 pub mod refresh_grant;
 pub mod revoke;
+pub mod schema;
 pub mod token;
 pub mod user_login;
 

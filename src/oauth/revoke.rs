@@ -19,6 +19,15 @@ use crate::state::AppState;
 
 /// RFC 7009 §2.2: 200 whether or not the token was valid; revoking another client's token has no effect and is
 /// audited (DESIGN.md §5), so the answer reveals nothing about the token.
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+    request_body(content = super::schema::TokenParameter, content_type = "application/x-www-form-urlencoded"),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "revoked, or nothing to revoke"),
+        (status = 400, body = super::schema::OAuthErrorAnswer), (status = 401, body = super::schema::OAuthErrorAnswer),
+        (status = 413, body = super::schema::OAuthErrorAnswer),
+        (status = 429, body = super::schema::OAuthErrorAnswer), (status = 503, body = super::schema::OAuthErrorAnswer),
+    ))]
 pub async fn revoke(
     req: HttpRequest,
     payload: web::Payload,

@@ -11,6 +11,18 @@ use crate::domain::grant_type::GrantType;
 use crate::domain::scope;
 use crate::state::AppState;
 
+/// The token endpoint.
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+    request_body(content = super::schema::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    security((), ("basic" = [])),
+    responses(
+        (status = 200, body = super::schema::TokenAnswer),
+        (status = 400, body = super::schema::OAuthErrorAnswer, description = "invalid_request, invalid_grant, invalid_scope, invalid_target, unauthorized_client, unsupported_grant_type"),
+        (status = 401, body = super::schema::OAuthErrorAnswer, description = "invalid_client"),
+        (status = 413, body = super::schema::OAuthErrorAnswer, description = "body over 16 KiB"),
+        (status = 429, body = super::schema::OAuthErrorAnswer, description = "too many failed attempts; see Retry-After"),
+        (status = 503, body = super::schema::OAuthErrorAnswer, description = "temporarily_unavailable; see Retry-After"),
+    ))]
 #[tracing::instrument(skip_all, fields(grant_type, client_id))]
 pub async fn token(
     req: HttpRequest,

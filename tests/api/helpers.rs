@@ -277,8 +277,12 @@ pub async fn json_with_status(response: reqwest::Response, status: u16) -> Value
 impl TestApp {
     /// An access token of the bootstrap admin client (scope keygate:admin).
     pub async fn admin_token(&self) -> String {
-        let admin = self.admin.get_or_init(|| self.init_admin());
-        self.token_for(admin).await
+        self.token_for(self.admin()).await
+    }
+
+    /// The bootstrap admin client, made on first use.
+    pub fn admin(&self) -> &TestClient {
+        self.admin.get_or_init(|| self.init_admin())
     }
 
     /// An access token for `client` (client_credentials with Basic).
@@ -341,8 +345,9 @@ impl TestApp {
     }
 }
 
-/// A Python interpreter with PyJWT and cryptography, in a virtualenv made once under `target/` (PyPI is the only
-/// thing fetched). Standard libraries stand in for the clients keygate's users run.
+/// A Python interpreter with PyJWT, cryptography, an OpenAPI validator and the schemathesis API fuzzer, in a
+/// virtualenv made once under `target/` (PyPI is the only thing fetched). Standard tools stand in for the clients
+/// keygate's users run.
 pub fn python() -> PathBuf {
     static READY: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
     let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
@@ -350,7 +355,10 @@ pub fn python() -> PathBuf {
     let mut ready = READY.lock().unwrap_or_else(|p| p.into_inner());
     if !*ready {
         let check = std::process::Command::new(&python)
-            .args(["-c", "import jwt, cryptography, openapi_spec_validator"])
+            .args([
+                "-c",
+                "import jwt, cryptography, openapi_spec_validator, schemathesis",
+            ])
             .output();
         if !check.is_ok_and(|o| o.status.success()) {
             let made = std::process::Command::new("python3")
@@ -365,6 +373,7 @@ pub fn python() -> PathBuf {
                     "--quiet",
                     "pyjwt[crypto]>=2.8",
                     "openapi-spec-validator>=0.7",
+                    "schemathesis>=4.3,<5",
                 ])
                 .status()
                 .expect("pip runs");

@@ -20,6 +20,7 @@ mod operations;
 mod private_key_jwt;
 mod scale_out;
 mod sdk;
+mod secrets;
 mod serve;
 mod signing_keys;
 mod token_errors;

@@ -248,3 +248,52 @@ async fn connections_over_the_cap_wait_until_one_closes() {
         .unwrap();
     assert!(buffer[..read].starts_with(b"HTTP/1.1 200"));
 }
+
+/// Found by the schema fuzzer: PostgreSQL cannot store a NUL character in text, which SQLite can. Either way the
+/// caller gets an answer about its request, never a server error.
+#[actix_web::test]
+async fn nul_characters_in_input_are_the_callers_error_on_every_backend() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let listed = app
+        .http
+        .get(app.url("/v1/clients?tenant_id=%00&cursor=a%00b"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        [200, 400].contains(&listed.status().as_u16()),
+        "{}",
+        listed.status()
+    );
+    let created = app
+        .http
+        .post(app.url("/v1/tenants"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "nul\u{0}name", "slug": "nul-name"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        [201, 400].contains(&created.status().as_u16()),
+        "{}",
+        created.status()
+    );
+    let token = app
+        .http
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "sc_\0"),
+            ("client_secret", "kg_sk_\0"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        [400, 401].contains(&token.status().as_u16()),
+        "{}",
+        token.status()
+    );
+}

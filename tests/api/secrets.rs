@@ -1,0 +1,235 @@
+//! Secrets stay secret: after a run that makes and uses every kind of credential — secret and private access keys,
+//! a user's password, refresh tokens, a wrong secret — none of them appears in the logs (at `debug`) or anywhere in
+//! the database in the clear, and the signing keys in the database are sealed with the master key.
+
+use std::process::{Command, Stdio};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use diesel::{QueryableByName, RunQueryDsl};
+use keygate::crypto::master_key::MasterKey;
+use secrecy::ExposeSecret;
+use serde_json::json;
+
+use crate::helpers::{basic, json_with_status, spawn_app};
+
+#[derive(QueryableByName)]
+struct SealedKey {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kid: String,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    private_key: Vec<u8>,
+}
+
+#[actix_web::test]
+async fn no_secret_is_logged_or_stored_in_the_clear_and_signing_keys_are_sealed() {
+    let mut app = spawn_app().await;
+    // The real binary on the same database, logging at debug into a file.
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("keygate.log");
+    let master_key = app
+        .config
+        .master_key
+        .as_ref()
+        .unwrap()
+        .expose_secret()
+        .to_string();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_keygate"))
+        .arg("serve")
+        .env_clear()
+        .env("KEYGATE_BIND", "127.0.0.1:0")
+        .env("KEYGATE_DATABASE_URL", &app.config.database_url)
+        .env("KEYGATE_MASTER_KEY", &master_key)
+        .env("KEYGATE_LOG", "debug")
+        .env("KEYGATE_LOG_FORMAT", "json")
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut address = None;
+    for _ in 0..100 {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        address = log.lines().find_map(|line| {
+            let line: serde_json::Value = serde_json::from_str(line).ok()?;
+            (line["fields"]["message"] == "keygate listening")
+                .then(|| line["fields"]["address"].as_str().unwrap().to_string())
+        });
+        if address.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.address = format!("http://{}", address.expect("the server listens"));
+
+    // Every kind of credential, made and used.
+    let admin = app.admin_token().await;
+    let mut secrets = vec![app.admin().secret.clone()];
+    let tenant = app.create_tenant("acme", &[]);
+    let client = app.create_client(&[
+        "--tenant",
+        &tenant,
+        "--grant-type",
+        "client_credentials",
+        "--grant-type",
+        "password",
+        "--grant-type",
+        "refresh_token",
+    ]);
+    secrets.push(client.secret.clone());
+    let password = "correct horse battery staple";
+    secrets.push(password.to_string());
+    app.api_post(
+        &format!("/v1/tenants/{tenant}/users"),
+        &admin,
+        json!({"username": "alice", "password": password}),
+    )
+    .await;
+    let signed_in = json_with_status(
+        app.post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", password),
+            ],
+            Some(&basic(&client.id, &client.secret)),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let first_refresh = signed_in["refresh_token"].as_str().unwrap().to_string();
+    let refreshed = json_with_status(
+        app.post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &first_refresh),
+            ],
+            Some(&basic(&client.id, &client.secret)),
+        )
+        .await,
+        200,
+    )
+    .await;
+    secrets.push(first_refresh);
+    secrets.push(refreshed["refresh_token"].as_str().unwrap().to_string());
+    let private = app
+        .api_post(
+            &format!("/v1/clients/{}/keys", client.id),
+            &admin,
+            json!({"kind": "private_key", "alg": "ES256"}),
+        )
+        .await;
+    let private_key = private["key"].as_str().unwrap().to_string();
+    let assertion_token = app
+        .cli()
+        .env("KEYGATE_ACCESS_KEY", &private_key)
+        .env("KEYGATE_ISSUER", &app.address)
+        .args(["token"])
+        .output()
+        .unwrap();
+    assert!(assertion_token.status.success(), "{assertion_token:?}");
+    // The private key's secret part, as it would appear if a JWK or its bytes were stored.
+    let bundle = keygate_sdk::private_key::PrivateKeyBundle::parse(&private_key).unwrap();
+    secrets.push(private_key.clone());
+    secrets.push(URL_SAFE_NO_PAD.encode(bundle.to_pkcs8().unwrap().as_slice()));
+    // A wrong secret (another valid-looking key) is refused and audited, and not logged either.
+    let wrong = keygate::domain::secret_key::SecretKey::generate()
+        .expose()
+        .to_string();
+    let refused = app
+        .post_form(
+            "/oauth/token",
+            &[("grant_type", "client_credentials")],
+            Some(&basic(&client.id, &wrong)),
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 401);
+    secrets.push(wrong);
+    // Let the background writers (audit, last use) flush, then stop the server.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("client authentication failed"),
+        "the log was written at debug"
+    );
+    let stored = database_contents(&app.config.database_url);
+    for secret in &secrets {
+        // The secret itself, and the random part a key carries (in case only a prefix were cut off).
+        let tail = &secret[secret.len().saturating_sub(24)..];
+        for (place, text) in [("the log", &log), ("the database", &stored)] {
+            assert!(!text.contains(secret.as_str()), "a secret is in {place}");
+            assert!(!text.contains(tail), "part of a secret is in {place}");
+        }
+        let basic_header = STANDARD.encode(format!("{}:{secret}", client.id));
+        assert!(!log.contains(&basic_header), "a Basic header is in the log");
+    }
+
+    // Signing keys: sealed with the master key, bound to their kid, and their plaintext nowhere in the database.
+    let mut conn = keygate::db::Db::connect(
+        &app.config.database_url,
+        1,
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap()
+    .conn()
+    .unwrap();
+    let sealed: Vec<SealedKey> = diesel::sql_query("SELECT kid, private_key FROM signing_keys")
+        .load(&mut **conn)
+        .unwrap();
+    assert!(!sealed.is_empty());
+    let master = MasterKey::decode(&master_key).unwrap();
+    for key in sealed {
+        let plain = master.open(key.kid.as_bytes(), &key.private_key).unwrap();
+        assert!(master.open(b"another kid", &key.private_key).is_err());
+        assert!(
+            !stored.contains(&hex(&plain)) && !stored.contains(&STANDARD.encode(plain.as_slice()))
+        );
+        assert!(!contains_bytes(
+            &raw_database(&app.config.database_url),
+            &plain
+        ));
+    }
+}
+
+/// Everything the database holds, as text: the SQLite file (and its write-ahead log) read byte by byte, or a
+/// `pg_dump` of this test's schema; bytes are also written as hex so that binary columns are searched too.
+fn database_contents(url: &str) -> String {
+    let raw = raw_database(url);
+    format!("{}\n{}", String::from_utf8_lossy(&raw), hex(&raw))
+}
+
+fn raw_database(url: &str) -> Vec<u8> {
+    if url.starts_with("postgres") {
+        let output = Command::new("pg_dump")
+            .args(["--data-only", "--inserts", url.split('?').next().unwrap()])
+            .arg(format!("--schema={}", schema_of(url)))
+            .output()
+            .expect("pg_dump runs");
+        assert!(output.status.success(), "{output:?}");
+        return output.stdout;
+    }
+    let mut bytes = std::fs::read(url).unwrap();
+    if let Ok(wal) = std::fs::read(format!("{url}-wal")) {
+        bytes.extend(wal);
+    }
+    bytes
+}
+
+fn schema_of(url: &str) -> String {
+    url.split("search_path%3D").nth(1).unwrap().to_string()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
