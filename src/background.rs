@@ -37,6 +37,7 @@ pub fn spawn(state: AppState) {
             }
             if tick % PURGE_EVERY_TICKS == 0 {
                 purge_expired(&state).await;
+                state.rate_limits.forget_idle();
             }
         }
     });

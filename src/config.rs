@@ -8,7 +8,7 @@
 //! | `issuer` | `http://` + `bind` | the `iss` of every token and the base of every endpoint URL |
 //! | `database_url` | `keygate.db` | an SQLite file path (or `sqlite://path`), or `postgres://…` |
 //! | `database_pool_size` | `10` | connections per node |
-//! | `database_timeout_seconds` | `2` | longest wait for a database connection; then the request answers 503 |
+//! | `database_timeout_seconds` | `3` | longest wait for a database connection; then the request answers 503 |
 //! | `master_key` | – | base64 of 32 bytes that encrypt signing keys at rest |
 //! | `master_key_file` | `keygate.master.key` | file holding the master key; created (0600) when absent |
 //! | `signing_alg` | `RS256` | `RS256`, `ES256` or `EdDSA` for new signing keys |
@@ -27,6 +27,9 @@
 //! | `keep_alive_seconds` | `5` | an idle keep-alive connection is closed after this |
 //! | `max_connections` | `25000` | open connections per worker; further ones wait in the listen backlog |
 //! | `shutdown_grace_seconds` | `30` | on SIGTERM/SIGINT, in-flight requests get this long to finish |
+//! | `rate_limit_per_client` | `1000` | requests per second one client may make at the token, introspection, revocation and verify endpoints (burst: twice that); `0`: off |
+//! | `rate_limit_per_tenant` | `5000` | the same for all clients of one tenant together |
+//! | `rate_limit_per_address` | `0` (off) | requests per second from one source address at those endpoints and sign-in |
 //! | `self_service_roles` | `["Admin", "Editor", "Creator", "Viewer"]` | roles users may pick on `/account/keys` (those the tenant has) |
 
 use std::net::SocketAddr;
@@ -68,6 +71,9 @@ pub struct Config {
     pub keep_alive_seconds: u64,
     pub max_connections: usize,
     pub shutdown_grace_seconds: u64,
+    pub rate_limit_per_client: u32,
+    pub rate_limit_per_tenant: u32,
+    pub rate_limit_per_address: u32,
     pub self_service_roles: Vec<String>,
 }
 
@@ -78,7 +84,7 @@ impl Default for Config {
             issuer: None,
             database_url: "keygate.db".into(),
             database_pool_size: 10,
-            database_timeout_seconds: 2,
+            database_timeout_seconds: 3,
             master_key: None,
             master_key_file: "keygate.master.key".into(),
             signing_alg: SigningAlg::RS256,
@@ -97,6 +103,9 @@ impl Default for Config {
             keep_alive_seconds: 5,
             max_connections: 25_000,
             shutdown_grace_seconds: 30,
+            rate_limit_per_client: 1000,
+            rate_limit_per_tenant: 5000,
+            rate_limit_per_address: 0,
             self_service_roles: ["Admin", "Editor", "Creator", "Viewer"]
                 .map(String::from)
                 .to_vec(),

@@ -54,6 +54,18 @@ impl ApiError {
         }
     }
 
+    /// 429 over a rate limit.
+    pub fn rate_limited(over: crate::rate_limit::OverLimit) -> ApiError {
+        ApiError {
+            retry_after: Some(over.retry_after),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("rate limit exceeded; retry in {} s", over.retry_after),
+            )
+        }
+    }
+
     /// 429 after too many failed authentications.
     pub fn throttled(seconds: u64) -> ApiError {
         let message = format!("too many failed attempts; retry in {seconds} s");

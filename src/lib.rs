@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod ops;
 pub mod pages;
+pub mod rate_limit;
 pub mod request_log;
 pub mod revocation;
 pub mod startup;

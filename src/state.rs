@@ -12,6 +12,7 @@ use crate::domain::service_client::ServiceClient;
 use crate::domain::ttl::TtlOverrides;
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimits;
 use crate::revocation::RevokedTokens;
 use crate::throttle::{ClientAuthThrottle, LoginThrottle};
 use crate::usage::KeyUsage;
@@ -52,6 +53,7 @@ pub struct AppState {
     pub client_auth_throttle: Arc<ClientAuthThrottle>,
     pub origins: crate::oauth::cors::OriginCache,
     pub metrics: Arc<Metrics>,
+    pub rate_limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             .time_to_live(Duration::from_secs(config.credential_cache_seconds.max(1)))
             .support_invalidation_closures()
             .build();
+        let rate_limits = Arc::new(RateLimits::new(&config));
         AppState {
             db,
             config,
@@ -74,6 +77,7 @@ impl AppState {
             client_auth_throttle: Arc::default(),
             origins: crate::oauth::cors::origin_cache(),
             metrics: Arc::default(),
+            rate_limits,
         }
     }
 

@@ -58,6 +58,10 @@ pub async fn verify(
     req: HttpRequest,
     query: web::Query<VerifyQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .rate_limits
+        .check_address(req.peer_addr().map(|a| a.ip()))
+        .map_err(ApiError::rate_limited)?;
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -98,7 +102,13 @@ async fn check(
         return Err(ApiError::throttled(seconds));
     }
     match client_auth::check_secret(state, client_id, secret).await {
-        Ok(entry) => Ok(entry),
+        Ok(entry) => {
+            state
+                .rate_limits
+                .check_client(&entry.client)
+                .map_err(ApiError::rate_limited)?;
+            Ok(entry)
+        }
         Err(AuthFailure::Database(error)) => Err(error.into()),
         Err(failure) => {
             client_auth::record_failure(state, req, client_id, &failure);

@@ -178,6 +178,11 @@ pub async fn authenticate(
     form: &OAuthForm,
     endpoint: &str,
 ) -> Result<AuthenticatedClient, OAuthError> {
+    let address = req.peer_addr().map(|a| a.ip());
+    state
+        .rate_limits
+        .check_address(address)
+        .map_err(OAuthError::rate_limited)?;
     let presented = extract(req, form)?;
     let claimed = match &presented {
         Presented::Basic { client_id, .. } | Presented::Post { client_id, .. } => {
@@ -215,11 +220,17 @@ pub async fn authenticate(
     };
     let challenge = method == AuthMethod::ClientSecretBasic;
     match outcome {
-        Ok(entry) => Ok(AuthenticatedClient {
-            client: entry.client.clone(),
-            tenant_ttl: entry.tenant_ttl.clone(),
-            method,
-        }),
+        Ok(entry) => {
+            state
+                .rate_limits
+                .check_client(&entry.client)
+                .map_err(OAuthError::rate_limited)?;
+            Ok(AuthenticatedClient {
+                client: entry.client.clone(),
+                tenant_ttl: entry.tenant_ttl.clone(),
+                method,
+            })
+        }
         Err(AuthFailure::Database(error)) => Err(OAuthError::database(error)),
         Err(failure) => {
             record_failure(state, req, claimed_id.as_deref(), &failure);

@@ -61,6 +61,18 @@ impl OAuthError {
         }
     }
 
+    /// 429: over a rate limit; retry after the time it says.
+    pub fn rate_limited(over: crate::rate_limit::OverLimit) -> OAuthError {
+        OAuthError {
+            status: Some(StatusCode::TOO_MANY_REQUESTS),
+            retry_after: Some(over.retry_after),
+            ..OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                format!("rate limit exceeded; retry in {} s", over.retry_after),
+            )
+        }
+    }
+
     /// 429: too many failed attempts; retry after `seconds`.
     pub fn throttled(seconds: u64) -> OAuthError {
         OAuthError {

@@ -13,7 +13,8 @@ use crate::state::AppState;
 /// Why a sign-in failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    #[error("too many failed attempts; retry in {0} s")]
+    /// Too many failed attempts for this user, or over the address's rate limit.
+    #[error("too many attempts; retry in {0} s")]
     Throttled(u64),
     #[error("invalid username or password")]
     Refused,
@@ -34,6 +35,9 @@ pub struct LoginAttempt<'a> {
 
 /// The user, if the password is theirs and they are enabled.
 pub async fn sign_in(state: &AppState, attempt: LoginAttempt<'_>) -> Result<UserRow, LoginError> {
+    if let Err(over) = state.rate_limits.check_address(attempt.address) {
+        return Err(LoginError::Throttled(over.retry_after));
+    }
     let throttle_key = (
         attempt.tenant_id.to_string(),
         users::username_key(attempt.username),

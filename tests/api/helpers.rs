@@ -47,6 +47,8 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         bind: "127.0.0.1:0".into(),
         database_url,
         database_pool_size: 4,
+        // The suite runs many servers at once on a small machine; the fault tests set their own short timeout.
+        database_timeout_seconds: 10,
         master_key: Some(master_key.clone().into()),
         master_key_file: dir.path().join("unused.key"),
         credential_cache_seconds: 1,

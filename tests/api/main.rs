@@ -18,6 +18,7 @@ mod management;
 mod openapi;
 mod operations;
 mod private_key_jwt;
+mod rate_limits;
 mod scale_out;
 mod sdk;
 mod secrets;
