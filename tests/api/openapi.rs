@@ -119,7 +119,7 @@ async fn the_schema_fuzzer_finds_no_server_error_and_no_answer_outside_the_schem
             "--seed",
             &seed,
             "--workers",
-            "2",
+            "1",
         ])
         .arg("--report-dir")
         .arg(&report)
