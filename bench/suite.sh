@@ -16,7 +16,7 @@ command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteract
 cargo build --release --quiet -p keygate --bin keygate --example bench_reference --example bench_assertions \
   --example bench_bare
 BIN="$PWD/target/release/keygate"; EXAMPLES="$PWD/target/release/examples"
-WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
 PORT=18181; URL="http://127.0.0.1:$PORT"
 export KEYGATE_MASTER_KEY_FILE="$WORK/master.key" KEYGATE_LOG=warn KEYGATE_BIND="127.0.0.1:$PORT" KEYGATE_ISSUER="$URL"

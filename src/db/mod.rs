@@ -124,10 +124,11 @@ impl ConnectionManager {
             Backend::Postgres => Ok(DbConn::Postgres(PgConnection::establish(&self.target)?)),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target)?;
-                // WAL lets readers run beside the one writer; busy_timeout makes writers queue instead of failing.
+                // WAL lets readers run beside the one writer; busy_timeout makes writers queue instead of failing,
+                // and comes first so that switching to WAL waits too when another process is writing.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))

@@ -282,6 +282,11 @@ impl TestApp {
         self.token_for(self.admin()).await
     }
 
+    /// The master key the server runs with (base64).
+    pub fn master_key(&self) -> &str {
+        &self.master_key
+    }
+
     /// The bootstrap admin client, made on first use.
     pub fn admin(&self) -> &TestClient {
         self.admin.get_or_init(|| self.init_admin())

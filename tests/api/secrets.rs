@@ -8,7 +8,6 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use diesel::{QueryableByName, RunQueryDsl};
 use keygate::crypto::master_key::MasterKey;
-use secrecy::ExposeSecret;
 use serde_json::json;
 
 use crate::helpers::{basic, json_with_status, spawn_app};
@@ -27,13 +26,7 @@ async fn no_secret_is_logged_or_stored_in_the_clear_and_signing_keys_are_sealed(
     // The real binary on the same database, logging at debug into a file.
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("keygate.log");
-    let master_key = app
-        .config
-        .master_key
-        .as_ref()
-        .unwrap()
-        .expose_secret()
-        .to_string();
+    let master_key = app.master_key().to_string();
     let mut server = Command::new(env!("CARGO_BIN_EXE_keygate"))
         .arg("serve")
         .env_clear()

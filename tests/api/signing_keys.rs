@@ -6,7 +6,6 @@ use keygate::config::Config;
 use keygate::crypto::master_key;
 use keygate::crypto::signing_key::SigningAlg;
 use keygate::startup::Application;
-use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use crate::helpers::{json_with_status, spawn_app, spawn_app_with, verify_with_jwks, TestApp};
@@ -158,13 +157,7 @@ async fn the_master_key_is_rotated_all_or_nothing() {
     );
 
     // Every key now opens with the new master key only: a node with it starts and signs, one with the old cannot.
-    let old_key = app
-        .config
-        .master_key
-        .as_ref()
-        .unwrap()
-        .expose_secret()
-        .to_string();
+    let old_key = app.master_key().to_string();
     assert!(node_with(&old_key).await.is_err());
     let node = node_with(&new_key)
         .await
