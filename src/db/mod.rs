@@ -164,9 +164,7 @@ impl DbError {
             DbError::Cancelled => false,
         }
     }
-}
 
-impl DbError {
     /// Whether PostgreSQL refused text the caller sent (a NUL character, which SQLite stores but PostgreSQL's text
     /// type cannot hold): the request's fault, answered 400, not a server error.
     pub fn is_unstorable_text(&self) -> bool {

@@ -1,0 +1,258 @@
+//! Crash safety: `kill -9` in the middle of a burst of writes — clients, their keys, sign-ins and refresh-token
+//! rotations — then a restart on the same database. Every write the API acknowledged is there and works; every
+//! object is whole (no key without its client, no refresh token without its user, no sign-in with two live refresh
+//! tokens, no client over its key limit); and the database itself is intact.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use diesel::{QueryableByName, RunQueryDsl};
+use serde_json::{json, Value};
+
+use crate::helpers::{basic, spawn_app, TestApp, TestClient};
+
+/// The real binary on `app`'s database and master key; its address once it listens.
+async fn start_binary(app: &TestApp, log: &std::path::Path) -> (Child, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_keygate"))
+        .arg("serve")
+        .env_clear()
+        .env("KEYGATE_BIND", "127.0.0.1:0")
+        .env("KEYGATE_DATABASE_URL", &app.config.database_url)
+        .env("KEYGATE_MASTER_KEY", app.master_key())
+        // The same issuer as the in-process server, so that its admin token is good at both.
+        .env("KEYGATE_ISSUER", app.config.issuer())
+        .env("KEYGATE_LOG_FORMAT", "json")
+        .stderr(std::fs::File::create(log).unwrap())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let address = text.lines().find_map(|line| {
+            let line: Value = serde_json::from_str(line).ok()?;
+            (line["fields"]["message"] == "keygate listening")
+                .then(|| line["fields"]["address"].as_str().unwrap().to_string())
+        });
+        if let Some(address) = address {
+            return (child, format!("http://{address}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "keygate did not start: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+/// What one writer saw acknowledged.
+#[derive(Default)]
+struct Acknowledged {
+    clients: Vec<String>,
+    keys: Vec<(String, String)>,
+    refresh_tokens: usize,
+}
+
+/// Writes until the server dies: a client, two secret keys for it, and a sign-in with two refreshes.
+async fn writer(
+    http: reqwest::Client,
+    address: String,
+    admin: String,
+    tenant: String,
+    spa: TestClient,
+) -> Acknowledged {
+    let mut seen = Acknowledged::default();
+    for round in 0.. {
+        let Ok(created) = http
+            .post(format!("{address}/v1/clients"))
+            .bearer_auth(&admin)
+            .json(&json!({"name": format!("burst {round}"), "tenant_id": tenant}))
+            .send()
+            .await
+        else {
+            return seen;
+        };
+        if created.status() != 201 {
+            return seen;
+        }
+        let Ok(client) = created.json::<Value>().await else {
+            return seen;
+        };
+        let client_id = client["id"].as_str().unwrap().to_string();
+        seen.clients.push(client_id.clone());
+        for _ in 0..2 {
+            let key = http
+                .post(format!("{address}/v1/clients/{client_id}/keys"))
+                .bearer_auth(&admin)
+                .json(&json!({"kind": "secret"}))
+                .send()
+                .await;
+            let Ok(key) = key else { return seen };
+            if key.status() != 201 {
+                return seen;
+            }
+            let Ok(key) = key.json::<Value>().await else {
+                return seen;
+            };
+            seen.keys
+                .push((client_id.clone(), key["key"].as_str().unwrap().to_string()));
+        }
+        let mut form = vec![
+            ("grant_type", "password".to_string()),
+            ("username", "alice".into()),
+            ("password", "correct horse".into()),
+        ];
+        for _ in 0..3 {
+            let Ok(answer) = http
+                .post(format!("{address}/oauth/token"))
+                .header("authorization", basic(&spa.id, &spa.secret))
+                .form(&form)
+                .send()
+                .await
+            else {
+                return seen;
+            };
+            let Ok(body) = answer.json::<Value>().await else {
+                return seen;
+            };
+            let Some(refresh) = body["refresh_token"].as_str() else {
+                return seen;
+            };
+            seen.refresh_tokens += 1;
+            form = vec![
+                ("grant_type", "refresh_token".into()),
+                ("refresh_token", refresh.to_string()),
+            ];
+        }
+    }
+    seen
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut keygate::db::DbConn, sql: &str) -> i64 {
+    diesel::sql_query(sql).load::<Count>(conn).unwrap()[0].n
+}
+
+#[actix_web::test]
+async fn kill_9_during_a_burst_of_writes_leaves_every_object_whole() {
+    let mut app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let tenant = app.create_tenant("acme", &[]);
+    app.api_post(
+        &format!("/v1/tenants/{tenant}/users"),
+        &admin,
+        json!({"username": "alice", "password": "correct horse"}),
+    )
+    .await;
+    let spa = app.create_client(&[
+        "--tenant",
+        &tenant,
+        "--grant-type",
+        "password",
+        "--grant-type",
+        "refresh_token",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, address) = start_binary(&app, &dir.path().join("first.log")).await;
+
+    let http = reqwest::Client::new();
+    let writers: Vec<_> = (0..6)
+        .map(|_| {
+            tokio::spawn(writer(
+                http.clone(),
+                address.clone(),
+                admin.clone(),
+                tenant.clone(),
+                spa.clone(),
+            ))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill().unwrap(); // SIGKILL: no drain, no flush, no destructor
+    server.wait().unwrap();
+    let mut acknowledged = Acknowledged::default();
+    for writer in writers {
+        let seen = writer.await.unwrap();
+        acknowledged.clients.extend(seen.clients);
+        acknowledged.keys.extend(seen.keys);
+        acknowledged.refresh_tokens += seen.refresh_tokens;
+    }
+    assert!(
+        acknowledged.keys.len() >= 10,
+        "the burst wrote too little to prove anything"
+    );
+    eprintln!(
+        "acknowledged before the kill: {} clients, {} keys, {} refresh tokens",
+        acknowledged.clients.len(),
+        acknowledged.keys.len(),
+        acknowledged.refresh_tokens
+    );
+
+    let (mut restarted, address) = start_binary(&app, &dir.path().join("second.log")).await;
+    app.address = address;
+    for client_id in &acknowledged.clients {
+        let shown = app
+            .api(
+                reqwest::Method::GET,
+                &format!("/v1/clients/{client_id}"),
+                &admin,
+                None,
+            )
+            .await;
+        assert_eq!(
+            shown.status().as_u16(),
+            200,
+            "acknowledged client {client_id} is gone"
+        );
+    }
+    for (client_id, secret) in &acknowledged.keys {
+        let client = TestClient {
+            id: client_id.clone(),
+            secret: secret.clone(),
+            key_id: String::new(),
+        };
+        assert_eq!(
+            app.token_basic(&client, "").await.status().as_u16(),
+            200,
+            "an acknowledged key does not work"
+        );
+    }
+
+    let db =
+        keygate::db::Db::connect(&app.config.database_url, 1, Duration::from_secs(10)).unwrap();
+    let mut conn = db.conn().unwrap();
+    let conn: &mut keygate::db::DbConn = &mut conn;
+    let orphans = [
+        "SELECT COUNT(*) AS n FROM access_keys k WHERE NOT EXISTS (SELECT 1 FROM service_clients c WHERE c.id = k.client_id)",
+        "SELECT COUNT(*) AS n FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id)",
+        // Rotation spends the old token and stores the new one together: never two live tokens in one sign-in.
+        "SELECT COUNT(*) AS n FROM (SELECT family_id FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL \
+         GROUP BY family_id HAVING COUNT(*) > 1) f",
+        "SELECT COUNT(*) AS n FROM (SELECT client_id FROM access_keys WHERE revoked_at IS NULL \
+         GROUP BY client_id HAVING COUNT(*) > 5) c",
+    ];
+    for sql in orphans {
+        assert_eq!(count(conn, sql), 0, "{sql}");
+    }
+    assert!(
+        count(conn, "SELECT COUNT(*) AS n FROM refresh_tokens")
+            >= acknowledged.refresh_tokens as i64
+    );
+    if !app.config.database_url.starts_with("postgres") {
+        #[derive(QueryableByName)]
+        struct Check {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            integrity_check: String,
+        }
+        let checks: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
+            .load(conn)
+            .unwrap();
+        assert_eq!(checks[0].integrity_check, "ok");
+    }
+    restarted.kill().unwrap();
+    restarted.wait().unwrap();
+}
