@@ -13,7 +13,7 @@ use crate::helpers::{basic, spawn_app, TestApp, TestClient};
 
 /// The real binary on `app`'s database and master key; its address once it listens.
 async fn start_binary(app: &TestApp, log: &std::path::Path) -> (Child, String) {
-    let child = Command::new(env!("CARGO_BIN_EXE_keygate"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keygate"))
         .arg("serve")
         .env_clear()
         .env("KEYGATE_BIND", "127.0.0.1:0")
@@ -38,6 +38,8 @@ async fn start_binary(app: &TestApp, log: &std::path::Path) -> (Child, String) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!(
         "keygate did not start: {}",
         std::fs::read_to_string(log).unwrap_or_default()
