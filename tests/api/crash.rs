@@ -3,48 +3,12 @@
 //! object is whole (no key without its client, no refresh token without its user, no sign-in with two live refresh
 //! tokens, no client over its key limit); and the database itself is intact.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use diesel::{QueryableByName, RunQueryDsl};
 use serde_json::{json, Value};
 
-use crate::helpers::{basic, spawn_app, TestApp, TestClient};
-
-/// The real binary on `app`'s database and master key; its address once it listens.
-async fn start_binary(app: &TestApp, log: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keygate"))
-        .arg("serve")
-        .env_clear()
-        .env("KEYGATE_BIND", "127.0.0.1:0")
-        .env("KEYGATE_DATABASE_URL", &app.config.database_url)
-        .env("KEYGATE_MASTER_KEY", app.master_key())
-        // The same issuer as the in-process server, so that its admin token is good at both.
-        .env("KEYGATE_ISSUER", app.config.issuer())
-        .env("KEYGATE_LOG_FORMAT", "json")
-        .stderr(std::fs::File::create(log).unwrap())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        let address = text.lines().find_map(|line| {
-            let line: Value = serde_json::from_str(line).ok()?;
-            (line["fields"]["message"] == "keygate listening")
-                .then(|| line["fields"]["address"].as_str().unwrap().to_string())
-        });
-        if let Some(address) = address {
-            return (child, format!("http://{address}"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!(
-        "keygate did not start: {}",
-        std::fs::read_to_string(log).unwrap_or_default()
-    );
-}
+use crate::helpers::{basic, spawn_app, TestClient};
 
 /// What one writer saw acknowledged.
 #[derive(Default)]
@@ -159,7 +123,9 @@ async fn kill_9_during_a_burst_of_writes_leaves_every_object_whole() {
         "refresh_token",
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, address) = start_binary(&app, &dir.path().join("first.log")).await;
+    let (mut server, address) = app
+        .serve_binary(&dir.path().join("first.log"), "info")
+        .await;
 
     let http = reqwest::Client::new();
     let writers: Vec<_> = (0..6)
@@ -194,7 +160,9 @@ async fn kill_9_during_a_burst_of_writes_leaves_every_object_whole() {
         acknowledged.refresh_tokens
     );
 
-    let (mut restarted, address) = start_binary(&app, &dir.path().join("second.log")).await;
+    let (mut restarted, address) = app
+        .serve_binary(&dir.path().join("second.log"), "info")
+        .await;
     app.address = address;
     for client_id in &acknowledged.clients {
         let shown = app

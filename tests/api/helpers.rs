@@ -282,6 +282,47 @@ impl TestApp {
         self.token_for(self.admin()).await
     }
 
+    /// The real `keygate serve` binary on this app's database, master key and issuer (so tokens from either server
+    /// are good at both), logging JSON at `log_filter` into `log`; the process and its address once it listens.
+    pub async fn serve_binary(
+        &self,
+        log: &std::path::Path,
+        log_filter: &str,
+    ) -> (std::process::Child, String) {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_keygate"))
+            .arg("serve")
+            .env_clear()
+            .env("KEYGATE_BIND", "127.0.0.1:0")
+            .env("KEYGATE_DATABASE_URL", &self.config.database_url)
+            .env("KEYGATE_MASTER_KEY", &self.master_key)
+            .env("KEYGATE_ISSUER", self.config.issuer())
+            .env("KEYGATE_LOG", log_filter)
+            .env("KEYGATE_LOG_FORMAT", "json")
+            .stderr(std::fs::File::create(log).expect("a log file"))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("keygate serve starts");
+        for _ in 0..100 {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let address = text.lines().find_map(|line| {
+                let line: Value = serde_json::from_str(line).ok()?;
+                (line["fields"]["message"] == "keygate listening")
+                    .then(|| line["fields"]["address"].as_str().map(String::from))
+                    .flatten()
+            });
+            if let Some(address) = address {
+                return (child, format!("http://{address}"));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "keygate serve did not start: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    }
+
     /// The master key the server runs with (base64).
     pub fn master_key(&self) -> &str {
         &self.master_key

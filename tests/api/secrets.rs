@@ -2,7 +2,7 @@
 //! a user's password, refresh tokens, a wrong secret — none of them appears in the logs (at `debug`) or anywhere in
 //! the database in the clear, and the signing keys in the database are sealed with the master key.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -27,32 +27,8 @@ async fn no_secret_is_logged_or_stored_in_the_clear_and_signing_keys_are_sealed(
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("keygate.log");
     let master_key = app.master_key().to_string();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_keygate"))
-        .arg("serve")
-        .env_clear()
-        .env("KEYGATE_BIND", "127.0.0.1:0")
-        .env("KEYGATE_DATABASE_URL", &app.config.database_url)
-        .env("KEYGATE_MASTER_KEY", &master_key)
-        .env("KEYGATE_LOG", "debug")
-        .env("KEYGATE_LOG_FORMAT", "json")
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut address = None;
-    for _ in 0..100 {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        address = log.lines().find_map(|line| {
-            let line: serde_json::Value = serde_json::from_str(line).ok()?;
-            (line["fields"]["message"] == "keygate listening")
-                .then(|| line["fields"]["address"].as_str().unwrap().to_string())
-        });
-        if address.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    app.address = format!("http://{}", address.expect("the server listens"));
+    let (mut server, address) = app.serve_binary(&log_path, "debug").await;
+    app.address = address;
 
     // Every kind of credential, made and used.
     let admin = app.admin_token().await;
