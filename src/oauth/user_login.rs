@@ -33,11 +33,20 @@ pub struct LoginAttempt<'a> {
     pub client_id: &'a str,
 }
 
-/// The user, if the password is theirs and they are enabled.
-pub async fn sign_in(state: &AppState, attempt: LoginAttempt<'_>) -> Result<UserRow, LoginError> {
+/// `sign_in` for the sign-in pages, counting the request against its address's rate limit first. The password
+/// grant calls `sign_in` itself: client authentication at the token endpoint has counted its request already.
+pub async fn sign_in_at_page(
+    state: &AppState,
+    attempt: LoginAttempt<'_>,
+) -> Result<UserRow, LoginError> {
     if let Err(over) = state.rate_limits.check_address(attempt.address) {
         return Err(LoginError::Throttled(over.retry_after));
     }
+    sign_in(state, attempt).await
+}
+
+/// The user, if the password is theirs and they are enabled.
+pub async fn sign_in(state: &AppState, attempt: LoginAttempt<'_>) -> Result<UserRow, LoginError> {
     let throttle_key = (
         attempt.tenant_id.to_string(),
         users::username_key(attempt.username),

@@ -156,7 +156,7 @@ pub async fn submit_login(
         address: req.peer_addr().map(|a| a.ip()),
         client_id: "account-pages",
     };
-    match user_login::sign_in(&state, attempt).await {
+    match user_login::sign_in_at_page(&state, attempt).await {
         Ok(user) => match session::start(&state, &user.id, &tenant.id) {
             Ok(cookie) => with_cookie(see_other(safe_next(&next)), &cookie),
             Err(error) => {

@@ -288,7 +288,7 @@ pub async fn submit(
         address: req.peer_addr().map(|a| a.ip()),
         client_id: &checked.client.id,
     };
-    let user = match user_login::sign_in(&state, attempt).await {
+    let user = match user_login::sign_in_at_page(&state, attempt).await {
         Ok(user) => user,
         Err(LoginError::Throttled(seconds)) => {
             return again(
