@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::db::{authorization_codes, revoked_tokens, used_assertions};
+use crate::db::{authorization_codes, revoked_subjects, revoked_tokens, used_assertions};
 use crate::domain::unix_now;
 use crate::state::AppState;
 
@@ -23,7 +23,7 @@ pub fn spawn(state: AppState) {
             state.audit.flush(&state.db).await;
             state.usage.flush(&state.db).await;
             if tick % sync_ticks(state.config.credential_cache_seconds) == 0 {
-                if let Err(error) = state.revoked_tokens.sync(&state.db).await {
+                if let Err(error) = state.revocations.sync(&state.db).await {
                     tracing::warn!(error = %error, "revocation sync failed; keeping what is in memory");
                 }
             }
@@ -55,6 +55,7 @@ async fn purge_expired(state: &AppState) {
         .run(move |conn| {
             Ok(used_assertions::delete_expired(conn, now)?
                 + revoked_tokens::delete_expired(conn, now)?
+                + revoked_subjects::delete_expired(conn, now)?
                 + authorization_codes::delete_expired(conn, now)?)
         })
         .await;

@@ -6,12 +6,14 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::db::DbError;
+use crate::domain::error_code::ErrorCode;
+use crate::service::ServiceError;
 
 /// An error of the management API.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// `WWW-Authenticate` value for 401 answers.
     pub challenge: Option<&'static str>,
@@ -23,12 +25,12 @@ pub struct ApiError {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable, snake_case: `invalid_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, …
-    pub error: String,
+    pub error: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             code,
@@ -39,18 +41,18 @@ impl ApiError {
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
     }
 
     /// 422: well-formed but refused by a rule (a scope a tenant client may not have, a key too weak, …).
-    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn unprocessable(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
 
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError {
             challenge: Some("Bearer realm=\"keygate\", error=\"invalid_token\""),
-            ..ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+            ..ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
         }
     }
 
@@ -60,7 +62,7 @@ impl ApiError {
             retry_after: Some(over.retry_after),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 format!("rate limit exceeded; retry in {} s", over.retry_after),
             )
         }
@@ -71,24 +73,28 @@ impl ApiError {
         let message = format!("too many failed attempts; retry in {seconds} s");
         ApiError {
             retry_after: Some(seconds),
-            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_failures", message)
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyFailures,
+                message,
+            )
         }
     }
 
     pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     /// 404 for what does not exist, and for what exists in another tenant (never 403: no existence oracle).
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("{what} not found"),
         )
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, code, message)
     }
 
@@ -97,7 +103,7 @@ impl ApiError {
         tracing::error!(error = format!("{:#}", error.into()), "unexpected failure");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "internal error",
         )
     }
@@ -113,7 +119,7 @@ impl From<DbError> for ApiError {
                     retry_after: Some(1),
                     ..ApiError::new(
                         StatusCode::SERVICE_UNAVAILABLE,
-                        "unavailable",
+                        ErrorCode::Unavailable,
                         "the database is unavailable, retry shortly",
                     )
                 }
@@ -124,14 +130,30 @@ impl From<DbError> for ApiError {
             DbError::Query(Error::NotFound) => ApiError::not_found("object"),
             DbError::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                 ApiError::conflict(
-                    "conflict",
+                    ErrorCode::Conflict,
                     "an object with these unique values already exists",
                 )
             }
             DbError::Query(Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-                ApiError::unprocessable("unknown_reference", "a referenced object does not exist")
+                ApiError::unprocessable(
+                    ErrorCode::UnknownReference,
+                    "a referenced object does not exist",
+                )
             }
             other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> ApiError {
+        match error {
+            ServiceError::NotFound(what) => ApiError::not_found(what),
+            ServiceError::Forbidden(message) => ApiError::forbidden(message),
+            ServiceError::Refused(code, message) => ApiError::unprocessable(code, message),
+            ServiceError::Conflict(code, message) => ApiError::conflict(code, message),
+            ServiceError::Database(error) => error.into(),
+            ServiceError::Internal(error) => ApiError::internal(error),
         }
     }
 }
@@ -169,7 +191,7 @@ impl ResponseError for ApiError {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         response.json(ErrorBody {
-            error: self.code.to_string(),
+            error: self.code,
             message: self.message.clone(),
         })
     }
@@ -187,7 +209,7 @@ pub fn extractor_configs(cfg: &mut actix_web::web::ServiceConfig) {
             actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
             | actix_web::error::JsonPayloadError::Overflow { .. } => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("the body is larger than {MAX_JSON_BYTES} bytes"),
             )
             .into(),

@@ -17,6 +17,7 @@ pub mod pages;
 pub mod rate_limit;
 pub mod request_log;
 pub mod revocation;
+pub mod service;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -1,10 +1,12 @@
-//! Revoked access tokens, by `jti`, held in memory by every node: a revocation is refused at once on the node
-//! that made it, and on every other node after its next sync (every `credential_cache_seconds`).
+//! Revocations held in memory by every node: access tokens by `jti`, and subjects (a deleted or disabled user, a
+//! deleted client or tenant) whose earlier tokens and sessions are refused. A revocation is refused at once on the
+//! node that made it, and on every other node after its next sync (every `credential_cache_seconds`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::RwLock;
 
+use crate::db::revoked_subjects::{self, RevokedSubjectRow};
 use crate::db::revoked_tokens::{self, RevokedTokenRow};
 use crate::db::{Db, DbError};
 use crate::domain::unix_now;
@@ -12,48 +14,84 @@ use crate::domain::unix_now;
 /// A sync re-reads revocations this many seconds before its last one, so clock skew between nodes loses none.
 const SYNC_OVERLAP_SECONDS: i64 = 5;
 
-/// The revoked, not yet expired tokens of the whole deployment, as of the last sync.
+/// The revoked, not yet expired tokens and subjects of the whole deployment, as of the last sync.
 #[derive(Default)]
-pub struct RevokedTokens {
-    expiry_by_jti: RwLock<HashMap<String, i64>>,
+pub struct Revocations {
+    /// `jti` → when the token expires.
+    tokens: RwLock<HashMap<String, i64>>,
+    /// Subject id → (revoked at, forgotten after).
+    subjects: RwLock<HashMap<String, (i64, i64)>>,
     synced_at: AtomicI64,
 }
 
-impl RevokedTokens {
+impl Revocations {
     /// Whether the token with this `jti` was revoked.
     pub fn contains(&self, jti: &str) -> bool {
-        self.expiry_by_jti
+        self.tokens
             .read()
             .map(|set| set.contains_key(jti))
             .unwrap_or(true)
     }
 
-    /// Stores a revocation and applies it to this node at once.
-    pub async fn revoke(&self, db: &Db, row: RevokedTokenRow) -> Result<(), DbError> {
+    /// Whether a token or session issued at `issued_at` to any of `subjects` (its user, client, tenant) is refused:
+    /// one of them was revoked at or after that second.
+    pub fn refuses<'a>(&self, subjects: impl IntoIterator<Item = &'a str>, issued_at: i64) -> bool {
+        let Ok(revoked) = self.subjects.read() else {
+            return true;
+        };
+        if revoked.is_empty() {
+            return false;
+        }
+        subjects
+            .into_iter()
+            .any(|id| revoked.get(id).is_some_and(|(at, _)| *at >= issued_at))
+    }
+
+    /// Stores a token revocation and applies it to this node at once.
+    pub async fn revoke_token(&self, db: &Db, row: RevokedTokenRow) -> Result<(), DbError> {
         let (jti, expires_at) = (row.jti.clone(), row.expires_at);
         db.run(move |conn| revoked_tokens::insert(conn, &row))
             .await?;
-        self.remember([(jti, expires_at)]);
+        self.remember_tokens([(jti, expires_at)]);
         Ok(())
+    }
+
+    /// Applies subject revocations already stored (by the service layer's transaction) to this node.
+    pub fn remember_subjects(&self, rows: impl IntoIterator<Item = RevokedSubjectRow>) {
+        if let Ok(mut set) = self.subjects.write() {
+            for row in rows {
+                let entry = set.entry(row.subject_id).or_insert((0, 0));
+                *entry = (entry.0.max(row.revoked_at), entry.1.max(row.expires_at));
+            }
+        }
     }
 
     /// Reads revocations made by any node since the last sync, and forgets expired ones.
     pub async fn sync(&self, db: &Db) -> Result<(), DbError> {
         let now = unix_now();
         let since = self.synced_at.load(Ordering::Relaxed) - SYNC_OVERLAP_SECONDS;
-        let rows = db
-            .run(move |conn| revoked_tokens::find_since(conn, since, now))
+        let (tokens, subjects) = db
+            .run(move |conn| {
+                Ok((
+                    revoked_tokens::find_since(conn, since, now)?,
+                    revoked_subjects::find_since(conn, since, now)?,
+                ))
+            })
             .await?;
-        self.remember(rows.into_iter().map(|r| (r.jti, r.expires_at)));
-        if let Ok(mut set) = self.expiry_by_jti.write() {
+        self.remember_tokens(tokens.into_iter().map(|r| (r.jti, r.expires_at)));
+        self.remember_subjects(subjects);
+        if let Ok(mut set) = self.tokens.write() {
             set.retain(|_, expires_at| *expires_at > now);
+        }
+        if let Ok(mut set) = self.subjects.write() {
+            set.retain(|_, (_, expires_at)| *expires_at > now);
         }
         self.synced_at.store(now, Ordering::Relaxed);
         Ok(())
     }
 
-    fn remember(&self, entries: impl IntoIterator<Item = (String, i64)>) {
-        if let Ok(mut set) = self.expiry_by_jti.write() {
+    fn remember_tokens(&self, entries: impl IntoIterator<Item = (String, i64)>) {
+        if let Ok(mut set) = self.tokens.write() {
             set.extend(entries);
         }
     }

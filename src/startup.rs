@@ -50,7 +50,7 @@ impl Application {
         );
         let state = AppState::new(db, config.clone(), keyring);
         state
-            .revoked_tokens
+            .revocations
             .sync(&state.db)
             .await
             .context("cannot read revoked tokens")?;

@@ -1,5 +1,6 @@
 //! `AppState`: what every handler shares.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,13 +8,14 @@ use crate::audit::AuditLog;
 use crate::config::Config;
 use crate::crypto::password::PasswordHasherPool;
 use crate::db::access_keys::{AccessKeyRow, KeyWithClient};
-use crate::db::Db;
+use crate::db::{Db, DbConn};
 use crate::domain::service_client::ServiceClient;
 use crate::domain::ttl::TtlOverrides;
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
-use crate::revocation::RevokedTokens;
+use crate::revocation::Revocations;
+use crate::service::{Changed, Effects, ServiceError};
 use crate::throttle::{ClientAuthThrottle, LoginThrottle};
 use crate::usage::KeyUsage;
 
@@ -23,14 +25,17 @@ pub struct CachedKey {
     pub key: AccessKeyRow,
     pub client: ServiceClient,
     pub tenant_ttl: Option<TtlOverrides>,
+    /// The user owning the client is disabled: its keys do not work meanwhile.
+    pub owner_disabled: bool,
 }
 
 impl From<KeyWithClient> for CachedKey {
-    fn from((key, client, tenant_ttl): KeyWithClient) -> CachedKey {
+    fn from((key, client, tenant_ttl, owner_disabled): KeyWithClient) -> CachedKey {
         CachedKey {
             key,
             client: client.into(),
             tenant_ttl: tenant_ttl.as_deref().map(TtlOverrides::from_json),
+            owner_disabled: owner_disabled.unwrap_or(false),
         }
     }
 }
@@ -45,7 +50,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keyring: Arc<Keyring>,
     pub credentials: CredentialCache,
-    pub revoked_tokens: Arc<RevokedTokens>,
+    pub revocations: Arc<Revocations>,
     pub audit: AuditLog,
     pub usage: KeyUsage,
     pub passwords: PasswordHasherPool,
@@ -69,7 +74,7 @@ impl AppState {
             config,
             keyring,
             credentials,
-            revoked_tokens: Arc::default(),
+            revocations: Arc::default(),
             audit: AuditLog::default(),
             usage: KeyUsage::default(),
             passwords: PasswordHasherPool::default(),
@@ -79,6 +84,38 @@ impl AppState {
             metrics: Arc::default(),
             rate_limits,
         }
+    }
+
+    /// Runs a service operation on the blocking pool and applies what it changed to this node at once.
+    pub async fn change<T, F>(&self, operation: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<Changed<T>, ServiceError> + Send + 'static,
+    {
+        let changed = self.db.run_as(operation).await?;
+        self.apply(changed.effects);
+        Ok(changed.value)
+    }
+
+    /// Forgets cached keys that a change made stale and refuses the tokens of subjects it revoked.
+    pub fn apply(&self, effects: Effects) {
+        if !effects.stale.is_empty() {
+            let stale: HashSet<String> = effects.stale.into_iter().collect();
+            self.forget_keys(move |entry| {
+                let client = &entry.client;
+                let owner = client.owner.as_ref().map(|o| &o.id);
+                [
+                    Some(&entry.key.id),
+                    Some(&client.id),
+                    client.tenant_id.as_ref(),
+                    owner,
+                ]
+                .into_iter()
+                .flatten()
+                .any(|id| stale.contains(id))
+            });
+        }
+        self.revocations.remember_subjects(effects.revoked);
     }
 
     /// Drops cached keys matching `stale` on this node, so that a revocation or deletion applies at once.

@@ -11,90 +11,39 @@ use crate::domain::scope::{ADMIN, AUTHORIZE, TENANT_ADMIN};
 use crate::error::ApiError;
 use crate::oauth::access_token;
 use crate::oauth::client_auth::{self, decode_basic, AuthFailure};
+use crate::service::{Access, Actor};
 use crate::state::AppState;
 
-const NOT_ADMIN: &str = "this endpoint needs the keygate:admin or keygate:tenant-admin scope";
-
-/// What a caller administers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Access {
-    /// `keygate:admin` held by a global client: everything.
-    Global,
-    /// `keygate:tenant-admin`: everything inside this tenant.
-    Tenant(String),
-    /// Neither: only what `/v1/self` and `/v1/verify` offer.
-    None,
-}
-
-/// The authenticated caller of a `/v1` endpoint.
+/// The authenticated caller of a `/v1` endpoint: an [`Actor`] of the service layer, and whether it may ask
+/// `/v1/authorize`.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub client_id: String,
-    pub tenant_id: Option<String>,
-    /// The user for user tokens, else the client.
-    pub subject: String,
-    pub access: Access,
+    pub actor: Actor,
     /// Holds `keygate:authorize`: may ask `/v1/authorize` without administering anything.
     pub may_authorize: bool,
 }
 
+impl std::ops::Deref for Principal {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        &self.actor
+    }
+}
+
 impl Principal {
-    fn new(
-        client_id: String,
-        tenant_id: Option<String>,
-        subject: String,
-        scopes: &[&str],
-    ) -> Principal {
+    fn new(subject: String, tenant_id: Option<String>, scopes: &[&str]) -> Principal {
         let access = match &tenant_id {
             None if scopes.contains(&ADMIN) => Access::Global,
             Some(tenant) if scopes.contains(&TENANT_ADMIN) => Access::Tenant(tenant.clone()),
             _ => Access::None,
         };
         Principal {
-            client_id,
-            tenant_id,
-            subject,
-            access,
+            actor: Actor {
+                subject,
+                tenant_id,
+                access,
+            },
             may_authorize: scopes.contains(&AUTHORIZE),
-        }
-    }
-
-    /// Refuses callers who administer nothing.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        match self.access {
-            Access::None => Err(ApiError::forbidden(NOT_ADMIN)),
-            _ => Ok(()),
-        }
-    }
-
-    /// Refuses everyone but global admins.
-    pub fn require_global(&self) -> Result<(), ApiError> {
-        match self.access {
-            Access::Global => Ok(()),
-            _ => Err(ApiError::forbidden(
-                "this endpoint needs the keygate:admin scope of a global client",
-            )),
-        }
-    }
-
-    /// Whether an object of `tenant_id` is visible to this caller.
-    pub fn can_see(&self, tenant_id: Option<&str>) -> bool {
-        match &self.access {
-            Access::Global => true,
-            Access::Tenant(own) => tenant_id == Some(own.as_str()),
-            Access::None => false,
-        }
-    }
-
-    /// The tenant a listing is limited to: the caller's own for tenant admins, else what was asked.
-    pub fn tenant_filter(&self, requested: Option<String>) -> Result<Option<String>, ApiError> {
-        match (&self.access, requested) {
-            (Access::Global, requested) => Ok(requested),
-            (Access::Tenant(own), Some(requested)) if &requested != own => {
-                Err(ApiError::not_found("tenant"))
-            }
-            (Access::Tenant(own), _) => Ok(Some(own.clone())),
-            (Access::None, _) => Err(ApiError::forbidden(NOT_ADMIN)),
         }
     }
 }
@@ -129,9 +78,8 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
         }
         let scopes: Vec<&str> = claims.scopes().collect();
         return Ok(Principal::new(
-            claims.client_id.clone(),
-            claims.tid.clone(),
             claims.sub.clone(),
+            claims.tid.clone(),
             &scopes,
         ));
     }
@@ -148,7 +96,6 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
             Ok(Principal::new(
                 client.id.clone(),
                 client.tenant_id.clone(),
-                client.id.clone(),
                 &scopes,
             ))
         }

@@ -5,11 +5,12 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::auth::{Access, Principal};
-use crate::db::{access_records, roles};
-use crate::domain::access::{self, RolePermissions, Statement};
+use super::auth::Principal;
+use crate::domain::access::{self as rules, RolePermissions, Statement};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::resource::{is_permission, Resource};
 use crate::error::ApiError;
+use crate::service::{access, Access};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -48,45 +49,19 @@ fn tenant_of(principal: &Principal, asked: Option<String>) -> Result<Option<Stri
         (Access::Global, _) => Ok(asked),
         (Access::None, None) if principal.may_authorize => Ok(asked),
         (Access::None, Some(own)) if principal.may_authorize => Ok(Some(own.clone())),
-        _ => principal.tenant_filter(None),
+        _ => Ok(principal.tenant_filter(None)?),
     }
 }
 
 /// The subject's statements in `tenant_id`, and the permissions of the roles they name.
-pub async fn statements_of(
+async fn statements_of(
     state: &AppState,
     tenant_id: Option<String>,
     subject: String,
 ) -> Result<(Vec<Statement>, RolePermissions), ApiError> {
     state
         .db
-        .run(move |conn| {
-            let records = access_records::find_for_subject(conn, tenant_id.as_deref(), &subject)?;
-            let statements: Vec<Statement> = records
-                .iter()
-                .flat_map(|r| {
-                    serde_json::from_str::<Vec<Statement>>(&r.statements).unwrap_or_default()
-                })
-                .collect();
-            let mut names: Vec<String> = statements.iter().flat_map(|s| s.roles.clone()).collect();
-            names.sort();
-            names.dedup();
-            let found = if names.is_empty() {
-                Vec::new()
-            } else {
-                roles::find_visible(conn, tenant_id.as_deref(), Some(&names))?
-            };
-            // A tenant role shadows a global role of the same name.
-            let mut permissions = RolePermissions::new();
-            for role in found
-                .iter()
-                .filter(|r| r.tenant_id.is_none())
-                .chain(found.iter().filter(|r| r.tenant_id.is_some()))
-            {
-                permissions.insert(role.name.clone(), role.permissions());
-            }
-            Ok((statements, permissions))
-        })
+        .run(move |conn| access::statements_of(conn, tenant_id.as_deref(), &subject))
         .await
         .map_err(ApiError::from)
 }
@@ -95,7 +70,7 @@ fn check_permission(permission: &str) -> Result<(), ApiError> {
     match is_permission(permission) {
         true => Ok(()),
         false => Err(ApiError::unprocessable(
-            "invalid_permission",
+            ErrorCode::InvalidPermission,
             format!("{permission:?} is not a permission"),
         )),
     }
@@ -117,7 +92,7 @@ pub async fn check(
         return Ok(HttpResponse::Ok().json(AuthorizeAnswer { allowed: false }));
     };
     let (statements, roles) = statements_of(&state, tenant_id, body.subject).await?;
-    let allowed = access::allows(&statements, &roles, &resource, &body.permission);
+    let allowed = rules::allows(&statements, &roles, &resource, &body.permission);
     Ok(HttpResponse::Ok().json(AuthorizeAnswer { allowed }))
 }
 
@@ -133,5 +108,5 @@ pub async fn resources(
     check_permission(&body.permission)?;
     let (statements, roles) = statements_of(&state, tenant_id, body.subject).await?;
     Ok(HttpResponse::Ok()
-        .json(json!({"resources": access::resources_for(&statements, &roles, &body.permission)})))
+        .json(json!({"resources": rules::resources_for(&statements, &roles, &body.permission)})))
 }

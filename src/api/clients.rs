@@ -5,16 +5,14 @@ use std::collections::BTreeMap;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{Access, Principal};
+use super::auth::Principal;
 use super::{Page, PageQuery};
-use crate::audit::AuditEvent;
-use crate::db::service_clients::{self, ServiceClientRow};
-use crate::db::tenants;
+use crate::db::{service_clients, tenants};
 use crate::domain::grant_type::GrantType;
 use crate::domain::service_client::{ClientSpec, Owner, ServiceClient};
 use crate::domain::ttl::{self, EffectiveTtl, TtlOverrides};
-use crate::domain::unix_now;
 use crate::error::ApiError;
+use crate::service::clients::{self as service, ClientChanges};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -25,7 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/clients/{id}", web::delete().to(delete));
 }
 
-/// A new service client (DESIGN.md §7).
+/// A new service client (docs/contract.md).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
@@ -90,23 +88,13 @@ pub async fn create(
     body: web::Json<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let tenant_id = match (&principal.access, body.tenant_id) {
-        (Access::Tenant(own), Some(asked)) if &asked != own => {
-            return Err(ApiError::not_found("tenant"))
-        }
-        (Access::Tenant(own), _) => Some(own.clone()),
-        (_, asked) => {
-            principal.require_global()?;
-            asked
-        }
-    };
     let default_grants = match body.public {
         true => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         false => vec![GrantType::ClientCredentials],
     };
     let spec = ClientSpec {
         name: body.name,
-        tenant_id,
+        tenant_id: body.tenant_id,
         owner: body.owner,
         public: body.public,
         grant_types: body.grant_types.unwrap_or(default_grants),
@@ -116,26 +104,10 @@ pub async fn create(
         allowed_origins: body.allowed_origins,
         ttl: body.ttl,
     };
-    spec.validate(state.config.max_access_token_ttl)
-        .map_err(|e| ApiError::unprocessable("invalid_client", e.to_string()))?;
-    let row = ServiceClientRow::new(&spec, unix_now());
-    let inserted = row.clone();
-    state
-        .db
-        .run(move |conn| service_clients::insert(conn, &inserted))
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            missing if missing.code == "unknown_reference" => ApiError::not_found("tenant"),
-            other => other,
-        })?;
-    let client = ServiceClient::from(row);
-    state.audit.record(AuditEvent {
-        tenant_id: client.tenant_id.clone(),
-        client_id: Some(client.id.clone()),
-        actor: Some(principal.subject.clone()),
-        target: Some(client.id.clone()),
-        ..AuditEvent::new("client.created")
-    });
+    let config = state.config.clone();
+    let client = state
+        .change(move |conn| service::create(conn, &config, &principal.actor, spec))
+        .await?;
     Ok(HttpResponse::Created().json(view(&state, client).await?))
 }
 
@@ -196,22 +168,6 @@ pub async fn list(
     )
 }
 
-/// The client `id` if the caller may see it; 404 otherwise, whether it exists elsewhere or not at all.
-pub async fn find_visible(
-    state: &AppState,
-    principal: &Principal,
-    id: String,
-) -> Result<ServiceClient, ApiError> {
-    principal.require_admin()?;
-    let row = state
-        .db
-        .run(move |conn| service_clients::find_by_id(conn, &id))
-        .await?;
-    row.map(ServiceClient::from)
-        .filter(|c| principal.can_see(c.tenant_id.as_deref()))
-        .ok_or_else(|| ApiError::not_found("client"))
-}
-
 #[utoipa::path(operation_id = "get_client", get, path = "/v1/clients/{id}", tag = "clients",
     responses((status = 200, body = ClientView), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn show(
@@ -219,7 +175,10 @@ pub async fn show(
     principal: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = find_visible(&state, &principal, id.into_inner()).await?;
+    let client = state
+        .db
+        .run_as(move |conn| service::find_visible(conn, &principal, &id))
+        .await?;
     Ok(HttpResponse::Ok().json(view(&state, client).await?))
 }
 
@@ -232,63 +191,34 @@ pub async fn update(
     id: web::Path<String>,
     body: web::Json<UpdateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = find_visible(&state, &principal, id.into_inner()).await?;
     let body = body.into_inner();
-    let mut spec = ClientSpec {
-        name: body.name.unwrap_or(client.name.clone()),
-        tenant_id: client.tenant_id.clone(),
-        owner: client.owner.clone(),
-        public: client.public,
-        grant_types: body.grant_types.unwrap_or(client.grant_types.clone()),
-        default_scopes: body
-            .default_scopes
-            .or_else(|| Some(client.default_scopes.clone())),
-        scopes: body.scopes.unwrap_or(client.scopes.clone()),
-        redirect_uris: body.redirect_uris.unwrap_or(client.redirect_uris.clone()),
-        allowed_origins: body
-            .allowed_origins
-            .unwrap_or(client.allowed_origins.clone()),
-        ttl: body.ttl.unwrap_or(client.ttl.clone()),
+    let changes = ClientChanges {
+        name: body.name,
+        grant_types: body.grant_types,
+        scopes: body.scopes,
+        default_scopes: body.default_scopes,
+        redirect_uris: body.redirect_uris,
+        allowed_origins: body.allowed_origins,
+        ttl: body.ttl,
     };
-    // Narrowing the scopes narrows the defaults with them.
-    if let Some(defaults) = &mut spec.default_scopes {
-        defaults.retain(|d| spec.scopes.contains(d));
-    }
-    spec.validate(state.config.max_access_token_ttl)
-        .map_err(|e| ApiError::unprocessable("invalid_client", e.to_string()))?;
-    let mut row = ServiceClientRow::new(&spec, client.created_at);
-    row.id = client.id.clone();
-    let updated = row.clone();
-    state
-        .db
-        .run(move |conn| service_clients::update(conn, &updated))
+    let config = state.config.clone();
+    let client = state
+        .change(move |conn| service::update(conn, &config, &principal.actor, &id, changes))
         .await?;
-    let client_id = client.id.clone();
-    state.forget_keys(move |entry| entry.client.id == client_id);
-    Ok(HttpResponse::Ok().json(view(&state, row.into()).await?))
+    Ok(HttpResponse::Ok().json(view(&state, client).await?))
 }
 
 #[utoipa::path(operation_id = "delete_client", delete, path = "/v1/clients/{id}", tag = "clients",
+    description = "Deletes the client with its keys and refresh tokens; its access tokens are refused from now on.",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = find_visible(&state, &principal, id.into_inner()).await?;
-    let target = client.id.clone();
+    let config = state.config.clone();
     state
-        .db
-        .run(move |conn| service_clients::delete_by_id(conn, &target))
+        .change(move |conn| service::delete(conn, &config, &principal.actor, &id))
         .await?;
-    let client_id = client.id.clone();
-    state.forget_keys(move |entry| entry.client.id == client_id);
-    state.audit.record(AuditEvent {
-        tenant_id: client.tenant_id.clone(),
-        client_id: Some(client.id.clone()),
-        actor: Some(principal.subject),
-        target: Some(client.id),
-        ..AuditEvent::new("client.deleted")
-    });
     Ok(HttpResponse::NoContent().finish())
 }

@@ -54,7 +54,7 @@ pub async fn rotate(
     let alg = match body.alg {
         Some(name) => SigningAlg::parse(&name).ok_or_else(|| {
             ApiError::unprocessable(
-                "unsupported_alg",
+                crate::domain::error_code::ErrorCode::UnsupportedAlg,
                 format!("alg {name:?} is not one of RS256, ES256, EdDSA"),
             )
         })?,
@@ -66,7 +66,7 @@ pub async fn rotate(
         .await
         .map_err(ApiError::internal)?;
     state.audit.record(AuditEvent {
-        actor: Some(principal.subject),
+        actor: Some(principal.subject.clone()),
         target: Some(kid.clone()),
         ..AuditEvent::new("signing_key.rotated")
     });

@@ -5,12 +5,11 @@ use serde::Deserialize;
 
 use super::auth::Principal;
 use super::{Page, PageQuery};
-use crate::audit::AuditEvent;
-use crate::db::tenants::{self, Tenant, TenantRow};
+use crate::db::tenants::{self, Tenant};
 use crate::domain::tenant::TenantSpec;
 use crate::domain::ttl::TtlOverrides;
-use crate::domain::unix_now;
 use crate::error::ApiError;
+use crate::service::tenants::{self as service, TenantChanges};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -49,34 +48,17 @@ pub async fn create(
     principal: Principal,
     body: web::Json<CreateTenant>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_global()?;
     let body = body.into_inner();
     let spec = TenantSpec {
         name: body.name,
         slug: body.slug,
         ttl: body.ttl,
     };
-    spec.validate(state.config.max_access_token_ttl)
-        .map_err(|e| ApiError::unprocessable("invalid_tenant", e.to_string()))?;
-    let row = TenantRow::new(&spec, unix_now());
-    let inserted = row.clone();
-    state
-        .db
-        .run(move |conn| tenants::insert(conn, &inserted))
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            conflict if conflict.code == "conflict" => {
-                ApiError::conflict("slug_taken", format!("slug {:?} is taken", row.slug))
-            }
-            other => other,
-        })?;
-    state.audit.record(AuditEvent {
-        tenant_id: Some(row.id.clone()),
-        actor: Some(principal.subject.clone()),
-        target: Some(row.id.clone()),
-        ..AuditEvent::new("tenant.created")
-    });
-    Ok(HttpResponse::Created().json(Tenant::from(row)))
+    let config = state.config.clone();
+    let tenant = state
+        .change(move |conn| service::create(conn, &config, &principal.actor, spec))
+        .await?;
+    Ok(HttpResponse::Created().json(tenant))
 }
 
 #[utoipa::path(operation_id = "list_tenants", get, path = "/v1/tenants", tag = "tenants", params(PageQuery),
@@ -99,21 +81,6 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::from_rows(tenants, limit, |t: &Tenant| t.id.clone())))
 }
 
-/// The tenant `id` if the caller may see it.
-async fn find_visible(
-    state: &AppState,
-    principal: &Principal,
-    id: String,
-) -> Result<TenantRow, ApiError> {
-    principal.require_admin()?;
-    let row = state
-        .db
-        .run(move |conn| tenants::find_by_id(conn, &id))
-        .await?;
-    row.filter(|t| principal.can_see(Some(&t.id)))
-        .ok_or_else(|| ApiError::not_found("tenant"))
-}
-
 #[utoipa::path(operation_id = "get_tenant", get, path = "/v1/tenants/{id}", tag = "tenants",
     responses((status = 200, body = Tenant), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn show(
@@ -121,7 +88,10 @@ pub async fn show(
     principal: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = find_visible(&state, &principal, id.into_inner()).await?;
+    let row = state
+        .db
+        .run_as(move |conn| service::find_visible(conn, &principal, &id))
+        .await?;
     Ok(HttpResponse::Ok().json(Tenant::from(row)))
 }
 
@@ -133,27 +103,16 @@ pub async fn update(
     id: web::Path<String>,
     body: web::Json<UpdateTenant>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_global()?;
-    let mut row = find_visible(&state, &principal, id.into_inner()).await?;
     let body = body.into_inner();
-    let spec = TenantSpec {
-        name: body.name.unwrap_or(row.name.clone()),
-        slug: row.slug.clone(),
-        ttl: body
-            .ttl
-            .unwrap_or_else(|| TtlOverrides::from_json(&row.ttl)),
+    let changes = TenantChanges {
+        name: body.name,
+        ttl: body.ttl,
     };
-    spec.validate(state.config.max_access_token_ttl)
-        .map_err(|e| ApiError::unprocessable("invalid_tenant", e.to_string()))?;
-    (row.name, row.ttl) = (spec.name.trim().to_string(), spec.ttl.to_json());
-    let updated = row.clone();
-    state
-        .db
-        .run(move |conn| tenants::update(conn, &updated))
+    let config = state.config.clone();
+    let tenant = state
+        .change(move |conn| service::update(conn, &config, &principal.actor, &id, changes))
         .await?;
-    let tenant_id = row.id.clone();
-    state.forget_keys(move |entry| entry.client.tenant_id.as_deref() == Some(tenant_id.as_str()));
-    Ok(HttpResponse::Ok().json(Tenant::from(row)))
+    Ok(HttpResponse::Ok().json(tenant))
 }
 
 #[utoipa::path(operation_id = "delete_tenant", delete, path = "/v1/tenants/{id}", tag = "tenants",
@@ -163,23 +122,9 @@ pub async fn delete(
     principal: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_global()?;
-    let id = id.into_inner();
-    let target = id.clone();
-    if !state
-        .db
-        .run(move |conn| tenants::delete_by_id(conn, &target))
-        .await?
-    {
-        return Err(ApiError::not_found("tenant"));
-    }
-    let tenant_id = id.clone();
-    state.forget_keys(move |entry| entry.client.tenant_id.as_deref() == Some(tenant_id.as_str()));
-    state.audit.record(AuditEvent {
-        tenant_id: Some(id.clone()),
-        actor: Some(principal.subject),
-        target: Some(id),
-        ..AuditEvent::new("tenant.deleted")
-    });
+    let config = state.config.clone();
+    state
+        .change(move |conn| service::delete(conn, &config, &principal.actor, &id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

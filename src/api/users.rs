@@ -1,18 +1,14 @@
 //! `/v1/tenants/{id}/users`: the people of a tenant, who sign in with a username and password.
 
 use actix_web::{web, HttpResponse};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::auth::Principal;
 use super::{Page, PageQuery};
-use crate::audit::AuditEvent;
-use crate::crypto::password;
-use crate::db::refresh_tokens;
-use crate::db::users::{self, User, UserRow};
-use crate::domain::ids::IdKind;
-use crate::domain::unix_now;
+use crate::db::users::{self, User};
 use crate::error::ApiError;
+use crate::service::users::{self as service, NewUser, UserChanges};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -45,42 +41,14 @@ pub struct UpdateUser {
     pub disabled: Option<bool>,
 }
 
-fn check_username(username: &str) -> Result<(), ApiError> {
-    let length = username.trim().chars().count();
-    if length == 0 || length > 100 || username.chars().any(char::is_control) {
-        return Err(ApiError::unprocessable(
-            "invalid_user",
-            "username must be 1 to 100 printable characters",
-        ));
-    }
-    Ok(())
-}
-
-fn check_password(candidate: &SecretString) -> Result<(), ApiError> {
-    password::check_policy(candidate.expose_secret())
-        .map_err(|e| ApiError::unprocessable("weak_password", e))
-}
-
-/// The tenant id from the path, if the caller administers it.
-fn visible_tenant(principal: &Principal, tenant_id: &str) -> Result<(), ApiError> {
-    principal.require_admin()?;
-    match principal.can_see(Some(tenant_id)) {
-        true => Ok(()),
-        false => Err(ApiError::not_found("tenant")),
-    }
-}
-
-async fn find_user(
-    state: &AppState,
-    tenant_id: &str,
-    user_id: String,
-) -> Result<UserRow, ApiError> {
-    let user = state
-        .db
-        .run(move |conn| users::find_by_id(conn, &user_id))
-        .await?;
-    user.filter(|u| u.tenant_id == tenant_id)
-        .ok_or_else(|| ApiError::not_found("user"))
+/// The argon2id hash of a password that meets the policy, made on the blocking pool.
+async fn hashed(state: &AppState, password: SecretString) -> Result<String, ApiError> {
+    service::check_password(&password)?;
+    state
+        .passwords
+        .hash(password)
+        .await
+        .map_err(ApiError::internal)
 }
 
 #[utoipa::path(post, operation_id = "create_user", path = "/v1/tenants/{id}/users", tag = "users", request_body = CreateUser,
@@ -93,47 +61,17 @@ pub async fn create(
     tenant_id: web::Path<String>,
     body: web::Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant_id = tenant_id.into_inner();
-    visible_tenant(&principal, &tenant_id)?;
+    service::ensure_administers(&principal, &tenant_id)?;
     let body = body.into_inner();
-    check_username(&body.username)?;
-    check_password(&body.password)?;
-    let hash = state
-        .passwords
-        .hash(body.password)
-        .await
-        .map_err(ApiError::internal)?;
-    let now = unix_now();
-    let row = UserRow {
-        id: IdKind::User.generate(),
-        tenant_id: tenant_id.clone(),
-        username: body.username.trim().to_string(),
-        username_key: users::username_key(&body.username),
-        password_hash: hash,
+    let new = NewUser {
+        password_hash: hashed(&state, body.password).await?,
+        username: body.username,
         display_name: body.display_name,
-        disabled: false,
-        created_at: now,
-        password_changed_at: now,
     };
-    let inserted = row.clone();
-    state
-        .db
-        .run(move |conn| users::insert(conn, &inserted))
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            conflict if conflict.code == "conflict" => {
-                ApiError::conflict("username_taken", "this username is taken in the tenant")
-            }
-            missing if missing.code == "unknown_reference" => ApiError::not_found("tenant"),
-            other => other,
-        })?;
-    state.audit.record(AuditEvent {
-        tenant_id: Some(tenant_id),
-        actor: Some(principal.subject),
-        target: Some(row.id.clone()),
-        ..AuditEvent::new("user.created")
-    });
-    Ok(HttpResponse::Created().json(User::from(row)))
+    let user = state
+        .change(move |conn| service::create(conn, &principal.actor, &tenant_id, new))
+        .await?;
+    Ok(HttpResponse::Created().json(user))
 }
 
 #[utoipa::path(get, operation_id = "list_users", path = "/v1/tenants/{id}/users", tag = "users", params(PageQuery),
@@ -145,7 +83,7 @@ pub async fn list(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant_id = tenant_id.into_inner();
-    visible_tenant(&principal, &tenant_id)?;
+    service::ensure_administers(&principal, &tenant_id)?;
     let (limit, cursor) = (page.limit(), page.cursor.clone());
     let rows = state
         .db
@@ -163,8 +101,11 @@ pub async fn show(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant_id, user_id) = path.into_inner();
-    visible_tenant(&principal, &tenant_id)?;
-    Ok(HttpResponse::Ok().json(User::from(find_user(&state, &tenant_id, user_id).await?)))
+    let user = state
+        .db
+        .run_as(move |conn| service::find_visible(conn, &principal, &tenant_id, &user_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(User::from(user)))
 }
 
 #[utoipa::path(patch, operation_id = "update_user", path = "/v1/tenants/{id}/users/{user_id}", tag = "users", request_body = UpdateUser,
@@ -177,43 +118,35 @@ pub async fn update(
     body: web::Json<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant_id, user_id) = path.into_inner();
-    visible_tenant(&principal, &tenant_id)?;
-    let mut row = find_user(&state, &tenant_id, user_id).await?;
+    service::ensure_administers(&principal, &tenant_id)?;
     let body = body.into_inner();
-    let now = unix_now();
-    let ends_sign_ins = body.password.is_some() || body.disabled == Some(true);
-    if let Some(new_password) = body.password {
-        check_password(&new_password)?;
-        row.password_hash = state
-            .passwords
-            .hash(new_password)
-            .await
-            .map_err(ApiError::internal)?;
-        row.password_changed_at = now;
-    }
-    row.display_name = body.display_name.or(row.display_name);
-    row.disabled = body.disabled.unwrap_or(row.disabled);
-    let (stored, user_id) = (row.clone(), row.id.clone());
-    state
-        .db
-        .run(move |conn| {
-            users::update(conn, &stored)?;
-            if ends_sign_ins {
-                refresh_tokens::revoke_for_user(conn, &user_id, now)?;
-            }
-            Ok(())
+    let password_hash = match body.password {
+        Some(password) => Some(hashed(&state, password).await?),
+        None => None,
+    };
+    let changes = UserChanges {
+        password_hash,
+        display_name: body.display_name,
+        disabled: body.disabled,
+    };
+    let config = state.config.clone();
+    let user = state
+        .change(move |conn| {
+            service::update(
+                conn,
+                &config,
+                &principal.actor,
+                &tenant_id,
+                &user_id,
+                changes,
+            )
         })
         .await?;
-    state.audit.record(AuditEvent {
-        tenant_id: Some(tenant_id),
-        actor: Some(principal.subject),
-        target: Some(row.id.clone()),
-        ..AuditEvent::new("user.updated")
-    });
-    Ok(HttpResponse::Ok().json(User::from(row)))
+    Ok(HttpResponse::Ok().json(user))
 }
 
 #[utoipa::path(delete, operation_id = "delete_user", path = "/v1/tenants/{id}/users/{user_id}", tag = "users",
+    description = "Deletes the user, the service clients they own (with their keys and records), their refresh tokens, sessions and access tokens.",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -221,18 +154,9 @@ pub async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant_id, user_id) = path.into_inner();
-    visible_tenant(&principal, &tenant_id)?;
-    let user = find_user(&state, &tenant_id, user_id).await?;
-    let id = user.id.clone();
+    let config = state.config.clone();
     state
-        .db
-        .run(move |conn| users::delete_by_id(conn, &id))
+        .change(move |conn| service::delete(conn, &config, &principal.actor, &tenant_id, &user_id))
         .await?;
-    state.audit.record(AuditEvent {
-        tenant_id: Some(tenant_id),
-        actor: Some(principal.subject),
-        target: Some(user.id),
-        ..AuditEvent::new("user.deleted")
-    });
     Ok(HttpResponse::NoContent().finish())
 }

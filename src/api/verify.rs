@@ -113,7 +113,9 @@ async fn check(
         Err(failure) => {
             client_auth::record_failure(state, req, client_id, &failure);
             let message = match failure {
-                AuthFailure::Malformed(_) | AuthFailure::Inactive => failure.to_string(),
+                AuthFailure::Malformed(_) | AuthFailure::Inactive | AuthFailure::OwnerDisabled => {
+                    failure.to_string()
+                }
                 _ => "invalid credentials".into(),
             };
             Err(ApiError::unauthorized(message))

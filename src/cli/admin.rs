@@ -5,16 +5,14 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{ClientCommand, KeyCommand, TenantCommand};
-use crate::api::keys::KeyView;
 use crate::audit::{self, AuditEvent};
 use crate::config::Config;
 use crate::crypto::master_key::MasterKey;
 use crate::crypto::signing_key::SigningAlg;
-use crate::db::access_keys::{self, AccessKeyRow, MAX_ACTIVE_PER_CLIENT};
-use crate::db::service_clients::{self, ServiceClientRow};
+use crate::db::service_clients;
 use crate::db::signing_keys;
-use crate::db::tenants::{self, Tenant, TenantRow};
-use crate::db::{is_unique_violation, Db, DbConn};
+use crate::db::tenants::{self, Tenant};
+use crate::db::{Db, DbConn};
 use crate::domain::access_key::{self, KeyRequest};
 use crate::domain::grant_type::GrantType;
 use crate::domain::scope::ADMIN;
@@ -23,6 +21,8 @@ use crate::domain::tenant::TenantSpec;
 use crate::domain::ttl::{self, TtlOverrides};
 use crate::domain::unix_now;
 use crate::keyring::{self, RotationTiming};
+use crate::service::keys::KeyView;
+use crate::service::{self, Actor};
 
 /// Prints `value` as one JSON object, or the human text.
 pub fn print(
@@ -38,16 +38,9 @@ pub fn print(
     Ok(())
 }
 
-fn audited(
-    conn: &mut DbConn,
-    action: &'static str,
-    tenant_id: Option<&str>,
-    client_id: Option<&str>,
-    target: &str,
-) -> anyhow::Result<()> {
+/// Audits a node-wide operation (signing and master keys), which has no tenant and no service function.
+fn audited(conn: &mut DbConn, action: &'static str, target: &str) -> anyhow::Result<()> {
     let event = AuditEvent {
-        tenant_id: tenant_id.map(String::from),
-        client_id: client_id.map(String::from),
         actor: Some("cli".into()),
         target: Some(target.into()),
         ..AuditEvent::new(action)
@@ -67,7 +60,7 @@ pub fn init(db: &Db, config: &Config, name: &str, json: bool) -> anyhow::Result<
         bail!("already initialised: admin client {id} exists (make another key with `keygate key create --client {id}`)");
     }
     let spec = ClientSpec::confidential(name, None, vec![ADMIN.to_string()]);
-    let client = create_client(db, config, &spec)?;
+    let client = create_client(db, config, spec)?;
     let secret = create_secret_key(db, &client.id, None)?;
     print(
         json,
@@ -96,16 +89,7 @@ pub fn tenant(db: &Db, config: &Config, command: TenantCommand) -> anyhow::Resul
                 slug,
                 ttl: ttl.into(),
             };
-            spec.validate(config.max_access_token_ttl)?;
-            let row = TenantRow::new(&spec, unix_now());
-            match tenants::insert(&mut conn, &row) {
-                Err(e) if is_unique_violation(&e) => {
-                    bail!("a tenant with slug {:?} already exists", row.slug)
-                }
-                other => other?,
-            }
-            audited(&mut conn, "tenant.created", Some(&row.id), None, &row.id)?;
-            let tenant = Tenant::from(row);
+            let tenant = service::tenants::create(&mut conn, config, &Actor::cli(), spec)?.value;
             print(json, &tenant, || {
                 format!("Created tenant {} ({})", tenant.id, tenant.slug)
             })
@@ -144,7 +128,7 @@ pub fn client(db: &Db, config: &Config, command: ClientCommand) -> anyhow::Resul
                     .map(|g| GrantType::parse(g).with_context(|| format!("unknown grant type {g}")))
                     .collect::<anyhow::Result<_>>()?;
             }
-            let client = create_client(db, config, &spec)?;
+            let client = create_client(db, config, spec)?;
             let secret = with_key
                 .then(|| create_secret_key(db, &client.id, None))
                 .transpose()?;
@@ -178,17 +162,7 @@ pub fn client(db: &Db, config: &Config, command: ClientCommand) -> anyhow::Resul
         }
         ClientCommand::Show { id, json } => show_client(db, config, &id, json),
         ClientCommand::Delete { id, json } => {
-            let mut conn = db.conn()?;
-            let client = service_clients::find_by_id(&mut conn, &id)?
-                .with_context(|| format!("no client {id}"))?;
-            service_clients::delete_by_id(&mut conn, &id)?;
-            audited(
-                &mut conn,
-                "client.deleted",
-                client.tenant_id.as_deref(),
-                Some(&id),
-                &id,
-            )?;
+            service::clients::delete(&mut *db.conn()?, config, &Actor::cli(), &id)?;
             print(json, &json!({"deleted": id}), || {
                 format!("Deleted client {id} and its keys")
             })
@@ -236,13 +210,7 @@ pub fn key(db: &Db, command: KeyCommand) -> anyhow::Result<()> {
             })
         }
         KeyCommand::List { client, json } => {
-            let mut conn = db.conn()?;
-            service_clients::find_by_id(&mut conn, &client)?
-                .with_context(|| format!("no client {client}"))?;
-            let keys: Vec<KeyView> = access_keys::find_by_client(&mut conn, &client)?
-                .into_iter()
-                .map(KeyView::from)
-                .collect();
+            let keys: Vec<KeyView> = service::keys::list(&mut *db.conn()?, &Actor::cli(), &client)?;
             let state = |k: &KeyView| {
                 if k.revoked_at.is_some() {
                     "revoked"
@@ -260,11 +228,7 @@ pub fn key(db: &Db, command: KeyCommand) -> anyhow::Result<()> {
             key_id,
             json,
         } => {
-            let mut conn = db.conn()?;
-            if !access_keys::revoke(&mut conn, &client, &key_id, unix_now())? {
-                bail!("client {client} has no unrevoked key {key_id}");
-            }
-            audited(&mut conn, "key.revoked", None, Some(&client), &key_id)?;
+            service::keys::revoke(&mut *db.conn()?, &Actor::cli(), &client, &key_id)?;
             print(json, &json!({"revoked": key_id}), || {
                 format!("Revoked key {key_id}")
             })
@@ -287,7 +251,7 @@ pub fn rotate(
     let master_key = MasterKey::from_config(config)?;
     let mut conn = db.conn()?;
     let kid = keyring::rotate(&mut conn, &master_key, alg, timing)?;
-    audited(&mut conn, "signing_key.rotated", None, None, &kid)?;
+    audited(&mut conn, "signing_key.rotated", &kid)?;
     let value = json!({"kid": kid, "alg": alg.as_str(), "activates_in": timing.activates_in});
     print(json, &value, || {
         format!(
@@ -299,23 +263,8 @@ pub fn rotate(
 }
 
 /// Validates and stores a client; the tenant must exist.
-fn create_client(db: &Db, config: &Config, spec: &ClientSpec) -> anyhow::Result<ServiceClient> {
-    spec.validate(config.max_access_token_ttl)?;
-    let mut conn = db.conn()?;
-    if let Some(tenant_id) = &spec.tenant_id {
-        tenants::find_by_id(&mut conn, tenant_id)?
-            .with_context(|| format!("no tenant {tenant_id}"))?;
-    }
-    let row = ServiceClientRow::new(spec, unix_now());
-    service_clients::insert(&mut conn, &row)?;
-    audited(
-        &mut conn,
-        "client.created",
-        row.tenant_id.as_deref(),
-        Some(&row.id),
-        &row.id,
-    )?;
-    Ok(row.into())
+fn create_client(db: &Db, config: &Config, spec: ClientSpec) -> anyhow::Result<ServiceClient> {
+    Ok(service::clients::create(&mut *db.conn()?, config, &Actor::cli(), spec)?.value)
 }
 
 /// Makes a secret key for a client that has fewer than the maximum of active keys.
@@ -325,25 +274,11 @@ fn create_secret_key(
     expires_at: Option<i64>,
 ) -> anyhow::Result<NewSecret> {
     let made = access_key::make(KeyRequest::Secret, client_id, "")?;
-    let row = AccessKeyRow::new(&made, client_id, unix_now(), expires_at);
     let mut conn = db.conn()?;
-    let client = service_clients::find_by_id(&mut conn, client_id)?
-        .with_context(|| format!("no client {client_id}"))?;
-    if !access_keys::insert_within_limit(&mut conn, &row)? {
-        bail!(
-            "client {client_id} already has {MAX_ACTIVE_PER_CLIENT} active keys: revoke one first"
-        );
-    }
-    audited(
-        &mut conn,
-        "key.created",
-        client.tenant_id.as_deref(),
-        Some(client_id),
-        &row.id,
-    )?;
+    let key = service::keys::create(&mut conn, &Actor::cli(), client_id, &made, expires_at)?.value;
     Ok(NewSecret {
-        id: row.id,
-        key: made.shown_once.context("a secret key is shown once")?,
+        id: key.id,
+        key: key.key.context("a secret key is shown once")?,
     })
 }
 
@@ -372,7 +307,7 @@ pub fn rotate_master_key(
         (_, Some(failure)) => bail!("nothing changed: {failure}"),
         (result, None) => result?,
     };
-    audited(&mut conn, "master_key.rotated", None, None, "signing_keys")?;
+    audited(&mut conn, "master_key.rotated", "signing_keys")?;
     print(json, &json!({"resealed": count}), || {
         format!(
             "Resealed {count} signing keys with the new master key. Restart every node with it now: a node still on \

@@ -317,7 +317,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::MasterKey(MasterKeyCommand::Rotate { new_key, json }) => {
             admin::rotate_master_key(&open(&config)?, &config, &new_key, json)
         }
-        Command::User(command) => users::run(&open(&config)?, command),
+        Command::User(command) => users::run(&open(&config)?, &config, command),
         Command::Token {
             key,
             client_id,

@@ -2,20 +2,20 @@
 
 use std::io::Read;
 
-use anyhow::{bail, Context};
-use secrecy::{ExposeSecret, SecretString};
+use anyhow::Context;
+use secrecy::SecretString;
 use serde_json::json;
 
 use super::admin::print;
 use super::UserCommand;
-use crate::audit::{self, AuditEvent};
+use crate::config::Config;
 use crate::crypto::password;
-use crate::db::users::{self, User, UserRow};
-use crate::db::{is_unique_violation, Db};
-use crate::domain::ids::IdKind;
-use crate::domain::unix_now;
+use crate::db::users::{self, User};
+use crate::db::Db;
+use crate::service::users::{self as service, NewUser};
+use crate::service::Actor;
 
-pub fn run(db: &Db, command: UserCommand) -> anyhow::Result<()> {
+pub fn run(db: &Db, config: &Config, command: UserCommand) -> anyhow::Result<()> {
     let mut conn = db.conn()?;
     match command {
         UserCommand::Create {
@@ -26,39 +26,13 @@ pub fn run(db: &Db, command: UserCommand) -> anyhow::Result<()> {
             json,
         } => {
             let password = read_password(password_stdin)?;
-            password::check_policy(password.expose_secret()).map_err(anyhow::Error::msg)?;
-            anyhow::ensure!(
-                !username.trim().is_empty() && username.chars().count() <= 100,
-                "username must be 1 to 100 characters"
-            );
-            let now = unix_now();
-            let row = UserRow {
-                id: IdKind::User.generate(),
-                tenant_id: tenant.clone(),
-                username: username.trim().to_string(),
-                username_key: users::username_key(&username),
+            service::check_password(&password)?;
+            let new = NewUser {
+                username,
                 password_hash: password::hash_blocking(&password)?,
                 display_name,
-                disabled: false,
-                created_at: now,
-                password_changed_at: now,
             };
-            match users::insert(&mut conn, &row) {
-                Err(e) if is_unique_violation(&e) => {
-                    bail!("tenant {tenant} already has a user {username:?}")
-                }
-                other => other.with_context(|| {
-                    format!("cannot create the user (does tenant {tenant} exist?)")
-                })?,
-            }
-            let event = AuditEvent {
-                tenant_id: Some(tenant),
-                actor: Some("cli".into()),
-                target: Some(row.id.clone()),
-                ..AuditEvent::new("user.created")
-            };
-            audit::record_now(&mut conn, event)?;
-            let user = User::from(row);
+            let user = service::create(&mut conn, &Actor::cli(), &tenant, new)?.value;
             print(json, &user, || {
                 format!("Created user {} ({})", user.id, user.username)
             })
@@ -80,18 +54,9 @@ pub fn run(db: &Db, command: UserCommand) -> anyhow::Result<()> {
             user_id,
             json,
         } => {
-            let user = users::find_by_id(&mut conn, &user_id)?.filter(|u| u.tenant_id == tenant);
-            user.with_context(|| format!("tenant {tenant} has no user {user_id}"))?;
-            users::delete_by_id(&mut conn, &user_id)?;
-            let event = AuditEvent {
-                tenant_id: Some(tenant),
-                actor: Some("cli".into()),
-                target: Some(user_id.clone()),
-                ..AuditEvent::new("user.deleted")
-            };
-            audit::record_now(&mut conn, event)?;
+            service::delete(&mut conn, config, &Actor::cli(), &tenant, &user_id)?;
             print(json, &json!({"deleted": user_id}), || {
-                format!("Deleted user {user_id}")
+                format!("Deleted user {user_id}, the clients they owned and their sign-ins")
             })
         }
     }

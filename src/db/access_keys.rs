@@ -2,13 +2,13 @@
 
 use diesel::prelude::*;
 
-use super::schema::{access_keys, service_clients, tenants};
+use super::schema::{access_keys, service_clients, tenants, users};
 use super::service_clients::ServiceClientRow;
-use super::{write_transaction, DbConn};
+use super::DbConn;
 use crate::domain::access_key::NewAccessKey;
 use crate::domain::secret_key::StoredSecret;
 
-/// At most this many unrevoked, unexpired keys per client (DESIGN.md §1).
+/// At most this many unrevoked, unexpired keys per client (docs/contract.md).
 pub const MAX_ACTIVE_PER_CLIENT: i64 = 5;
 
 /// An access key row.
@@ -69,8 +69,9 @@ impl AccessKeyRow {
     }
 }
 
-/// A key with its client and its client's tenant TTL overrides: everything a token request needs, in one read.
-pub type KeyWithClient = (AccessKeyRow, ServiceClientRow, Option<String>);
+/// A key with its client, its client's tenant TTL overrides and whether the user owning the client is disabled:
+/// everything a token request needs, in one read.
+pub type KeyWithClient = (AccessKeyRow, ServiceClientRow, Option<String>, Option<bool>);
 
 /// Stores a new key.
 pub fn insert(conn: &mut DbConn, row: &AccessKeyRow) -> QueryResult<()> {
@@ -84,12 +85,14 @@ pub fn insert(conn: &mut DbConn, row: &AccessKeyRow) -> QueryResult<()> {
 pub fn find_with_client(conn: &mut DbConn, key_id: &str) -> QueryResult<Option<KeyWithClient>> {
     let query = access_keys::table
         .inner_join(service_clients::table.left_join(tenants::table))
+        .left_join(users::table.on(users::id.nullable().eq(service_clients::owner_id)))
         .filter(access_keys::id.eq(key_id))
         // Whole rows in column order (the structs mirror schema.rs), so the query is the same for both backends.
         .select((
             access_keys::all_columns,
             service_clients::all_columns,
             tenants::ttl.nullable(),
+            users::disabled.nullable(),
         ));
     // The one read of a cold token request, kept prepared in each connection's statement cache. No `.first()`:
     // SQLite re-prepares a statement whose `LIMIT` is a bound parameter on every step (seen in perf), and the
@@ -134,21 +137,15 @@ pub fn revoke(conn: &mut DbConn, client_id: &str, key_id: &str, now: i64) -> Que
         .map(|n| n > 0)
 }
 
-/// Stores `row` unless its client already has the maximum of active keys; returns whether it was stored.
-pub fn insert_within_limit(conn: &mut DbConn, row: &AccessKeyRow) -> QueryResult<bool> {
-    write_transaction(conn, |conn| {
-        // PostgreSQL: lock the client so that two concurrent creations cannot both see four keys.
-        // SQLite: BEGIN IMMEDIATE already serialises writers.
-        if let DbConn::Postgres(pg) = conn {
-            diesel::sql_query("SELECT 1 FROM service_clients WHERE id = $1 FOR UPDATE")
-                .bind::<diesel::sql_types::Text, _>(&row.client_id)
-                .execute(pg)?;
-        }
-        if count_active(conn, &row.client_id, row.created_at)? >= MAX_ACTIVE_PER_CLIENT {
-            return Ok(false);
-        }
-        insert(conn, row).map(|()| true)
-    })
+/// On PostgreSQL, locks the client's row until the transaction ends, so that concurrent key creations for it
+/// count active keys one after the other. SQLite's write transactions are serial already.
+pub fn lock_client(conn: &mut DbConn, client_id: &str) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query("SELECT 1 FROM service_clients WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(client_id)
+            .execute(pg)?;
+    }
+    Ok(())
 }
 
 /// Sets `last_used_at` of many keys at once. On SQLite, in one transaction, one statement per second of use and 500

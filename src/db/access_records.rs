@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::{access_records, record_subjects};
-use super::{write_transaction, DbConn};
+use super::DbConn;
 
 /// An access record row; `admins` and `statements` are JSON.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -17,12 +17,53 @@ pub struct AccessRecordRow {
     pub created_at: i64,
 }
 
-/// Stores a record and its subjects, or replaces them, in one transaction.
+/// Stores a record and its subjects, or replaces them; the caller provides the transaction.
 pub fn save(conn: &mut DbConn, row: &AccessRecordRow, subjects: &[String]) -> QueryResult<()> {
-    write_transaction(conn, |conn| {
-        diesel::delete(access_records::table.find(&row.id)).execute(conn)?;
-        insert(conn, row, subjects)
-    })
+    diesel::delete(access_records::table.find(&row.id)).execute(conn)?;
+    insert(conn, row, subjects)
+}
+
+/// The subjects of each of these records, by record id: one read for a whole page.
+pub fn subjects_of(
+    conn: &mut DbConn,
+    record_ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, Vec<String>>> {
+    let pairs: Vec<(String, String)> = record_subjects::table
+        .filter(record_subjects::record_id.eq_any(record_ids))
+        .order((record_subjects::record_id, record_subjects::subject_id))
+        .select((record_subjects::record_id, record_subjects::subject_id))
+        .load(conn)?;
+    let mut by_record = std::collections::HashMap::<String, Vec<String>>::new();
+    for (record, subject) in pairs {
+        by_record.entry(record).or_default().push(subject);
+    }
+    Ok(by_record)
+}
+
+/// Removes these users and clients from the subjects of every record (they are being deleted).
+pub fn forget_subjects(conn: &mut DbConn, subject_ids: &[String]) -> QueryResult<()> {
+    for chunk in subject_ids.chunks(500) {
+        diesel::delete(record_subjects::table.filter(record_subjects::subject_id.eq_any(chunk)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Removes a user from the admins of every record of their tenant (the user is being deleted).
+pub fn forget_admin(conn: &mut DbConn, tenant_id: &str, user_id: &str) -> QueryResult<()> {
+    let rows: Vec<AccessRecordRow> = access_records::table
+        .filter(access_records::tenant_id.eq(tenant_id))
+        .filter(access_records::admins.like(format!("%\"{user_id}\"%")))
+        .select(AccessRecordRow::as_select())
+        .load(conn)?;
+    for row in rows {
+        let mut admins: Vec<String> = serde_json::from_str(&row.admins).unwrap_or_default();
+        admins.retain(|a| a != user_id);
+        diesel::update(access_records::table.find(&row.id))
+            .set(access_records::admins.eq(serde_json::json!(admins).to_string()))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Inserts a record and its subjects; the caller provides the transaction.

@@ -5,6 +5,7 @@ pub mod access_records;
 pub mod audit_events;
 pub mod authorization_codes;
 pub mod refresh_tokens;
+pub mod revoked_subjects;
 pub mod revoked_tokens;
 pub mod roles;
 pub mod schema;
@@ -173,6 +174,20 @@ impl DbError {
     }
 }
 
+/// An error that may come from a failed query, so that the pool can tell whether the connection died.
+pub trait QueryFailure {
+    fn failed_query(&self) -> Option<&diesel::result::Error>;
+}
+
+impl QueryFailure for DbError {
+    fn failed_query(&self) -> Option<&diesel::result::Error> {
+        match self {
+            DbError::Query(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
 /// The pool, shared by handlers and the CLI.
 #[derive(Clone)]
 pub struct Db {
@@ -240,34 +255,64 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
     {
+        self.run_as(move |conn| f(conn).map_err(DbError::Query))
+            .await
+    }
+
+    /// `run` for work with an error type of its own (the service layer's), which says what query failed.
+    pub async fn run_as<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + QueryFailure + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get()?;
+            let mut conn = pool.get().map_err(DbError::from)?;
             let result = f(&mut conn);
             match &result {
                 Ok(_) => conn.alive_at = Instant::now(),
-                Err(error) => conn.broken = is_disconnection(error),
+                Err(error) => conn.broken = error.failed_query().is_some_and(is_disconnection),
             }
-            Ok(result?)
+            result
         })
         .await
-        .map_err(|_| DbError::Cancelled)?
+        .map_err(|_| E::from(DbError::Cancelled))?
     }
 }
 
 /// Runs `f` in a transaction that may read and then write. On SQLite it starts with `BEGIN IMMEDIATE`, taking the
 /// write lock up front (waiting up to busy_timeout), so that upgrading a read to a write never fails as busy.
-pub fn write_transaction<T>(
+/// Inside a caller's transaction it is a savepoint of that one.
+pub fn write_transaction<T, E>(
     conn: &mut DbConn,
-    f: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T>,
-) -> diesel::QueryResult<T> {
-    if !matches!(conn, DbConn::Sqlite(_)) {
-        return conn.transaction(f);
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    fn outermost_sqlite(conn: &mut DbConn) -> diesel::QueryResult<Option<&mut SqliteConnection>> {
+        match conn {
+            DbConn::Sqlite(sqlite) => {
+                let status = AnsiTransactionManager::transaction_manager_status_mut(sqlite);
+                Ok(status.transaction_depth()?.is_none().then_some(sqlite))
+            }
+            DbConn::Postgres(_) => Ok(None),
+        }
     }
-    conn.batch_execute("BEGIN IMMEDIATE")?;
-    let result = f(conn).and_then(|value| conn.batch_execute("COMMIT").map(|()| value));
-    if result.is_err() {
-        let _ = conn.batch_execute("ROLLBACK");
+    let Some(sqlite) = outermost_sqlite(conn)? else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    if let DbConn::Sqlite(sqlite) = conn {
+        match &result {
+            Ok(_) => AnsiTransactionManager::commit_transaction(sqlite)?,
+            Err(_) => {
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+            }
+        }
     }
     result
 }

@@ -23,6 +23,8 @@ pub struct RefreshTokenRow {
     pub idle_expires_at: i64,
     pub used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The grant that signed the user in (`password`, `authorization_code`): refreshed tokens get its lifetime.
+    pub sign_in_grant: String,
 }
 
 impl RefreshTokenRow {

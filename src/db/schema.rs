@@ -85,6 +85,7 @@ diesel::table! {
         idle_expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        sign_in_grant -> Text,
     }
 }
 
@@ -157,6 +158,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    revoked_subjects (subject_id) {
+        subject_id -> Text,
+        revoked_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Text,
         tenant_id -> Nullable<Text>,
@@ -177,6 +186,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     used_assertions,
     revoked_tokens,
+    revoked_subjects,
     audit_events,
     users,
     refresh_tokens,

@@ -144,6 +144,23 @@ pub fn update(conn: &mut DbConn, row: &ServiceClientRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// The ids of a tenant's clients.
+pub fn ids_of_tenant(conn: &mut DbConn, tenant_id: &str) -> QueryResult<Vec<String>> {
+    service_clients::table
+        .filter(service_clients::tenant_id.eq(tenant_id))
+        .select(service_clients::id)
+        .load(conn)
+}
+
+/// The clients a user owns.
+pub fn owned_by_user(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<ServiceClientRow>> {
+    service_clients::table
+        .filter(service_clients::owner_type.eq(OwnerKind::User.as_str()))
+        .filter(service_clients::owner_id.eq(user_id))
+        .select(ServiceClientRow::as_select())
+        .load(conn)
+}
+
 /// Deletes a client and, through the foreign keys, its access keys. Returns whether it existed.
 pub fn delete_by_id(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     diesel::delete(service_clients::table.find(id))
@@ -187,18 +204,4 @@ pub fn all_allowed_origins(conn: &mut DbConn) -> QueryResult<Vec<String>> {
         .iter()
         .flat_map(|list| from_json::<Vec<String>>(list))
         .collect())
-}
-
-/// Stores a client, the access record that grants it, and its first key: all or nothing.
-pub fn insert_with_record_and_key(
-    conn: &mut DbConn,
-    client: &ServiceClientRow,
-    record: &super::access_records::AccessRecordRow,
-    key: &super::access_keys::AccessKeyRow,
-) -> QueryResult<()> {
-    super::write_transaction(conn, |conn| {
-        insert(conn, client)?;
-        super::access_records::insert(conn, record, std::slice::from_ref(&client.id))?;
-        super::access_keys::insert(conn, key)
-    })
 }

@@ -47,10 +47,7 @@ impl From<UserRow> for User {
     }
 }
 
-/// The key usernames are unique by: case-folded, so `Alice` and `alice` are one user.
-pub fn username_key(username: &str) -> String {
-    username.trim().to_lowercase()
-}
+pub use crate::domain::user::username_key;
 
 pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
     diesel::insert_into(users::table)
@@ -111,6 +108,14 @@ pub fn update(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// The ids of a tenant's users.
+pub fn ids_of_tenant(conn: &mut DbConn, tenant_id: &str) -> QueryResult<Vec<String>> {
+    users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .select(users::id)
+        .load(conn)
 }
 
 /// Deletes a user and, through the foreign keys, their refresh tokens.

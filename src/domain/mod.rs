@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod access_key;
+pub mod error_code;
 pub mod grant_type;
 pub mod ids;
 pub mod pkce;
@@ -12,6 +13,7 @@ pub mod secret_key;
 pub mod service_client;
 pub mod tenant;
 pub mod ttl;
+pub mod user;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

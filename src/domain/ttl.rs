@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::grant_type::GrantType;
 
+/// How long a sign-in to the account pages lasts.
+pub const ACCOUNT_SESSION_SECONDS: i64 = 3600;
+
 /// Lifetimes in seconds, each optional: a client's or tenant's overrides, or the server's values.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

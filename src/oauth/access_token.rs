@@ -54,21 +54,36 @@ impl AccessTokenClaims {
     }
 }
 
-/// Verifies one of our access tokens: signature by a published key, `typ`, `iss`, `exp`, and not revoked.
+/// Verifies one of our access tokens: signature by a published key, `typ`, `iss`, `exp`, and neither the token
+/// nor its user, client or tenant revoked since it was issued.
 pub fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, jwt::VerifyError> {
     let keys = state.keyring.current();
     let claims: AccessTokenClaims =
         jwt::verify(&keys.verifying, token, "at+jwt", &state.config.issuer(), 5)?;
-    if state.revoked_tokens.contains(&claims.jti) {
+    let subjects = [
+        Some(claims.sub.as_str()),
+        Some(claims.client_id.as_str()),
+        claims.tid.as_deref(),
+    ];
+    if state.revocations.contains(&claims.jti)
+        || state
+            .revocations
+            .refuses(subjects.into_iter().flatten(), claims.iat)
+    {
         return Err(jwt::VerifyError::Revoked);
     }
     Ok(claims)
 }
 
-/// What a grant decided: who the token is for, with which scopes and audience.
+/// What a grant decided: who the token is for, in which tenant, with which scopes and audience.
 pub struct TokenGrant<'a> {
     pub grant: GrantType,
+    /// The grant whose lifetime the token gets: the grant itself, or for a refresh the one that signed the user in.
+    pub lifetime_of: GrantType,
     pub subject: &'a str,
+    /// The subject's tenant: the client's for client_credentials, the user's for user grants (a global client
+    /// signs users of every tenant in).
+    pub tenant_id: Option<&'a str>,
     pub scopes: Vec<String>,
     pub audience: Audience,
 }
@@ -92,24 +107,26 @@ pub fn respond(
     refresh_token: Option<String>,
 ) -> Result<HttpResponse, OAuthError> {
     let server = state.config.server_ttl();
-    let ttl = ttl::resolve(
-        grant.grant,
+    let lifetime = ttl::resolve(
+        grant.lifetime_of,
         &client.client.ttl,
         client.tenant_ttl.as_ref(),
         &server,
     );
+    // The ceiling holds whatever the overrides say, server defaults included.
+    let seconds = lifetime.seconds.min(state.config.max_access_token_ttl);
     let iat = unix_now();
     let scope = grant.scopes.join(" ");
     let claims = AccessTokenClaims {
         iss: state.config.issuer(),
         sub: grant.subject.to_string(),
         aud: grant.audience,
-        exp: iat + ttl.seconds,
+        exp: iat + seconds,
         iat,
         jti: random_base62(22),
         client_id: client.client.id.clone(),
         scope: scope.clone(),
-        tid: client.client.tenant_id.clone(),
+        tid: grant.tenant_id.map(String::from),
         gty: grant.grant.as_str().to_string(),
     };
     let keys = state.keyring.current();
@@ -119,7 +136,7 @@ pub fn respond(
     let body = TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: ttl.seconds,
+        expires_in: seconds,
         scope: &scope,
         refresh_token,
     };

@@ -68,6 +68,8 @@ pub enum AuthFailure {
     WrongSecret,
     #[error("the access key is revoked or expired")]
     Inactive,
+    #[error("the user who owns this client is disabled")]
+    OwnerDisabled,
     #[error("{0}")]
     Assertion(AssertionError),
     #[error(transparent)]
@@ -82,6 +84,7 @@ impl AuthFailure {
             AuthFailure::UnknownKey => "unknown_key",
             AuthFailure::WrongSecret => "wrong_secret",
             AuthFailure::Inactive => "inactive_key",
+            AuthFailure::OwnerDisabled => "owner_disabled",
             AuthFailure::Assertion(_) => "invalid_assertion",
             AuthFailure::Database(_) => "database",
         }
@@ -235,7 +238,7 @@ pub async fn authenticate(
         Err(failure) => {
             record_failure(state, req, claimed_id.as_deref(), &failure);
             let description = match &failure {
-                AuthFailure::Malformed(_) | AuthFailure::Inactive => {
+                AuthFailure::Malformed(_) | AuthFailure::Inactive | AuthFailure::OwnerDisabled => {
                     format!("client authentication failed: {failure}")
                 }
                 _ => "client authentication failed".to_string(),
@@ -310,6 +313,9 @@ async fn check_assertion(
 fn ensure_active(state: &AppState, entry: Arc<CachedKey>) -> Result<Arc<CachedKey>, AuthFailure> {
     if !entry.key.is_active(unix_now()) {
         return Err(AuthFailure::Inactive);
+    }
+    if entry.owner_disabled {
+        return Err(AuthFailure::OwnerDisabled);
     }
     state.usage.touch(&entry.key.id);
     Ok(entry)

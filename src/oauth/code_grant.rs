@@ -7,7 +7,7 @@ use super::access_token::{self, TokenGrant};
 use super::client_auth::AuthenticatedClient;
 use super::error::{ErrorCode, OAuthError};
 use super::form::OAuthForm;
-use super::refresh_grant::new_refresh_token;
+use super::refresh_grant::{new_refresh_token, SignIn};
 use super::token::audience;
 use crate::audit::AuditEvent;
 use crate::db::{authorization_codes, refresh_tokens, users};
@@ -67,7 +67,13 @@ pub async fn authorization_code(
     let user = user
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid("the user is disabled"))?;
-    let (refresh_row, refresh) = new_refresh_token(state, client, &user.id, &row.scope, None);
+    let (refresh_row, refresh) = new_refresh_token(
+        state,
+        client,
+        &user.id,
+        &row.scope,
+        SignIn::New(GrantType::AuthorizationCode),
+    );
     let family = refresh_row.family_id.clone();
     let redeemed = state
         .db
@@ -85,7 +91,9 @@ pub async fn authorization_code(
         .collect();
     let grant = TokenGrant {
         grant: GrantType::AuthorizationCode,
+        lifetime_of: GrantType::AuthorizationCode,
         subject: &user.id,
+        tenant_id: Some(&user.tenant_id),
         scopes,
         audience: audience(state, form)?,
     };

@@ -46,7 +46,9 @@ pub async fn password(
     let refresh = issue_refresh_token(state, client, &user.id, &scopes.join(" ")).await?;
     let grant = TokenGrant {
         grant: GrantType::Password,
+        lifetime_of: GrantType::Password,
         subject: &user.id,
+        tenant_id: Some(&user.tenant_id),
         scopes,
         audience,
     };

@@ -19,13 +19,21 @@ use crate::domain::ttl;
 use crate::domain::unix_now;
 use crate::state::AppState;
 
-/// A new refresh token row and the token itself. `family` continues a sign-in (its id and absolute expiry).
+/// Which sign-in a refresh token belongs to.
+pub enum SignIn<'a> {
+    /// A new one, by this grant.
+    New(GrantType),
+    /// The sign-in of this spent token: its family, absolute expiry and grant.
+    Continues(&'a RefreshTokenRow),
+}
+
+/// A new refresh token row and the token itself.
 pub fn new_refresh_token(
     state: &AppState,
     client: &AuthenticatedClient,
     user_id: &str,
     scope: &str,
-    family: Option<(&str, i64)>,
+    sign_in: SignIn<'_>,
 ) -> (RefreshTokenRow, SecretKey) {
     let token = SecretKey::generate_in(REFRESH_TOKEN);
     let stored = token.to_stored();
@@ -36,9 +44,17 @@ pub fn new_refresh_token(
         client.tenant_ttl.as_ref(),
         &state.config.server_ttl(),
     );
-    let (family_id, expires_at) = match family {
-        Some((id, expires_at)) => (id.to_string(), expires_at),
-        None => (random_base62(22), now + lifetime.seconds),
+    let (family_id, expires_at, grant) = match sign_in {
+        SignIn::Continues(spent) => (
+            spent.family_id.clone(),
+            spent.expires_at,
+            spent.sign_in_grant.clone(),
+        ),
+        SignIn::New(grant) => (
+            random_base62(22),
+            now + lifetime.seconds,
+            grant.as_str().to_string(),
+        ),
     };
     let row = RefreshTokenRow {
         id: token.key_id().to_string(),
@@ -53,18 +69,25 @@ pub fn new_refresh_token(
         idle_expires_at: (now + state.config.refresh_token_idle_seconds).min(expires_at),
         used_at: None,
         revoked_at: None,
+        sign_in_grant: grant,
     };
     (row, token)
 }
 
-/// Starts a family: the first refresh token of a sign-in.
+/// Starts a family: the first refresh token of a password sign-in.
 pub async fn issue_refresh_token(
     state: &AppState,
     client: &AuthenticatedClient,
     user_id: &str,
     scope: &str,
 ) -> Result<String, OAuthError> {
-    let (row, token) = new_refresh_token(state, client, user_id, scope, None);
+    let (row, token) = new_refresh_token(
+        state,
+        client,
+        user_id,
+        scope,
+        SignIn::New(GrantType::Password),
+    );
     state
         .db
         .run(move |conn| refresh_tokens::insert(conn, &row))
@@ -131,13 +154,8 @@ pub async fn refresh(
             .collect(),
     };
     let audience = audience(state, form)?;
-    let (successor, token) = new_refresh_token(
-        state,
-        client,
-        &user.id,
-        &row.scope,
-        Some((&row.family_id, row.expires_at)),
-    );
+    let (successor, token) =
+        new_refresh_token(state, client, &user.id, &row.scope, SignIn::Continues(&row));
     let spent = row.id.clone();
     let rotated = state
         .db
@@ -150,9 +168,13 @@ pub async fn refresh(
             "the refresh token was already used; the sign-in is revoked",
         ));
     }
+    // A refreshed token lives as long as one from the grant that signed the user in (docs/contract.md).
+    let lifetime_of = GrantType::parse(&row.sign_in_grant).unwrap_or(GrantType::Password);
     let grant = TokenGrant {
         grant: GrantType::RefreshToken,
+        lifetime_of,
         subject: &user.id,
+        tenant_id: Some(&user.tenant_id),
         scopes,
         audience,
     };

@@ -49,8 +49,8 @@ pub async fn revoke(
                 revoked_at: unix_now(),
             };
             state
-                .revoked_tokens
-                .revoke(&state.db, row)
+                .revocations
+                .revoke_token(&state.db, row)
                 .await
                 .map_err(OAuthError::database)?;
         }

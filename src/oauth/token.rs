@@ -85,7 +85,9 @@ fn client_credentials(
     let audience = audience(state, form)?;
     let grant = TokenGrant {
         grant: GrantType::ClientCredentials,
+        lifetime_of: GrantType::ClientCredentials,
         subject: &client.client.id,
+        tenant_id: client.client.tenant_id.as_deref(),
         scopes,
         audience,
     };

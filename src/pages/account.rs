@@ -8,11 +8,11 @@ use askama::Template;
 
 use super::authorize::html;
 use super::{csrf, session};
-use crate::api::self_service::{self, CreateOwnClient, OwnClient};
 use crate::db::{roles, tenants, users};
 use crate::error::ApiError;
 use crate::oauth::form::OAuthForm;
 use crate::oauth::user_login::{self, LoginAttempt, LoginError};
+use crate::service::own_clients::{self, NewOwnClient, OwnClient};
 use crate::state::AppState;
 
 const PATH: &str = "/account";
@@ -217,7 +217,11 @@ async fn keys_page(
     error: Option<&str>,
 ) -> HttpResponse {
     let loaded = async {
-        let clients = self_service::own_clients(state, &who.sub, &who.tid).await?;
+        let actor = who.actor();
+        let clients = state
+            .db
+            .run_as(move |conn| own_clients::list(conn, &actor))
+            .await?;
         let roles = offered_roles(state, &who.tid).await?;
         let user_id = who.sub.clone();
         let user = state
@@ -311,12 +315,16 @@ pub async fn create(
         .filter(|l| !l.is_empty())
         .map(String::from)
         .collect();
-    let body = CreateOwnClient {
+    let input = NewOwnClient {
         name: form.get("name").unwrap_or_default().to_string(),
         role,
         resources: (!resources.is_empty()).then_some(resources),
     };
-    match self_service::create_own_client(&state, &who.sub, &who.tid, body).await {
+    let (config, actor) = (state.config.clone(), who.actor());
+    let created = state
+        .change(move |conn| own_clients::create(conn, &config, &actor, input))
+        .await;
+    match created {
         Ok(created) => {
             let key = created
                 .keys
@@ -332,7 +340,10 @@ pub async fn create(
             };
             html(StatusCode::OK, page)
         }
-        Err(error) => keys_page(&req, &state, &who, error.status, Some(&error.message)).await,
+        Err(error) => {
+            let error = ApiError::from(error);
+            keys_page(&req, &state, &who, error.status, Some(&error.message)).await
+        }
     }
 }
 
@@ -367,9 +378,9 @@ async fn back_to_list(
     req: &HttpRequest,
     state: &AppState,
     who: &session::Session,
-    outcome: Result<(), ApiError>,
+    outcome: Result<(), crate::service::ServiceError>,
 ) -> HttpResponse {
-    match outcome {
+    match outcome.map_err(ApiError::from) {
         Ok(()) => see_other("/account/keys"),
         Err(error) => keys_page(req, state, who, error.status, Some(&error.message)).await,
     }
@@ -387,11 +398,11 @@ pub async fn revoke(
     };
     let client_id = form.get("client_id").unwrap_or_default().to_string();
     let key_id = form.get("key_id").unwrap_or_default().to_string();
-    let outcome = async {
-        let client = self_service::find_own(&state, &who.sub, client_id).await?;
-        self_service::revoke_own_key(&state, &client, key_id).await
-    };
-    back_to_list(&req, &state, &who, outcome.await).await
+    let actor = who.actor();
+    let outcome = state
+        .change(move |conn| own_clients::revoke_key(conn, &actor, &client_id, &key_id))
+        .await;
+    back_to_list(&req, &state, &who, outcome).await
 }
 
 /// `POST /account/keys/delete`.
@@ -405,9 +416,9 @@ pub async fn delete(
         Err(answer) => return answer,
     };
     let client_id = form.get("client_id").unwrap_or_default().to_string();
-    let outcome = async {
-        let client = self_service::find_own(&state, &who.sub, client_id).await?;
-        self_service::delete_own(&state, &who.sub, &client).await
-    };
-    back_to_list(&req, &state, &who, outcome.await).await
+    let (config, actor) = (state.config.clone(), who.actor());
+    let outcome = state
+        .change(move |conn| own_clients::delete(conn, &config, &actor, &client_id))
+        .await;
+    back_to_list(&req, &state, &who, outcome).await
 }

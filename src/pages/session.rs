@@ -1,5 +1,6 @@
 //! Browser sessions for the account pages: a short-lived JWT (`typ: session+jwt`) signed by the keyring, in an
-//! `HttpOnly`, `SameSite=Lax` cookie scoped to `/account`. Nothing is stored server-side; signing out clears it.
+//! `HttpOnly`, `SameSite=Lax` cookie scoped to `/account`. Nothing is stored per session; signing out clears it,
+//! and the subject revocations of the user or tenant end it.
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::HttpRequest;
@@ -13,7 +14,7 @@ use crate::state::AppState;
 const COOKIE: &str = "keygate_session";
 const TYPE: &str = "session+jwt";
 /// How long a sign-in to the account pages lasts.
-pub const LIFETIME_SECONDS: i64 = 3600;
+pub const LIFETIME_SECONDS: i64 = crate::domain::ttl::ACCOUNT_SESSION_SECONDS;
 
 /// Who is signed in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,18 +27,28 @@ pub struct Session {
     pub jti: String,
 }
 
-/// The signed-in user of this request, if any.
+impl Session {
+    /// The signed-in user as the actor of what they do on the pages.
+    pub fn actor(&self) -> crate::service::Actor {
+        crate::service::Actor::user(&self.sub, &self.tid)
+    }
+}
+
+/// The signed-in user of this request, if any: a session ends when its user is deleted, disabled or given a new
+/// password, or its tenant deleted.
 pub fn current(req: &HttpRequest, state: &AppState) -> Option<Session> {
     let cookie = req.cookie(COOKIE)?;
     let keys = state.keyring.current();
-    jwt::verify::<Session>(
+    let session = jwt::verify::<Session>(
         &keys.verifying,
         cookie.value(),
         TYPE,
         &state.config.issuer(),
         5,
     )
-    .ok()
+    .ok()?;
+    let subjects = [session.sub.as_str(), session.tid.as_str()];
+    (!state.revocations.refuses(subjects, session.iat)).then_some(session)
 }
 
 /// A session cookie for `user_id` of `tenant_id`.

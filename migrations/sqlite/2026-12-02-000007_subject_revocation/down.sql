@@ -1,0 +1,2 @@
+ALTER TABLE refresh_tokens DROP COLUMN sign_in_grant;
+DROP TABLE revoked_subjects;

@@ -1,0 +1,103 @@
+//! The stable `error` codes of `/v1` answers (`{"error": code, "message": text}`): clients match on these.
+
+use serde::Serialize;
+
+/// Every code a `/v1` answer can carry; the wire name is the snake_case variant name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // 400, 401, 403, 404, 413, 429, 500, 503: the request's shape, the caller, the server.
+    InvalidRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    TooManyFailures,
+    InternalError,
+    Unavailable,
+    // 409: the request collides with what exists.
+    Conflict,
+    SlugTaken,
+    UsernameTaken,
+    RoleExists,
+    TooManyKeys,
+    // 422: well-formed but refused by a rule.
+    InvalidTenant,
+    InvalidUser,
+    WeakPassword,
+    InvalidClient,
+    InvalidOwner,
+    PublicClient,
+    InvalidExpiry,
+    InvalidPublicKey,
+    UnsupportedAlg,
+    InvalidRole,
+    UnknownRole,
+    InvalidRecord,
+    InvalidSubject,
+    InvalidResource,
+    InvalidPermission,
+    UnknownReference,
+}
+
+impl ErrorCode {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest => "invalid_request",
+            Unauthorized => "unauthorized",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            PayloadTooLarge => "payload_too_large",
+            RateLimited => "rate_limited",
+            TooManyFailures => "too_many_failures",
+            InternalError => "internal_error",
+            Unavailable => "unavailable",
+            Conflict => "conflict",
+            SlugTaken => "slug_taken",
+            UsernameTaken => "username_taken",
+            RoleExists => "role_exists",
+            TooManyKeys => "too_many_keys",
+            InvalidTenant => "invalid_tenant",
+            InvalidUser => "invalid_user",
+            WeakPassword => "weak_password",
+            InvalidClient => "invalid_client",
+            InvalidOwner => "invalid_owner",
+            PublicClient => "public_client",
+            InvalidExpiry => "invalid_expiry",
+            InvalidPublicKey => "invalid_public_key",
+            UnsupportedAlg => "unsupported_alg",
+            InvalidRole => "invalid_role",
+            UnknownRole => "unknown_role",
+            InvalidRecord => "invalid_record",
+            InvalidSubject => "invalid_subject",
+            InvalidResource => "invalid_resource",
+            InvalidPermission => "invalid_permission",
+            UnknownReference => "unknown_reference",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_are_the_serde_names() {
+        for code in [
+            ErrorCode::InvalidRequest,
+            ErrorCode::TooManyKeys,
+            ErrorCode::UnknownReference,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
+}

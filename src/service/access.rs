@@ -1,0 +1,82 @@
+//! What a subject holds: the reads that access decisions share, `/v1/authorize` and the rules that keep users from
+//! granting more than they hold.
+
+use diesel::QueryResult;
+
+use super::ServiceError;
+use crate::db::{access_records, roles, DbConn};
+use crate::domain::access::{self, RolePermissions, Statement};
+use crate::domain::error_code::ErrorCode;
+use crate::domain::resource::ResourcePattern;
+
+/// The subject's statements in `tenant_id` (its records there), and the permissions of the roles they name.
+pub fn statements_of(
+    conn: &mut DbConn,
+    tenant_id: Option<&str>,
+    subject: &str,
+) -> QueryResult<(Vec<Statement>, RolePermissions)> {
+    let records = access_records::find_for_subject(conn, tenant_id, subject)?;
+    let statements: Vec<Statement> = records
+        .iter()
+        .flat_map(|r| serde_json::from_str::<Vec<Statement>>(&r.statements).unwrap_or_default())
+        .collect();
+    let permissions = role_permissions(conn, tenant_id, &statements)?;
+    Ok((statements, permissions))
+}
+
+/// The permissions of every role the statements name; a tenant role shadows a global role of the same name.
+pub fn role_permissions(
+    conn: &mut DbConn,
+    tenant_id: Option<&str>,
+    statements: &[Statement],
+) -> QueryResult<RolePermissions> {
+    let mut names: Vec<String> = statements.iter().flat_map(|s| s.roles.clone()).collect();
+    names.sort();
+    names.dedup();
+    let mut permissions = RolePermissions::new();
+    if names.is_empty() {
+        return Ok(permissions);
+    }
+    let found = roles::find_visible(conn, tenant_id, Some(&names))?;
+    for role in found
+        .iter()
+        .filter(|r| r.tenant_id.is_none())
+        .chain(found.iter().filter(|r| r.tenant_id.is_some()))
+    {
+        permissions.insert(role.name.clone(), role.permissions());
+    }
+    Ok(permissions)
+}
+
+/// Refuses `statements` unless the user holds every permission of their roles on every resource they name: the
+/// one rule for what a user may grant, through `/v1/self`, the account pages and the records they administer.
+pub fn ensure_user_holds(
+    conn: &mut DbConn,
+    user_id: &str,
+    tenant_id: &str,
+    statements: &[Statement],
+) -> Result<(), ServiceError> {
+    let (held, mut held_roles) = statements_of(conn, Some(tenant_id), user_id)?;
+    let held = access::held_by_user(user_id, held, &mut held_roles);
+    let granted = role_permissions(conn, Some(tenant_id), statements)?;
+    for statement in statements {
+        let patterns: Vec<ResourcePattern> = statement
+            .resources
+            .iter()
+            .map(|r| ResourcePattern::parse(r))
+            .collect::<Result<_, _>>()
+            .map_err(|e| ServiceError::refused(ErrorCode::InvalidResource, e.to_string()))?;
+        let permissions: Vec<String> = statement
+            .roles
+            .iter()
+            .flat_map(|name| granted.get(name).cloned().unwrap_or_default())
+            .collect();
+        if !access::may_grant(&held, &held_roles, &permissions, &patterns) {
+            return Err(ServiceError::Forbidden(
+                "you cannot grant more than you hold: the role's permissions on these resources"
+                    .into(),
+            ));
+        }
+    }
+    Ok(())
+}

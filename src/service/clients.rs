@@ -1,0 +1,226 @@
+//! Service clients: create, change, delete. Every reference a client makes (tenant, owner) exists and belongs to
+//! the same tenant; deleting a client revokes its keys and tokens.
+
+use super::{audit, revoke_subject, transaction, Actor, Changed, Effects, ServiceError};
+use crate::config::Config;
+use crate::db::service_clients::{self, ServiceClientRow};
+use crate::db::{access_records, tenants, users, DbConn};
+use crate::domain::error_code::ErrorCode;
+use crate::domain::grant_type::GrantType;
+use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient};
+use crate::domain::ttl::TtlOverrides;
+use crate::domain::unix_now;
+
+/// Changes to a client; `None` keeps a field.
+#[derive(Debug, Default)]
+pub struct ClientChanges {
+    pub name: Option<String>,
+    pub grant_types: Option<Vec<GrantType>>,
+    pub scopes: Option<Vec<String>>,
+    pub default_scopes: Option<Vec<String>>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub ttl: Option<TtlOverrides>,
+}
+
+/// The client `id` if the actor administers its tenant; 404 otherwise, whether it exists elsewhere or not at all.
+pub fn find_visible(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+) -> Result<ServiceClient, ServiceError> {
+    actor.require_admin()?;
+    service_clients::find_by_id(conn, id)?
+        .map(ServiceClient::from)
+        .filter(|c| actor.can_see(c.tenant_id.as_deref()))
+        .ok_or(ServiceError::NotFound("client"))
+}
+
+/// The client `id` if the actor may change it: an admin of its tenant, or the user who owns it.
+pub fn find_writable(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+) -> Result<ServiceClient, ServiceError> {
+    let client = service_clients::find_by_id(conn, id)?.map(ServiceClient::from);
+    let owned = |c: &ServiceClient| {
+        actor.as_user().is_some_and(|(user, tenant)| {
+            c.tenant_id.as_deref() == Some(tenant)
+                && c.owner
+                    .as_ref()
+                    .is_some_and(|o| o.kind == OwnerKind::User && o.id == user)
+        })
+    };
+    client
+        .filter(|c| actor.can_see(c.tenant_id.as_deref()) || owned(c))
+        .ok_or(ServiceError::NotFound("client"))
+}
+
+fn validated(spec: &ClientSpec, config: &Config) -> Result<(), ServiceError> {
+    spec.validate(config.max_access_token_ttl)
+        .map_err(|e| ServiceError::refused(ErrorCode::InvalidClient, e.to_string()))
+}
+
+/// Refuses an owner that does not exist or is of another tenant (the same answer for both).
+fn ensure_owner_exists(conn: &mut DbConn, spec: &ClientSpec) -> Result<(), ServiceError> {
+    let Some(Owner {
+        kind: OwnerKind::User,
+        id,
+    }) = &spec.owner
+    else {
+        return Ok(());
+    };
+    let user = users::find_by_id(conn, id)?;
+    match (user, &spec.tenant_id) {
+        (Some(user), Some(tenant)) if &user.tenant_id == tenant => Ok(()),
+        _ => Err(ServiceError::refused(
+            ErrorCode::InvalidOwner,
+            format!("owner {id:?} is not a user of the client's tenant"),
+        )),
+    }
+}
+
+/// A new client. Tenant admins make clients of their own tenant, global admins of any tenant or global ones.
+pub fn create(
+    conn: &mut DbConn,
+    config: &Config,
+    actor: &Actor,
+    mut spec: ClientSpec,
+) -> Result<Changed<ServiceClient>, ServiceError> {
+    spec.tenant_id = actor.tenant_for_new(spec.tenant_id)?;
+    validated(&spec, config)?;
+    transaction(conn, |conn, _| insert(conn, actor, &spec))
+}
+
+/// Stores a validated client of an existing tenant and audits it; the caller provides the transaction.
+pub(super) fn insert(
+    conn: &mut DbConn,
+    actor: &Actor,
+    spec: &ClientSpec,
+) -> Result<ServiceClient, ServiceError> {
+    if let Some(tenant_id) = &spec.tenant_id {
+        tenants::find_by_id(conn, tenant_id)?.ok_or(ServiceError::NotFound("tenant"))?;
+    }
+    ensure_owner_exists(conn, spec)?;
+    let row = ServiceClientRow::new(spec, unix_now());
+    service_clients::insert(conn, &row)?;
+    audit(
+        conn,
+        actor.event(
+            "client.created",
+            row.tenant_id.as_deref(),
+            Some(&row.id),
+            &row.id,
+        ),
+        None,
+    )?;
+    Ok(row.into())
+}
+
+/// Changes a client; updates are validated as creations are. Its cached keys are read again.
+pub fn update(
+    conn: &mut DbConn,
+    config: &Config,
+    actor: &Actor,
+    id: &str,
+    changes: ClientChanges,
+) -> Result<Changed<ServiceClient>, ServiceError> {
+    transaction(conn, |conn, effects| {
+        let client = find_visible(conn, actor, id)?;
+        let scopes = changes.scopes.unwrap_or(client.scopes.clone());
+        let default_scopes = match changes.default_scopes {
+            Some(asked) => asked,
+            // Narrowing the scopes narrows the inherited defaults with them.
+            None => client
+                .default_scopes
+                .iter()
+                .filter(|d| scopes.contains(d))
+                .cloned()
+                .collect(),
+        };
+        let spec = ClientSpec {
+            name: changes.name.unwrap_or(client.name.clone()),
+            tenant_id: client.tenant_id.clone(),
+            owner: client.owner.clone(),
+            public: client.public,
+            grant_types: changes.grant_types.unwrap_or(client.grant_types.clone()),
+            default_scopes: Some(default_scopes),
+            scopes,
+            redirect_uris: changes
+                .redirect_uris
+                .unwrap_or(client.redirect_uris.clone()),
+            allowed_origins: changes
+                .allowed_origins
+                .unwrap_or(client.allowed_origins.clone()),
+            ttl: changes.ttl.unwrap_or(client.ttl.clone()),
+        };
+        validated(&spec, config)?;
+        let mut row = ServiceClientRow::new(&spec, client.created_at);
+        row.id = client.id.clone();
+        service_clients::update(conn, &row)?;
+        audit(
+            conn,
+            actor.event(
+                "client.updated",
+                row.tenant_id.as_deref(),
+                Some(&row.id),
+                &row.id,
+            ),
+            None,
+        )?;
+        effects.stale.push(row.id.clone());
+        Ok(row.into())
+    })
+}
+
+/// Deletes a client the actor administers or owns, with everything under it.
+pub fn delete(
+    conn: &mut DbConn,
+    config: &Config,
+    actor: &Actor,
+    id: &str,
+) -> Result<Changed<()>, ServiceError> {
+    transaction(conn, |conn, effects| {
+        let client = find_writable(conn, actor, id)?;
+        remove(conn, config, effects, actor, &client)
+    })
+}
+
+/// Deletes a client inside the caller's transaction: its keys, refresh tokens and codes (through the foreign
+/// keys), its place in records, the records its owner made for it, and every token it was issued.
+pub(super) fn remove(
+    conn: &mut DbConn,
+    config: &Config,
+    effects: &mut Effects,
+    actor: &Actor,
+    client: &ServiceClient,
+) -> Result<(), ServiceError> {
+    if let Some(Owner {
+        kind: OwnerKind::User,
+        id: owner,
+    }) = &client.owner
+    {
+        for record in
+            access_records::find_for_subject(conn, client.tenant_id.as_deref(), &client.id)?
+        {
+            let admins: Vec<String> = serde_json::from_str(&record.admins).unwrap_or_default();
+            if admins.contains(owner) {
+                access_records::delete_by_id(conn, &record.id)?;
+            }
+        }
+    }
+    access_records::forget_subjects(conn, std::slice::from_ref(&client.id))?;
+    service_clients::delete_by_id(conn, &client.id)?;
+    revoke_subject(conn, effects, config.max_access_token_ttl, &client.id)?;
+    audit(
+        conn,
+        actor.event(
+            "client.deleted",
+            client.tenant_id.as_deref(),
+            Some(&client.id),
+            &client.id,
+        ),
+        None,
+    )?;
+    Ok(())
+}

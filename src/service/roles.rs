@@ -1,0 +1,130 @@
+//! Roles: named permission lists of a tenant (its admins) or global (global admins).
+
+use serde::Serialize;
+
+use super::{audit, transaction, unique_or, Access, Actor, Changed, ServiceError};
+use crate::db::roles::{self, RoleRow};
+use crate::db::{tenants, DbConn};
+use crate::domain::access::validate_permissions;
+use crate::domain::error_code::ErrorCode;
+use crate::domain::ids::IdKind;
+use crate::domain::unix_now;
+
+/// A role.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Role {
+    pub id: String,
+    pub tenant_id: Option<String>,
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub created_at: i64,
+}
+
+impl From<RoleRow> for Role {
+    fn from(row: RoleRow) -> Role {
+        Role {
+            permissions: row.permissions(),
+            id: row.id,
+            tenant_id: row.tenant_id,
+            name: row.name,
+            created_at: row.created_at,
+        }
+    }
+}
+
+fn invalid(message: String) -> ServiceError {
+    ServiceError::Refused(ErrorCode::InvalidRole, message)
+}
+
+/// The role `id` if the actor may see it (`change`: may change it). Global roles are visible to every admin and
+/// changed by global admins.
+pub fn find_visible(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    change: bool,
+) -> Result<RoleRow, ServiceError> {
+    actor.require_admin()?;
+    let visible = |r: &RoleRow| match &r.tenant_id {
+        None => !change || actor.access == Access::Global,
+        tenant => actor.can_see(tenant.as_deref()),
+    };
+    roles::find_by_id(conn, id)?
+        .filter(visible)
+        .ok_or(ServiceError::NotFound("role"))
+}
+
+/// A new role in `tenant_id` (a tenant admin's own), or global.
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    name: &str,
+    permissions: Vec<String>,
+    tenant_id: Option<String>,
+) -> Result<Changed<Role>, ServiceError> {
+    let tenant_id = actor.tenant_for_new(tenant_id)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(invalid("name must be 1 to 100 printable characters".into()));
+    }
+    validate_permissions(&permissions).map_err(invalid)?;
+    let row = RoleRow {
+        id: IdKind::Role.generate(),
+        scope_key: roles::scope_key(tenant_id.as_deref()),
+        tenant_id,
+        name: name.to_string(),
+        permissions: serde_json::json!(permissions).to_string(),
+        created_at: unix_now(),
+    };
+    transaction(conn, |conn, _| {
+        if let Some(tenant_id) = &row.tenant_id {
+            tenants::find_by_id(conn, tenant_id)?.ok_or(ServiceError::NotFound("tenant"))?;
+        }
+        roles::insert(conn, &row).map_err(|e| {
+            unique_or(e, ErrorCode::RoleExists, || {
+                "a role with this name exists here".into()
+            })
+        })?;
+        audit(
+            conn,
+            actor.event("role.created", row.tenant_id.as_deref(), None, &row.id),
+            None,
+        )?;
+        Ok(Role::from(row.clone()))
+    })
+}
+
+/// New permissions for a role.
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    permissions: Vec<String>,
+) -> Result<Changed<Role>, ServiceError> {
+    validate_permissions(&permissions).map_err(invalid)?;
+    transaction(conn, |conn, _| {
+        let mut row = find_visible(conn, actor, id, true)?;
+        row.permissions = serde_json::json!(permissions).to_string();
+        roles::update_permissions(conn, &row.id, &row.permissions)?;
+        audit(
+            conn,
+            actor.event("role.updated", row.tenant_id.as_deref(), None, &row.id),
+            None,
+        )?;
+        Ok(Role::from(row))
+    })
+}
+
+/// Deletes a role; statements naming it grant nothing more.
+pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Changed<()>, ServiceError> {
+    transaction(conn, |conn, _| {
+        let row = find_visible(conn, actor, id, true)?;
+        roles::delete_by_id(conn, &row.id)?;
+        audit(
+            conn,
+            actor.event("role.deleted", row.tenant_id.as_deref(), None, &row.id),
+            None,
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,163 @@
+//! Users of a tenant: create, change (a new password or disabling ends their sign-ins), delete (which deletes the
+//! clients they own). Passwords arrive hashed: argon2 runs on the blocking pool before the transaction.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{audit, clients, revoke_subject, transaction, unique_or, Actor, Changed, ServiceError};
+use crate::config::Config;
+use crate::crypto::password;
+use crate::db::users::{self, User, UserRow};
+use crate::db::{access_records, refresh_tokens, service_clients, DbConn};
+use crate::domain::error_code::ErrorCode;
+use crate::domain::ids::IdKind;
+use crate::domain::unix_now;
+use crate::domain::user::Username;
+
+/// A new user; `password_hash` comes from [`check_password`] and the hasher.
+pub struct NewUser {
+    pub username: String,
+    pub password_hash: String,
+    pub display_name: Option<String>,
+}
+
+/// Changes to a user; `None` keeps a field.
+#[derive(Default)]
+pub struct UserChanges {
+    pub password_hash: Option<String>,
+    pub display_name: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+/// The password policy, checked before a password is hashed.
+pub fn check_password(candidate: &SecretString) -> Result<(), ServiceError> {
+    password::check_policy(candidate.expose_secret())
+        .map_err(|e| ServiceError::refused(ErrorCode::WeakPassword, e))
+}
+
+/// The tenant's user `user_id`, if the actor administers the tenant.
+pub fn find_visible(
+    conn: &mut DbConn,
+    actor: &Actor,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<UserRow, ServiceError> {
+    ensure_administers(actor, tenant_id)?;
+    users::find_by_id(conn, user_id)?
+        .filter(|u| u.tenant_id == tenant_id)
+        .ok_or(ServiceError::NotFound("user"))
+}
+
+/// Refuses actors who do not administer `tenant_id` (404 for a tenant they cannot see).
+pub fn ensure_administers(actor: &Actor, tenant_id: &str) -> Result<(), ServiceError> {
+    actor.require_admin()?;
+    match actor.can_see(Some(tenant_id)) {
+        true => Ok(()),
+        false => Err(ServiceError::NotFound("tenant")),
+    }
+}
+
+/// A new user of `tenant_id`. Usernames are unique by their NFKC, lowercased form.
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    tenant_id: &str,
+    new: NewUser,
+) -> Result<Changed<User>, ServiceError> {
+    ensure_administers(actor, tenant_id)?;
+    let username = Username::parse(&new.username)
+        .map_err(|e| ServiceError::refused(ErrorCode::InvalidUser, e.to_string()))?;
+    let now = unix_now();
+    let row = UserRow {
+        id: IdKind::User.generate(),
+        tenant_id: tenant_id.to_string(),
+        username: username.display,
+        username_key: username.key,
+        password_hash: new.password_hash,
+        display_name: new.display_name,
+        disabled: false,
+        created_at: now,
+        password_changed_at: now,
+    };
+    transaction(conn, |conn, _| {
+        crate::db::tenants::find_by_id(conn, tenant_id)?.ok_or(ServiceError::NotFound("tenant"))?;
+        users::insert(conn, &row).map_err(|e| {
+            unique_or(e, ErrorCode::UsernameTaken, || {
+                "this username is taken in the tenant".into()
+            })
+        })?;
+        audit(
+            conn,
+            actor.event("user.created", Some(tenant_id), None, &row.id),
+            None,
+        )?;
+        Ok(User::from(row.clone()))
+    })
+}
+
+/// Changes a user. A new password ends their refresh tokens and sessions; disabling also stops the clients they
+/// own (their keys and tokens) until they are enabled again.
+pub fn update(
+    conn: &mut DbConn,
+    config: &Config,
+    actor: &Actor,
+    tenant_id: &str,
+    user_id: &str,
+    changes: UserChanges,
+) -> Result<Changed<User>, ServiceError> {
+    transaction(conn, |conn, effects| {
+        let mut row = find_visible(conn, actor, tenant_id, user_id)?;
+        let now = unix_now();
+        let disabling = changes.disabled == Some(true) && !row.disabled;
+        let ends_sign_ins = changes.password_hash.is_some() || changes.disabled == Some(true);
+        if let Some(hash) = changes.password_hash {
+            (row.password_hash, row.password_changed_at) = (hash, now);
+        }
+        row.display_name = changes.display_name.or(row.display_name);
+        row.disabled = changes.disabled.unwrap_or(row.disabled);
+        users::update(conn, &row)?;
+        if ends_sign_ins {
+            refresh_tokens::revoke_for_user(conn, &row.id, now)?;
+            revoke_subject(conn, effects, config.max_access_token_ttl, &row.id)?;
+        }
+        if disabling {
+            for client in service_clients::owned_by_user(conn, &row.id)? {
+                revoke_subject(conn, effects, config.max_access_token_ttl, &client.id)?;
+            }
+        }
+        // Cached keys of the clients they own carry whether the owner is disabled.
+        effects.stale.push(row.id.clone());
+        audit(
+            conn,
+            actor.event("user.updated", Some(tenant_id), None, &row.id),
+            None,
+        )?;
+        Ok(User::from(row))
+    })
+}
+
+/// Deletes a user and everything under them: the clients they own (with their keys, tokens and the records made
+/// for them), their refresh tokens, sessions and access tokens, and their place in records.
+pub fn delete(
+    conn: &mut DbConn,
+    config: &Config,
+    actor: &Actor,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<Changed<()>, ServiceError> {
+    transaction(conn, |conn, effects| {
+        let user = find_visible(conn, actor, tenant_id, user_id)?;
+        for client in service_clients::owned_by_user(conn, &user.id)? {
+            clients::remove(conn, config, effects, actor, &client.into())?;
+        }
+        access_records::forget_subjects(conn, std::slice::from_ref(&user.id))?;
+        access_records::forget_admin(conn, tenant_id, &user.id)?;
+        users::delete_by_id(conn, &user.id)?;
+        revoke_subject(conn, effects, config.max_access_token_ttl, &user.id)?;
+        audit(
+            conn,
+            actor.event("user.deleted", Some(tenant_id), None, &user.id),
+            None,
+        )?;
+        Ok(())
+    })
+}
