@@ -47,6 +47,21 @@ impl Revocations {
             .any(|id| revoked.get(id).is_some_and(|(at, _)| *at >= issued_at))
     }
 
+    /// Waits, at most a second, until no token issued now to `subjects` would be refused: revocations are kept to
+    /// the second, so a token issued in the very second its user was revoked (a sign-in right after a password
+    /// change) would be refused with the ones it replaces.
+    pub async fn wait_until_clear_of<'a>(&self, subjects: impl IntoIterator<Item = &'a str>) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        if self.refuses(subjects, now.as_secs() as i64) {
+            let into_next_second =
+                std::time::Duration::from_nanos(1_000_000_000 - u64::from(now.subsec_nanos()));
+            actix_web::rt::time::sleep(into_next_second + std::time::Duration::from_millis(5))
+                .await;
+        }
+    }
+
     /// Stores a token revocation and applies it to this node at once.
     pub async fn revoke_token(&self, db: &Db, row: RevokedTokenRow) -> Result<(), DbError> {
         let (jti, expires_at) = (row.jti.clone(), row.expires_at);

@@ -100,7 +100,7 @@ struct TokenResponse<'a> {
 
 /// Signs an access token for `client` and answers it, with the refresh token when there is one, and
 /// `Cache-Control: no-store` (RFC 6749 §5.1).
-pub fn respond(
+pub async fn respond(
     state: &AppState,
     client: &AuthenticatedClient,
     grant: TokenGrant<'_>,
@@ -115,6 +115,15 @@ pub fn respond(
     );
     // The ceiling holds whatever the overrides say, server defaults included.
     let seconds = lifetime.seconds.min(state.config.max_access_token_ttl);
+    let subjects = [
+        Some(grant.subject),
+        Some(client.client.id.as_str()),
+        grant.tenant_id,
+    ];
+    state
+        .revocations
+        .wait_until_clear_of(subjects.into_iter().flatten())
+        .await;
     let iat = unix_now();
     let scope = grant.scopes.join(" ");
     let claims = AccessTokenClaims {

@@ -97,7 +97,7 @@ pub async fn authorization_code(
         scopes,
         audience: audience(state, form)?,
     };
-    access_token::respond(state, client, grant, Some(refresh.expose().to_string()))
+    access_token::respond(state, client, grant, Some(refresh.expose().to_string())).await
 }
 
 /// RFC 6749 §4.1.2: a code used twice revokes the tokens issued for it.

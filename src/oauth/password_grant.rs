@@ -52,7 +52,7 @@ pub async fn password(
         scopes,
         audience,
     };
-    access_token::respond(state, client, grant, Some(refresh))
+    access_token::respond(state, client, grant, Some(refresh)).await
 }
 
 /// The tenant users sign in to: the client's, or for a global client the one named by `tenant` (its slug).

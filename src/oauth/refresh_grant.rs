@@ -178,7 +178,7 @@ pub async fn refresh(
         scopes,
         audience,
     };
-    access_token::respond(state, client, grant, Some(token.expose().to_string()))
+    access_token::respond(state, client, grant, Some(token.expose().to_string())).await
 }
 
 async fn revoke_family_on_reuse(

@@ -60,7 +60,7 @@ pub async fn token(
         ));
     }
     match grant {
-        GrantType::ClientCredentials => client_credentials(&state, &client, &form),
+        GrantType::ClientCredentials => client_credentials(&state, &client, &form).await,
         GrantType::Password => password_grant::password(&state, &req, &client, &form).await,
         GrantType::RefreshToken => refresh_grant::refresh(&state, &client, &form).await,
         GrantType::AuthorizationCode => {
@@ -70,7 +70,7 @@ pub async fn token(
 }
 
 /// RFC 6749 §4.4: the client acts on its own behalf, so `sub` is the client id. Public clients may not.
-fn client_credentials(
+async fn client_credentials(
     state: &AppState,
     client: &AuthenticatedClient,
     form: &OAuthForm,
@@ -91,7 +91,7 @@ fn client_credentials(
         scopes,
         audience,
     };
-    access_token::respond(state, client, grant, None)
+    access_token::respond(state, client, grant, None).await
 }
 
 /// The requested scopes if the client may have them all, else its defaults when none were requested.

@@ -157,7 +157,7 @@ pub async fn submit_login(
         client_id: "account-pages",
     };
     match user_login::sign_in_at_page(&state, attempt).await {
-        Ok(user) => match session::start(&state, &user.id, &tenant.id) {
+        Ok(user) => match session::start(&state, &user.id, &tenant.id).await {
             Ok(cookie) => with_cookie(see_other(safe_next(&next)), &cookie),
             Err(error) => {
                 tracing::error!(error = %error, "cannot start a session");

@@ -52,7 +52,15 @@ pub fn current(req: &HttpRequest, state: &AppState) -> Option<Session> {
 }
 
 /// A session cookie for `user_id` of `tenant_id`.
-pub fn start(state: &AppState, user_id: &str, tenant_id: &str) -> anyhow::Result<Cookie<'static>> {
+pub async fn start(
+    state: &AppState,
+    user_id: &str,
+    tenant_id: &str,
+) -> anyhow::Result<Cookie<'static>> {
+    state
+        .revocations
+        .wait_until_clear_of([user_id, tenant_id])
+        .await;
     let now = unix_now();
     let session = Session {
         iss: state.config.issuer(),

@@ -42,7 +42,7 @@ pub fn create(
     transaction(conn, |conn, _| {
         tenants::insert(conn, &row).map_err(|e| {
             unique_or(e, ErrorCode::SlugTaken, || {
-                format!("slug {:?} is taken", row.slug)
+                format!("a tenant with slug {:?} already exists", row.slug)
             })
         })?;
         audit(

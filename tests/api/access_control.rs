@@ -280,7 +280,7 @@ async fn records_and_checks_never_cross_tenants() {
 }
 
 #[actix_web::test]
-async fn a_record_admin_who_is_not_its_subject_may_change_it_and_nobody_else() {
+async fn a_record_admin_changes_it_only_within_what_they_hold_and_nobody_else_may() {
     let app = spawn_app().await;
     let w = world(&app, "acme").await;
     let global = app.admin_token().await;
@@ -309,11 +309,47 @@ async fn a_record_admin_who_is_not_its_subject_may_change_it_and_nobody_else() {
     let spa = app.create_client(&["--tenant", &w.tenant, "--grant-type", "password"]);
     let bob_token = user_token(&app, &spa, "bob", "bob's password").await;
     let alice_token = user_token(&app, &spa, "alice", "correct horse").await;
+    // Bob holds nothing on /documents: administering the record lets him grant only what he holds.
     let widened = record(
         &[&service.id],
         &[bob_id],
         json!([{"roles": ["Editor"], "resources": ["/documents/*"]}]),
     );
+    let refused = app
+        .api(Method::PUT, &path, &bob_token, Some(widened.clone()))
+        .await;
+    assert_eq!(json_with_status(refused, 403).await["error"], "forbidden");
+    let everything = record(
+        &[&service.id],
+        &[bob_id],
+        json!([{"roles": ["Editor"], "resources": ["/*"]}]),
+    );
+    let refused = app
+        .api(Method::PUT, &path, &bob_token, Some(everything))
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(
+        !allowed(
+            &app,
+            &w.admin,
+            &service.id,
+            "/documents/3",
+            "documents:write"
+        )
+        .await
+    );
+
+    // Once a tenant admin grants Bob Editor on /documents/*, he may pass it on to the record's subjects.
+    app.api_post(
+        "/v1/records",
+        &w.admin,
+        record(
+            &[bob_id],
+            &[],
+            json!([{"roles": ["Editor"], "resources": ["/documents/*"]}]),
+        ),
+    )
+    .await;
     let changed = app
         .api(Method::PUT, &path, &bob_token, Some(widened.clone()))
         .await;
@@ -328,6 +364,29 @@ async fn a_record_admin_who_is_not_its_subject_may_change_it_and_nobody_else() {
         )
         .await
     );
+
+    // Nor may he name subjects or admins outside the record's tenant, or that do not exist.
+    let other_tenant = app.create_tenant("globex", &[]);
+    let outsider = app.create_client(&["--tenant", &other_tenant]);
+    for (subjects, admins) in [
+        (vec![outsider.id.as_str()], vec![bob_id]),
+        (vec!["sc_0000000000000000000000"], vec![bob_id]),
+        (
+            vec![service.id.as_str()],
+            vec!["usr_0000000000000000000000"],
+        ),
+    ] {
+        let body = record(
+            &subjects,
+            &admins,
+            json!([{"roles": ["Viewer"], "resources": ["/documents/*"]}]),
+        );
+        let refused = app.api(Method::PUT, &path, &bob_token, Some(body)).await;
+        assert_eq!(
+            json_with_status(refused, 422).await["error"],
+            "invalid_subject"
+        );
+    }
     assert_eq!(
         app.api(Method::PUT, &path, &alice_token, Some(widened))
             .await

@@ -142,7 +142,7 @@ async fn the_document_api_challenges_callers_without_valid_credentials() {
     let body: serde_json::Value = forged.json().await.unwrap();
     assert_eq!(body["error"], "invalid_token");
 
-    let wrong_secret = format!("{}x", &reader.secret[..reader.secret.len() - 1]);
+    let wrong_secret = crate::helpers::wrong_secret(&reader.secret);
     let basic = http
         .get(&welcome)
         .basic_auth(&reader.id, Some(&wrong_secret))

@@ -241,6 +241,13 @@ impl TestApp {
     }
 }
 
+/// `secret` with its last character changed: a near miss that is always wrong (replacing it with a fixed letter
+/// left the secret unchanged whenever it already ended in that letter, one run in 62).
+pub fn wrong_secret(secret: &str) -> String {
+    let (head, last) = secret.split_at(secret.len() - 1);
+    format!("{head}{}", if last == "x" { "y" } else { "x" })
+}
+
 /// `Basic base64(id:secret)`.
 pub fn basic(id: &str, secret: &str) -> String {
     use base64::Engine;

@@ -257,8 +257,8 @@ async fn the_audit_log_records_what_happened_without_secrets() {
         .await;
     let secret = key["key"].as_str().unwrap();
     let bad = format!(
-        "grant_type=client_credentials&client_id={client_id}&client_secret={}x",
-        &secret[..secret.len() - 1]
+        "grant_type=client_credentials&client_id={client_id}&client_secret={}",
+        crate::helpers::wrong_secret(secret)
     );
     app.post_token(&bad, None).await;
     app.api(

@@ -15,6 +15,7 @@ mod document_repository_example;
 mod faults;
 mod helpers;
 mod introspection;
+mod lifecycle;
 mod management;
 mod openapi;
 mod operations;
