@@ -1,5 +1,6 @@
-//! The audit log: events are queued by handlers without waiting and written in batches by a background task, so a
-//! flood of failed authentications costs one insert per batch, not one per request.
+//! The audit log. Changes are audited inside their own transaction by the service layer (`record_now`); what
+//! happens on the hot paths (failed authentications, token revocations, replays) is queued without waiting and
+//! written in batches by a background task, so a flood of failures costs one insert per batch, not one per request.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -7,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use crate::db::audit_events::{self, AuditEventRow};
-use crate::db::{Db, DbConn};
+use crate::db::{Db, DbConn, DbError};
 use crate::domain::ids::random_base62;
 use crate::domain::unix_now;
 
@@ -82,23 +83,25 @@ impl AuditLog {
         }
     }
 
-    /// Writes everything queued so far in one transaction; on failure the events are queued again.
-    pub async fn flush(&self, db: &Db) {
+    /// Writes everything queued so far in one transaction; on failure the events are queued again and the error
+    /// returned, so that a reader who flushed first never takes an incomplete log for the whole one.
+    pub async fn flush(&self, db: &Db) -> Result<(), DbError> {
         let _writing = self.writing.lock().await;
         let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
         if batch.is_empty() {
-            return;
+            return Ok(());
         }
         let rows = batch.clone();
-        if let Err(error) = db
+        let written = db
             .run(move |conn| audit_events::insert_batch(conn, &rows))
-            .await
-        {
+            .await;
+        if let Err(error) = &written {
             tracing::warn!(error = %error, events = batch.len(), "audit write failed; will retry");
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             let room = MAX_PENDING.saturating_sub(pending.len());
             pending.extend(batch.into_iter().take(room));
         }
+        written
     }
 }
 

@@ -20,7 +20,8 @@ pub fn spawn(state: AppState) {
         loop {
             interval.tick().await;
             tick += 1;
-            state.audit.flush(&state.db).await;
+            // A failed write is logged by the flush and retried on the next tick.
+            let _ = state.audit.flush(&state.db).await;
             state.usage.flush(&state.db).await;
             if tick % sync_ticks(state.config.credential_cache_seconds) == 0 {
                 if let Err(error) = state.revocations.sync(&state.db).await {

@@ -69,9 +69,15 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is asked to stop.
+    /// Serves until the process is asked to stop, then writes what is still queued (audit events, key uses), so a
+    /// graceful stop loses none of them.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Err(error) = self.state.audit.flush(&self.state.db).await {
+            tracing::error!(error = %error, "audit events queued at shutdown could not be written");
+        }
+        self.state.usage.flush(&self.state.db).await;
+        served
     }
 }
 

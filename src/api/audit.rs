@@ -38,7 +38,7 @@ pub async fn list(
         action: query.action,
     };
     // Events still queued in memory belong in the answer: write them first.
-    state.audit.flush(&state.db).await;
+    state.audit.flush(&state.db).await?;
     let (limit, cursor) = (page.limit(), page.cursor.clone());
     let rows = state
         .db
