@@ -12,7 +12,7 @@ use crate::domain::grant_type::GrantType;
 use crate::domain::service_client::{ClientSpec, Owner, ServiceClient};
 use crate::domain::ttl::{self, EffectiveTtl, TtlOverrides};
 use crate::error::ApiError;
-use crate::service::clients::{self as service, ClientChanges};
+use crate::service::clients::{self as service, ClientChanges as UpdateClient};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -46,19 +46,6 @@ pub struct CreateClient {
     pub allowed_origins: Vec<String>,
     #[serde(default)]
     pub ttl: TtlOverrides,
-}
-
-/// Changes to a client; absent fields stay as they are.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateClient {
-    pub name: Option<String>,
-    pub grant_types: Option<Vec<GrantType>>,
-    pub scopes: Option<Vec<String>>,
-    pub default_scopes: Option<Vec<String>>,
-    pub redirect_uris: Option<Vec<String>>,
-    pub allowed_origins: Option<Vec<String>>,
-    pub ttl: Option<TtlOverrides>,
 }
 
 /// A client with each grant's effective token lifetime and where it comes from.
@@ -191,16 +178,7 @@ pub async fn update(
     id: web::Path<String>,
     body: web::Json<UpdateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let changes = ClientChanges {
-        name: body.name,
-        grant_types: body.grant_types,
-        scopes: body.scopes,
-        default_scopes: body.default_scopes,
-        redirect_uris: body.redirect_uris,
-        allowed_origins: body.allowed_origins,
-        ttl: body.ttl,
-    };
+    let changes = body.into_inner();
     let config = state.config.clone();
     let client = state
         .change(move |conn| service::update(conn, &config, &principal.actor, &id, changes))

@@ -9,7 +9,7 @@ use crate::db::tenants::{self, Tenant};
 use crate::domain::tenant::TenantSpec;
 use crate::domain::ttl::TtlOverrides;
 use crate::error::ApiError;
-use crate::service::tenants::{self as service, TenantChanges};
+use crate::service::tenants::{self as service, TenantChanges as UpdateTenant};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,14 +30,6 @@ pub struct CreateTenant {
     /// Token lifetime overrides for the tenant's clients.
     #[serde(default)]
     pub ttl: TtlOverrides,
-}
-
-/// Changes to a tenant; absent fields stay as they are.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateTenant {
-    pub name: Option<String>,
-    pub ttl: Option<TtlOverrides>,
 }
 
 #[utoipa::path(operation_id = "create_tenant", post, path = "/v1/tenants", tag = "tenants", request_body = CreateTenant,
@@ -103,11 +95,7 @@ pub async fn update(
     id: web::Path<String>,
     body: web::Json<UpdateTenant>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let changes = TenantChanges {
-        name: body.name,
-        ttl: body.ttl,
-    };
+    let changes = body.into_inner();
     let config = state.config.clone();
     let tenant = state
         .change(move |conn| service::update(conn, &config, &principal.actor, &id, changes))

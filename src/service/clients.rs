@@ -11,8 +11,9 @@ use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient}
 use crate::domain::ttl::TtlOverrides;
 use crate::domain::unix_now;
 
-/// Changes to a client; `None` keeps a field.
-#[derive(Debug, Default)]
+/// Changes to a client; absent fields stay as they are.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ClientChanges {
     pub name: Option<String>,
     pub grant_types: Option<Vec<GrantType>>,

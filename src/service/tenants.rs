@@ -9,8 +9,9 @@ use crate::domain::tenant::TenantSpec;
 use crate::domain::ttl::TtlOverrides;
 use crate::domain::unix_now;
 
-/// Changes to a tenant; `None` keeps a field.
-#[derive(Debug, Default)]
+/// Changes to a tenant; absent fields stay as they are.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TenantChanges {
     pub name: Option<String>,
     pub ttl: Option<TtlOverrides>,
