@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::authorization_codes;
-use super::{write_transaction, DbConn};
+use super::DbConn;
 
 /// An issued authorization code (only its hash is stored).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -36,28 +36,21 @@ pub fn find(conn: &mut DbConn, code_hash: &str) -> QueryResult<Option<Authorizat
         .optional()
 }
 
-/// Marks the code used by the sign-in `family_id`, and stores that sign-in's first refresh token, atomically.
-/// Returns false when the code was already used.
-pub fn redeem(
+/// Marks an unused code used by the sign-in `family_id`; returns false when it was used already.
+pub fn mark_used(
     conn: &mut DbConn,
     code_hash: &str,
     family_id: &str,
     now: i64,
-    first_refresh: &super::refresh_tokens::RefreshTokenRow,
 ) -> QueryResult<bool> {
-    write_transaction(conn, |conn| {
-        let marked = diesel::update(authorization_codes::table.find(code_hash))
-            .filter(authorization_codes::used_at.is_null())
-            .set((
-                authorization_codes::used_at.eq(now),
-                authorization_codes::family_id.eq(family_id),
-            ))
-            .execute(conn)?;
-        if marked == 0 {
-            return Ok(false);
-        }
-        super::refresh_tokens::insert(conn, first_refresh).map(|()| true)
-    })
+    diesel::update(authorization_codes::table.find(code_hash))
+        .filter(authorization_codes::used_at.is_null())
+        .set((
+            authorization_codes::used_at.eq(now),
+            authorization_codes::family_id.eq(family_id),
+        ))
+        .execute(conn)
+        .map(|marked| marked > 0)
 }
 
 /// Forgets codes that expired before `now`.

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{refresh_tokens, users};
 use super::users::UserRow;
-use super::{write_transaction, DbConn};
+use super::DbConn;
 use crate::domain::secret_key::StoredSecret;
 
 /// A refresh token row. `expires_at` bounds the whole family (absolute lifetime); `idle_expires_at` this token.
@@ -56,20 +56,14 @@ pub fn find_with_user(
         .optional()
 }
 
-/// Spends `spent` and stores its successor, atomically. Returns false when `spent` was already used or revoked:
-/// a replay, for which the caller revokes the family.
-pub fn rotate(conn: &mut DbConn, spent: &str, successor: &RefreshTokenRow) -> QueryResult<bool> {
-    write_transaction(conn, |conn| {
-        let marked = diesel::update(refresh_tokens::table.find(spent))
-            .filter(refresh_tokens::used_at.is_null())
-            .filter(refresh_tokens::revoked_at.is_null())
-            .set(refresh_tokens::used_at.eq(successor.created_at))
-            .execute(conn)?;
-        if marked == 0 {
-            return Ok(false);
-        }
-        insert(conn, successor).map(|()| true)
-    })
+/// Marks an unused, unrevoked token used at `at`; returns false when it was spent or revoked already.
+pub fn mark_used(conn: &mut DbConn, id: &str, at: i64) -> QueryResult<bool> {
+    diesel::update(refresh_tokens::table.find(id))
+        .filter(refresh_tokens::used_at.is_null())
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::used_at.eq(at))
+        .execute(conn)
+        .map(|marked| marked > 0)
 }
 
 /// Revokes every token of a family (one sign-in).

@@ -13,6 +13,7 @@ use crate::audit::AuditEvent;
 use crate::db::{authorization_codes, refresh_tokens, users};
 use crate::domain::grant_type::GrantType;
 use crate::domain::{pkce, unix_now};
+use crate::service::sign_ins;
 use crate::state::AppState;
 
 /// How long a code may wait to be exchanged (RFC 6749 §4.1.2 recommends at most 10 minutes).
@@ -74,10 +75,9 @@ pub async fn authorization_code(
         &row.scope,
         SignIn::New(GrantType::AuthorizationCode),
     );
-    let family = refresh_row.family_id.clone();
     let redeemed = state
         .db
-        .run(move |conn| authorization_codes::redeem(conn, &hash, &family, now, &refresh_row))
+        .run(move |conn| sign_ins::redeem_code(conn, &hash, &refresh_row))
         .await
         .map_err(OAuthError::database)?;
     if !redeemed {

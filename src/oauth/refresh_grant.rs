@@ -17,6 +17,7 @@ use crate::domain::scope;
 use crate::domain::secret_key::{SecretKey, REFRESH_TOKEN};
 use crate::domain::ttl;
 use crate::domain::unix_now;
+use crate::service::sign_ins;
 use crate::state::AppState;
 
 /// Which sign-in a refresh token belongs to.
@@ -159,7 +160,7 @@ pub async fn refresh(
     let spent = row.id.clone();
     let rotated = state
         .db
-        .run(move |conn| refresh_tokens::rotate(conn, &spent, &successor))
+        .run(move |conn| sign_ins::rotate_refresh_token(conn, &spent, &successor))
         .await
         .map_err(OAuthError::database)?;
     if !rotated {

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod own_clients;
 pub mod records;
 pub mod roles;
+pub mod sign_ins;
 pub mod tenants;
 pub mod users;
 
