@@ -14,6 +14,7 @@ mod document_repository;
 mod document_repository_example;
 mod faults;
 mod helpers;
+mod integrity;
 mod introspection;
 mod lifecycle;
 mod management;
