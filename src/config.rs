@@ -18,18 +18,21 @@
 //! | `ttl_refresh_token` | `2592000` | refresh-token lifetime: a sign-in's absolute limit |
 //! | `refresh_token_idle_seconds` | `1209600` | a refresh token unused this long expires (idle limit) |
 //! | `max_access_token_ttl` | `86400` | ceiling for every access-token lifetime, overrides included |
+//! | `max_assertion_lifetime` | `3600` | how far ahead a `private_key_jwt` assertion's `exp` may be, seconds (Authlib signs 1 h) |
 //! | `default_audience` | the issuer | `aud` of tokens requested without `resource`/`audience` |
 //! | `credential_cache_seconds` | `5` | how long a node trusts a cached access key (revocation bound for other nodes) |
 //! | `signing_key_refresh_seconds` | `30` | how often a node reloads signing keys from the database |
 //! | `jwks_max_age` | `300` | `Cache-Control: max-age` of the JWKS |
 //! | `workers` | number of cores | HTTP worker threads |
 //! | `request_timeout_seconds` | `5` | a client must send a request's headers within this, else 408 and close |
+//! | `body_timeout_seconds` | `10` | a client must send a request's whole body within this, else 408 |
 //! | `keep_alive_seconds` | `5` | an idle keep-alive connection is closed after this |
 //! | `max_connections` | `25000` | open connections per worker; further ones wait in the listen backlog |
 //! | `shutdown_grace_seconds` | `30` | on SIGTERM/SIGINT, in-flight requests get this long to finish |
 //! | `rate_limit_per_client` | `1000` | requests per second one client may make at the token, introspection, revocation and verify endpoints (burst: twice that); `0`: off |
 //! | `rate_limit_per_tenant` | `5000` | the same for all clients of one tenant together |
 //! | `rate_limit_per_address` | `0` (off) | requests per second from one source address at those endpoints and sign-in |
+//! | `trusted_proxies` | `[]` | addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client; from anyone else the TCP peer is the client |
 //! | `self_service_roles` | `["Admin", "Editor", "Creator", "Viewer"]` | roles users may pick on `/account/keys` (those the tenant has) |
 
 use std::net::SocketAddr;
@@ -62,18 +65,21 @@ pub struct Config {
     pub ttl_refresh_token: i64,
     pub refresh_token_idle_seconds: i64,
     pub max_access_token_ttl: i64,
+    pub max_assertion_lifetime: i64,
     pub default_audience: Option<String>,
     pub credential_cache_seconds: u64,
     pub signing_key_refresh_seconds: u64,
     pub jwks_max_age: u64,
     pub workers: Option<usize>,
     pub request_timeout_seconds: u64,
+    pub body_timeout_seconds: u64,
     pub keep_alive_seconds: u64,
     pub max_connections: usize,
     pub shutdown_grace_seconds: u64,
     pub rate_limit_per_client: u32,
     pub rate_limit_per_tenant: u32,
     pub rate_limit_per_address: u32,
+    pub trusted_proxies: Vec<String>,
     pub self_service_roles: Vec<String>,
 }
 
@@ -94,18 +100,21 @@ impl Default for Config {
             ttl_refresh_token: 30 * 24 * 3600,
             refresh_token_idle_seconds: 14 * 24 * 3600,
             max_access_token_ttl: 24 * 3600,
+            max_assertion_lifetime: 3600,
             default_audience: None,
             credential_cache_seconds: 5,
             signing_key_refresh_seconds: 30,
             jwks_max_age: 300,
             workers: None,
             request_timeout_seconds: 5,
+            body_timeout_seconds: 10,
             keep_alive_seconds: 5,
             max_connections: 25_000,
             shutdown_grace_seconds: 30,
             rate_limit_per_client: 1000,
             rate_limit_per_tenant: 5000,
             rate_limit_per_address: 0,
+            trusted_proxies: Vec::new(),
             self_service_roles: ["Admin", "Editor", "Creator", "Viewer"]
                 .map(String::from)
                 .to_vec(),
@@ -158,8 +167,14 @@ impl Config {
             "database_pool_size must be positive"
         );
         anyhow::ensure!(
-            self.database_timeout_seconds > 0 && self.request_timeout_seconds > 0,
-            "database_timeout_seconds and request_timeout_seconds must be positive"
+            self.database_timeout_seconds > 0
+                && self.request_timeout_seconds > 0
+                && self.body_timeout_seconds > 0,
+            "database_timeout_seconds, request_timeout_seconds and body_timeout_seconds must be positive"
+        );
+        anyhow::ensure!(
+            self.max_assertion_lifetime > 0,
+            "max_assertion_lifetime must be positive"
         );
         anyhow::ensure!(self.max_connections > 0, "max_connections must be positive");
         Ok(())

@@ -71,6 +71,11 @@ impl Keyring {
         })
     }
 
+    /// The key that binds page forms' CSRF tokens, derived from the master key.
+    pub fn forms_key(&self) -> &aws_lc_rs::hmac::Key {
+        self.master_key.forms_key()
+    }
+
     /// The keys as of the last load.
     pub fn current(&self) -> Arc<LoadedKeys> {
         self.current

@@ -2,7 +2,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::signing_key::Signer;
 
@@ -45,31 +46,132 @@ pub enum VerifyError {
     #[error("the token was revoked")]
     Revoked,
     #[error("{0}")]
-    Invalid(#[from] jsonwebtoken::errors::Error),
+    Invalid(#[from] JwsError),
+}
+
+/// The protected header of a compact JWS (RFC 7515 §4.1), as far as keygate reads it.
+#[derive(Deserialize)]
+pub struct JwsHeader {
+    pub alg: String,
+    pub kid: Option<String>,
+    pub typ: Option<String>,
+}
+
+/// A compact JWS (RFC 7515 §7.1) split into its parts, its header decoded; nothing in it is trusted until
+/// [`Jws::verify`] passes. Read by hand because `jsonwebtoken` does not know RFC 9864's fully specified `Ed25519`.
+pub struct Jws<'a> {
+    pub header: JwsHeader,
+    signing_input: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+}
+
+/// Why a JWS or its claims were refused; the text is safe to show a caller.
+#[derive(Debug, thiserror::Error)]
+pub enum JwsError {
+    #[error("the header's alg is not the key's algorithm")]
+    AlgorithmMismatch,
+    #[error("the signature does not verify")]
+    BadSignature,
+    #[error("the payload is not a JSON object of the expected claims")]
+    BadClaims,
+    #[error("exp is missing")]
+    NoExpiry,
+    #[error("the token has expired")]
+    Expired,
+    #[error("nbf is in the future")]
+    NotYetValid,
+    #[error("iss is not this server")]
+    WrongIssuer,
+}
+
+impl<'a> Jws<'a> {
+    /// Splits `token` and decodes its header; `None` unless it is three base64url parts with a JSON header.
+    pub fn parse(token: &'a str) -> Option<Jws<'a>> {
+        let (signing_input, signature) = token.rsplit_once('.')?;
+        let (header, payload) = signing_input.split_once('.')?;
+        let header = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+        Some(Jws {
+            header,
+            signing_input,
+            payload,
+            signature,
+        })
+    }
+
+    /// The claims before the signature is checked: only for rules whose failure is told before any key is
+    /// looked up.
+    pub fn unverified_claims<T: DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(self.payload).ok()?).ok()
+    }
+
+    /// The claims, once the signature is `key`'s under `alg` and the header names `alg`: an Ed25519 key's
+    /// assertions may say `EdDSA` (RFC 8037) or `Ed25519` (RFC 9864), the same signature either way.
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        key: &jsonwebtoken::DecodingKey,
+        alg: jsonwebtoken::Algorithm,
+    ) -> Result<T, JwsError> {
+        let named = match self.header.alg.as_str() {
+            "Ed25519" => Some(jsonwebtoken::Algorithm::EdDSA),
+            other => other.parse().ok(),
+        };
+        if named != Some(alg) {
+            return Err(JwsError::AlgorithmMismatch);
+        }
+        let valid =
+            jsonwebtoken::crypto::verify(self.signature, self.signing_input.as_bytes(), key, alg)
+                .unwrap_or(false);
+        if !valid {
+            return Err(JwsError::BadSignature);
+        }
+        let payload = URL_SAFE_NO_PAD
+            .decode(self.payload)
+            .map_err(|_| JwsError::BadClaims)?;
+        serde_json::from_slice(&payload).map_err(|_| JwsError::BadClaims)
+    }
+}
+
+/// `exp` (required) and `nbf` against the clock, `leeway` seconds either way (RFC 7519 §4.1.4, §4.1.5).
+pub fn check_validity(exp: Option<i64>, nbf: Option<i64>, leeway: i64) -> Result<(), JwsError> {
+    let now = crate::domain::unix_now();
+    match exp {
+        None => Err(JwsError::NoExpiry),
+        Some(exp) if exp + leeway <= now => Err(JwsError::Expired),
+        _ if nbf.is_some_and(|nbf| nbf > now + leeway) => Err(JwsError::NotYetValid),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Deserialize)]
+struct Registered {
+    iss: Option<String>,
+    exp: Option<i64>,
+    nbf: Option<i64>,
 }
 
 /// Verifies a compact JWS of type `typ` from `issuer`: signature by a known key with its own algorithm, `iss`, and
 /// `exp`/`nbf` with `leeway` seconds. Audience checks are the caller's.
-pub fn verify<T: serde::de::DeserializeOwned>(
+pub fn verify<T: DeserializeOwned>(
     keys: &VerifyingKeys,
     token: &str,
     typ: &'static str,
     issuer: &str,
-    leeway: u64,
+    leeway: i64,
 ) -> Result<T, VerifyError> {
-    let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
-    if header.typ.as_deref() != Some(typ) {
+    let jws = Jws::parse(token).ok_or(VerifyError::Malformed)?;
+    if jws.header.typ.as_deref() != Some(typ) {
         return Err(VerifyError::WrongType(typ));
     }
-    let kid = header.kid.ok_or(VerifyError::UnknownKey)?;
-    let (key, alg) = keys.get(&kid).ok_or(VerifyError::UnknownKey)?;
-    let mut validation = jsonwebtoken::Validation::new(*alg);
-    validation.set_issuer(&[issuer]);
-    validation.validate_aud = false;
-    validation.validate_nbf = true;
-    validation.leeway = leeway;
-    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-    Ok(jsonwebtoken::decode::<T>(token, key, &validation)?.claims)
+    let kid = jws.header.kid.as_deref().ok_or(VerifyError::UnknownKey)?;
+    let (key, alg) = keys.get(kid).ok_or(VerifyError::UnknownKey)?;
+    let claims: serde_json::Value = jws.verify(key, *alg)?;
+    let registered = Registered::deserialize(&claims).map_err(|_| JwsError::BadClaims)?;
+    check_validity(registered.exp, registered.nbf, leeway)?;
+    if registered.iss.as_deref() != Some(issuer) {
+        return Err(JwsError::WrongIssuer.into());
+    }
+    Ok(T::deserialize(claims).map_err(|_| JwsError::BadClaims)?)
 }
 
 /// The `jsonwebtoken` algorithm of one of ours.

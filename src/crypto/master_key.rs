@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -15,9 +16,13 @@ use zeroize::Zeroizing;
 use crate::config::Config;
 
 const KEY_LEN: usize = 32;
+const FORMS_LABEL: &[u8] = b"keygate page forms v1";
 
-/// The key that seals signing keys. `Debug` shows nothing of it.
-pub struct MasterKey(LessSafeKey);
+/// The key that seals signing keys, and the key for page forms derived from it. `Debug` shows nothing of them.
+pub struct MasterKey {
+    sealing: LessSafeKey,
+    forms: hmac::Key,
+}
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,7 +68,17 @@ impl MasterKey {
         );
         let key =
             UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| anyhow::anyhow!("unusable key"))?;
-        Ok(MasterKey(LessSafeKey::new(key)))
+        // A separate key for each purpose (RFC 5869): nothing signed for a form can open a sealed value.
+        let forms = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &bytes), FORMS_LABEL);
+        Ok(MasterKey {
+            sealing: LessSafeKey::new(key),
+            forms: hmac::Key::new(hmac::HMAC_SHA256, forms.as_ref()),
+        })
+    }
+
+    /// The HMAC key that binds page forms' CSRF tokens to this deployment (the same on every node).
+    pub fn forms_key(&self) -> &hmac::Key {
+        &self.forms
     }
 
     /// Encrypts `plaintext`, bound to `context` (e.g. the key id), as nonce ‖ ciphertext ‖ tag.
@@ -73,7 +88,7 @@ impl MasterKey {
             .fill(&mut nonce)
             .map_err(|_| anyhow::anyhow!("no randomness"))?;
         let mut buffer = plaintext.to_vec();
-        self.0
+        self.sealing
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(context),
@@ -94,7 +109,7 @@ impl MasterKey {
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| OpenError)?;
         let mut buffer = Zeroizing::new(ciphertext.to_vec());
         let plaintext_len = self
-            .0
+            .sealing
             .open_in_place(nonce, Aad::from(context), &mut buffer)
             .map_err(|_| OpenError)?
             .len();

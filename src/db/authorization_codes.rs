@@ -18,7 +18,9 @@ pub struct AuthorizationCodeRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// Set when the code is exchanged: the sign-in it started and the access token it was exchanged for.
     pub family_id: Option<String>,
+    pub access_token_jti: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConn, row: &AuthorizationCodeRow) -> QueryResult<()> {
@@ -41,6 +43,7 @@ pub fn mark_used(
     conn: &mut DbConn,
     code_hash: &str,
     family_id: &str,
+    access_token_jti: &str,
     now: i64,
 ) -> QueryResult<bool> {
     diesel::update(authorization_codes::table.find(code_hash))
@@ -48,6 +51,7 @@ pub fn mark_used(
         .set((
             authorization_codes::used_at.eq(now),
             authorization_codes::family_id.eq(family_id),
+            authorization_codes::access_token_jti.eq(access_token_jti),
         ))
         .execute(conn)
         .map(|marked| marked > 0)

@@ -28,6 +28,14 @@ pub struct RefreshTokenRow {
 }
 
 impl RefreshTokenRow {
+    /// Not yet spent, revoked, or past its absolute or idle expiry.
+    pub fn is_usable(&self, now: i64) -> bool {
+        self.used_at.is_none()
+            && self.revoked_at.is_none()
+            && self.expires_at > now
+            && self.idle_expires_at > now
+    }
+
     pub fn stored_secret(&self) -> StoredSecret {
         StoredSecret {
             salt: self.secret_salt.clone(),

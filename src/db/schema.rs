@@ -101,6 +101,7 @@ diesel::table! {
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
         family_id -> Nullable<Text>,
+        access_token_jti -> Nullable<Text>,
     }
 }
 

@@ -86,6 +86,8 @@ pub struct TokenGrant<'a> {
     pub tenant_id: Option<&'a str>,
     pub scopes: Vec<String>,
     pub audience: Audience,
+    /// The token's `jti` when the grant stored it ahead (the code grant, so that a replayed code revokes it).
+    pub jti: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +98,11 @@ struct TokenResponse<'a> {
     scope: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
+}
+
+/// A fresh access-token `jti`.
+pub fn new_jti() -> String {
+    random_base62(22)
 }
 
 /// Signs an access token for `client` and answers it, with the refresh token when there is one, and
@@ -132,7 +139,7 @@ pub async fn respond(
         aud: grant.audience,
         exp: iat + seconds,
         iat,
-        jti: random_base62(22),
+        jti: grant.jti.unwrap_or_else(new_jti),
         client_id: client.client.id.clone(),
         scope: scope.clone(),
         tid: grant.tenant_id.map(String::from),

@@ -57,7 +57,8 @@ pub struct AuthenticatedClient {
     pub method: AuthMethod,
 }
 
-/// Why credentials were refused. Only `Malformed` and `Inactive` are worth telling the caller in detail.
+/// Why credentials were refused. Only what a caller could learn without the key (`Malformed`, an assertion's
+/// claims) or after proving possession of it (`Inactive`, `OwnerDisabled`) is told in detail.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthFailure {
     #[error("{0}")]
@@ -241,6 +242,9 @@ pub async fn authenticate(
                 AuthFailure::Malformed(_) | AuthFailure::Inactive | AuthFailure::OwnerDisabled => {
                     format!("client authentication failed: {failure}")
                 }
+                AuthFailure::Assertion(error) if error.is_disclosable() => {
+                    format!("client authentication failed: {failure}")
+                }
                 _ => "client authentication failed".to_string(),
             };
             Err(OAuthError::invalid_client(description, challenge))
@@ -296,14 +300,15 @@ async fn check_assertion(
     assertion: &str,
     endpoint: &str,
 ) -> Result<Arc<CachedKey>, AuthFailure> {
-    let kid = client_assertion::key_id(assertion).map_err(AuthFailure::Assertion)?;
-    let entry = find_key(state, &kid)
-        .await?
-        .ok_or(AuthFailure::UnknownKey)?;
-    if client_id.is_some_and(|id| id != entry.client.id) {
+    let checked =
+        client_assertion::check(state, assertion, endpoint).map_err(AuthFailure::Assertion)?;
+    if client_id.is_some_and(|id| id != checked.iss) {
         return Err(AuthFailure::WrongSecret);
     }
-    match client_assertion::verify(state, &entry, assertion, endpoint).await {
+    let entry = find_key(state, &checked.kid)
+        .await?
+        .ok_or(AuthFailure::UnknownKey)?;
+    match client_assertion::verify(state, &entry, checked).await {
         Ok(()) => ensure_active(state, entry),
         Err(AssertionError::Database(error)) => Err(AuthFailure::Database(error)),
         Err(error) => Err(AuthFailure::Assertion(error)),

@@ -10,7 +10,9 @@ use super::form::OAuthForm;
 use super::refresh_grant::{new_refresh_token, SignIn};
 use super::token::audience;
 use crate::audit::AuditEvent;
-use crate::db::{authorization_codes, refresh_tokens, users};
+use crate::db::authorization_codes::{self, AuthorizationCodeRow};
+use crate::db::revoked_tokens::RevokedTokenRow;
+use crate::db::{refresh_tokens, users};
 use crate::domain::grant_type::GrantType;
 use crate::domain::{pkce, unix_now};
 use crate::service::sign_ins;
@@ -57,7 +59,7 @@ pub async fn authorization_code(
         return Err(invalid("code_verifier does not match the code_challenge"));
     }
     if let Some(family) = &row.family_id {
-        return Err(replayed(state, client, family).await);
+        return Err(replayed(state, client, &row, family).await);
     }
     let user_id = row.user_id.clone();
     let user = state
@@ -75,9 +77,11 @@ pub async fn authorization_code(
         &row.scope,
         SignIn::New(GrantType::AuthorizationCode),
     );
+    let jti = access_token::new_jti();
+    let stored_jti = jti.clone();
     let redeemed = state
         .db
-        .run(move |conn| sign_ins::redeem_code(conn, &hash, &refresh_row))
+        .run(move |conn| sign_ins::redeem_code(conn, &hash, &refresh_row, &stored_jti))
         .await
         .map_err(OAuthError::database)?;
     if !redeemed {
@@ -96,12 +100,19 @@ pub async fn authorization_code(
         tenant_id: Some(&user.tenant_id),
         scopes,
         audience: audience(state, form)?,
+        jti: Some(jti),
     };
     access_token::respond(state, client, grant, Some(refresh.expose().to_string())).await
 }
 
-/// RFC 6749 §4.1.2: a code used twice revokes the tokens issued for it.
-async fn replayed(state: &AppState, client: &AuthenticatedClient, family: &str) -> OAuthError {
+/// RFC 6749 §4.1.2: a code used twice revokes the tokens issued for it: its sign-in (every refresh token) and the
+/// access token it was exchanged for.
+async fn replayed(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    code: &AuthorizationCodeRow,
+    family: &str,
+) -> OAuthError {
     let family_id = family.to_string();
     if let Err(error) = state
         .db
@@ -109,6 +120,19 @@ async fn replayed(state: &AppState, client: &AuthenticatedClient, family: &str) 
         .await
     {
         return OAuthError::database(error);
+    }
+    if let Some(jti) = &code.access_token_jti {
+        let used_at = code.used_at.unwrap_or(code.created_at);
+        let row = RevokedTokenRow {
+            jti: jti.clone(),
+            client_id: code.client_id.clone(),
+            // The token lived at most this long; its exact lifetime is not stored.
+            expires_at: used_at + state.config.max_access_token_ttl,
+            revoked_at: unix_now(),
+        };
+        if let Err(error) = state.revocations.revoke_token(&state.db, row).await {
+            return OAuthError::database(error);
+        }
     }
     state.audit.record(AuditEvent {
         tenant_id: client.client.tenant_id.clone(),

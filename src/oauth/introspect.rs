@@ -2,12 +2,15 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::access_token;
-use super::client_auth;
+use super::client_auth::{self, AuthenticatedClient};
 use super::error::OAuthError;
 use super::form::OAuthForm;
+use super::refresh_grant;
+use crate::domain::secret_key::REFRESH_TOKEN;
+use crate::domain::unix_now;
 use crate::state::AppState;
 
 /// Answers `{"active": false}` for anything the caller may not see, so introspection is no existence oracle.
@@ -34,11 +37,22 @@ pub async fn introspect(
         ));
     }
     let token = form.require("token")?;
-    let claims = access_token::verify(&state, token)
+    let body = if token.starts_with(REFRESH_TOKEN.prefix) {
+        refresh_token(&state, &caller, token).await?
+    } else {
+        access_token(&state, &caller, token)
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body))
+}
+
+fn access_token(state: &AppState, caller: &AuthenticatedClient, token: &str) -> Value {
+    let claims = access_token::verify(state, token)
         .ok()
         // A tenant's client sees its own tenant's tokens; a global client sees every token.
         .filter(|c| caller.client.tenant_id.is_none() || c.tid == caller.client.tenant_id);
-    let body = match claims {
+    match claims {
         Some(c) => json!({
             "active": true,
             "scope": c.scope,
@@ -54,8 +68,34 @@ pub async fn introspect(
             "token_type": "Bearer",
         }),
         None => json!({"active": false}),
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body))
+    }
+}
+
+/// RFC 7662 §2.1 covers refresh tokens: only the client they were issued to sees one, and only while it can still
+/// be exchanged.
+async fn refresh_token(
+    state: &AppState,
+    caller: &AuthenticatedClient,
+    token: &str,
+) -> Result<Value, OAuthError> {
+    let found = refresh_grant::find_presented(state, token).await?;
+    let now = unix_now();
+    Ok(match found {
+        Some((row, user))
+            if row.client_id == caller.client.id && row.is_usable(now) && !user.disabled =>
+        {
+            json!({
+                "active": true,
+                "scope": row.scope,
+                "client_id": row.client_id,
+                "sub": row.user_id,
+                "iss": state.config.issuer(),
+                "exp": row.expires_at.min(row.idle_expires_at),
+                "iat": row.created_at,
+                "tid": user.tenant_id,
+                "token_type": "refresh_token",
+            })
+        }
+        _ => json!({"active": false}),
+    })
 }

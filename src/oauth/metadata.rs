@@ -6,23 +6,36 @@ use serde_json::json;
 
 use crate::state::AppState;
 
-const AUTH_METHODS: [&str; 3] = [
+/// What introspection accepts: a public client may not introspect.
+const INTROSPECTION_AUTH_METHODS: [&str; 3] = [
     "client_secret_basic",
     "client_secret_post",
     "private_key_jwt",
 ];
-const ASSERTION_ALGS: [&str; 3] = ["EdDSA", "ES256", "RS256"];
+/// What the token and revocation endpoints accept: public clients (`none`) fetch and revoke their own tokens.
+const AUTH_METHODS: [&str; 4] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
+/// An Ed25519 assertion may name its algorithm `EdDSA` (RFC 8037) or `Ed25519` (RFC 9864).
+const ASSERTION_ALGS: [&str; 4] = ["EdDSA", "Ed25519", "ES256", "RS256"];
+
+/// Public, credential-free documents: any origin may read them (SPAs discovering keygate, verifiers in browsers
+/// and edge functions).
+fn public_document(max_age: u64) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
+    response
+}
 
 /// The published signing keys, served from memory.
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+    public_document(state.config.jwks_max_age)
         .content_type("application/json")
-        .insert_header((
-            header::CACHE_CONTROL,
-            format!("public, max-age={}", state.config.jwks_max_age),
-        ))
-        // Public keys: any origin may read them (verifiers in browsers and edge functions).
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .body(state.keyring.current().jwks.clone())
 }
 
@@ -30,9 +43,7 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
 pub async fn authorization_server(state: web::Data<AppState>) -> HttpResponse {
     let issuer = state.config.issuer();
     let alg = state.keyring.current().signer.alg.as_str();
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(json!({
+    public_document(300).json(json!({
             "issuer": issuer,
             "token_endpoint": format!("{issuer}/oauth/token"),
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
@@ -41,13 +52,14 @@ pub async fn authorization_server(state: web::Data<AppState>) -> HttpResponse {
             "authorization_endpoint": format!("{issuer}/oauth/authorize"),
             "grant_types_supported": ["authorization_code", "client_credentials", "password", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+            "token_endpoint_auth_methods_supported": AUTH_METHODS,
             "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
-            "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+            "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS,
             "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
             "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
             "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
             "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
             "scopes_supported": ["keygate:admin", "keygate:tenant-admin"],
             "access_token_signing_alg_values_supported": [alg],
         }))

@@ -51,6 +51,7 @@ pub async fn password(
         tenant_id: Some(&user.tenant_id),
         scopes,
         audience,
+        jti: None,
     };
     access_token::respond(state, client, grant, Some(refresh)).await
 }

@@ -128,6 +128,7 @@ pub async fn refresh(
         .filter(|(row, _)| row.client_id == client.client.id)
         .ok_or_else(|| invalid("unknown refresh token"))?;
     let now = unix_now();
+    // A spent token is not refused here: the rotation below finds it spent and revokes the family (reuse).
     if row.revoked_at.is_some()
         || row.expires_at <= now
         || row.idle_expires_at <= now
@@ -178,6 +179,7 @@ pub async fn refresh(
         tenant_id: Some(&user.tenant_id),
         scopes,
         audience,
+        jti: None,
     };
     access_token::respond(state, client, grant, Some(token.expose().to_string())).await
 }

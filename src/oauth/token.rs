@@ -90,6 +90,7 @@ async fn client_credentials(
         tenant_id: client.client.tenant_id.as_deref(),
         scopes,
         audience,
+        jti: None,
     };
     access_token::respond(state, client, grant, None).await
 }

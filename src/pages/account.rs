@@ -60,10 +60,6 @@ fn with_cookie(mut response: HttpResponse, cookie: &actix_web::cookie::Cookie<'_
     response
 }
 
-fn secure(state: &AppState) -> bool {
-    state.config.issuer().starts_with("https://")
-}
-
 /// Only pages of this section are acceptable places to return to: no open redirect.
 fn safe_next(next: &str) -> &str {
     if next.starts_with("/account/") && !next.starts_with("//") {
@@ -80,7 +76,7 @@ fn login_page(
     form: (&str, &str, &str),
     error: Option<&str>,
 ) -> HttpResponse {
-    let (csrf_token, cookie) = csrf::token_for(req, secure(state), PATH);
+    let (csrf_token, cookie) = csrf::token_for(req, state, PATH);
     let (next, tenant, username) = form;
     let page = LoginPage {
         csrf_token: &csrf_token,
@@ -132,7 +128,7 @@ pub async fn submit_login(
             Some(message),
         )
     };
-    if !csrf::is_valid(&req, form.get("csrf_token")) {
+    if !csrf::is_valid(&req, &state, form.get("csrf_token")) {
         return again(
             StatusCode::FORBIDDEN,
             "This form has expired. Please sign in again.",
@@ -185,8 +181,28 @@ pub async fn submit_login(
     }
 }
 
-/// `POST /account/logout`.
-pub async fn logout(state: web::Data<AppState>) -> HttpResponse {
+/// `POST /account/logout` (with the form's CSRF token): the session ends on the server, so a copy of its cookie
+/// stops working too.
+pub async fn logout(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (who, _) = match signed_in_form(&req, payload, &state).await {
+        Ok(signed_in) => signed_in,
+        Err(answer) => return answer,
+    };
+    if let Err(error) = session::revoke(&state, &who).await {
+        tracing::warn!(error = %error, "cannot end a session");
+        return keys_page(
+            &req,
+            &state,
+            &who,
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("The service is unavailable, retry shortly."),
+        )
+        .await;
+    }
     with_cookie(see_other("/account/login"), &session::end(&state))
 }
 
@@ -241,7 +257,7 @@ async fn keys_page(
             )
         }
     };
-    let (csrf_token, cookie) = csrf::token_for(req, secure(state), PATH);
+    let (csrf_token, cookie) = csrf::token_for(req, state, PATH);
     let default_resources = format!("/users/{}/*", who.sub);
     let page = KeysPage {
         csrf_token: &csrf_token,
@@ -273,7 +289,7 @@ async fn signed_in_form(
     let form = OAuthForm::read(req, payload)
         .await
         .map_err(|_| see_other("/account/keys"))?;
-    if !csrf::is_valid(req, form.get("csrf_token")) {
+    if !csrf::is_valid(req, state, form.get("csrf_token")) {
         return Err(keys_page(
             req,
             state,
@@ -331,7 +347,7 @@ pub async fn create(
                 .first()
                 .and_then(|k| k.key.clone())
                 .unwrap_or_default();
-            let (csrf_token, _) = csrf::token_for(&req, secure(&state), PATH);
+            let (csrf_token, _) = csrf::token_for(&req, &state, PATH);
             let page = KeyCreatedPage {
                 csrf_token: &csrf_token,
                 client_name: &created.client.name,

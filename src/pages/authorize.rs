@@ -2,7 +2,7 @@
 //! (SPA) and confidential clients. An unknown client or redirect URI is shown on the page and never redirected to;
 //! every other error goes back to the client's redirect URI (RFC 6749 §4.1.2.1).
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -37,6 +37,8 @@ pub struct AuthorizeParams {
     #[serde(default)]
     pub code_challenge_method: String,
     #[serde(default)]
+    pub response_mode: String,
+    #[serde(default)]
     pub tenant: String,
 }
 
@@ -56,13 +58,6 @@ struct LoginPage<'a> {
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
     pub message: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "continue.html")]
-struct ContinuePage<'a> {
-    client_name: &'a str,
-    location: &'a str,
 }
 
 /// A request that passed every check, with what it asked for.
@@ -97,6 +92,16 @@ fn refuse(refusal: Refusal) -> HttpResponse {
         Refusal::Redirect(location) => HttpResponse::Found()
             .insert_header(("Location", location))
             .finish(),
+    }
+}
+
+/// The origin of a redirect URI as a CSP source (`https://app.example:8443`); a custom scheme (`com.app:/cb`) as its
+/// scheme source.
+fn origin_of(redirect_uri: &str) -> String {
+    match url::Url::parse(redirect_uri) {
+        Ok(url) if url.has_host() => url.origin().ascii_serialization(),
+        Ok(url) => format!("{}:", url.scheme()),
+        Err(_) => String::new(),
     }
 }
 
@@ -148,6 +153,13 @@ async fn check(state: &AppState, params: &AuthorizeParams) -> Result<Checked, Re
         ];
         Refusal::Redirect(with_query(&redirect_uri, &pairs))
     };
+    // RFC 6749 §4.1.2.1: what keygate cannot answer in is an error, not silently the query.
+    if !matches!(params.response_mode.as_str(), "" | "query") {
+        return Err(back(
+            "invalid_request",
+            "response_mode must be query (the only one supported)",
+        ));
+    }
     if params.response_type != "code" {
         return Err(back(
             "unsupported_response_type",
@@ -187,10 +199,6 @@ fn tenant_field(client: &ServiceClient, params: &AuthorizeParams) -> (String, bo
     }
 }
 
-fn secure_cookies(state: &AppState) -> bool {
-    state.config.issuer().starts_with("https://")
-}
-
 fn login_page(
     req: &HttpRequest,
     state: &AppState,
@@ -200,7 +208,7 @@ fn login_page(
     error: Option<&str>,
     username: &str,
 ) -> HttpResponse {
-    let (csrf_token, cookie) = csrf::token_for(req, secure_cookies(state), "/oauth/authorize");
+    let (csrf_token, cookie) = csrf::token_for(req, state, "/oauth/authorize");
     let (tenant, tenant_fixed) = tenant_field(&checked.client, params);
     let page = LoginPage {
         client_name: &checked.client.name,
@@ -212,6 +220,13 @@ fn login_page(
         error,
     };
     let mut response = html(status, page);
+    // CSP form-action also governs where the form's answer redirects to (the 303 to the client).
+    let policy = super::content_security_policy(&origin_of(&checked.redirect_uri));
+    if let Ok(value) = header::HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
     if let Err(error) = response.add_cookie(&cookie) {
         tracing::error!(error = %error, "cannot set the CSRF cookie");
     }
@@ -240,7 +255,7 @@ pub async fn submit(
         Ok(form) => form,
         Err(error) => return refuse(Refusal::Page(error.description.to_string())),
     };
-    if !csrf::is_valid(&req, form.get("csrf_token")) {
+    if !csrf::is_valid(&req, &state, form.get("csrf_token")) {
         return html(
             StatusCode::FORBIDDEN,
             ErrorPage {
@@ -257,6 +272,7 @@ pub async fn submit(
         state: field("state"),
         code_challenge: field("code_challenge"),
         code_challenge_method: field("code_challenge_method"),
+        response_mode: field("response_mode"),
         tenant: field("tenant"),
     };
     let checked = match check(&state, &params).await {
@@ -323,6 +339,7 @@ pub async fn submit(
         expires_at: now + CODE_LIFETIME_SECONDS,
         used_at: None,
         family_id: None,
+        access_token_jti: None,
     };
     if let Err(error) = state
         .db
@@ -339,14 +356,10 @@ pub async fn submit(
         &checked.redirect_uri,
         &[("code", code.as_str()), ("state", params.state.as_str())],
     );
-    // A page that moves on, not a 303: the CSP's form-action 'self' would stop a redirect to the client's origin.
-    html(
-        StatusCode::OK,
-        ContinuePage {
-            client_name: &checked.client.name,
-            location: &location,
-        },
-    )
+    // The login page's CSP lets its form lead to the redirect URI's origin, so browsers follow this.
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 /// The tenant the user signs in to: the client's own, else the one whose slug was given.

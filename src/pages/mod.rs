@@ -13,6 +13,11 @@ const CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; \
                                        frame-ancestors 'none'; form-action 'self'";
 
+/// The pages' policy, with `form_target` (an origin its form's answer redirects to) added to `form-action`.
+pub fn content_security_policy(form_target: &str) -> String {
+    format!("{CONTENT_SECURITY_POLICY} {form_target}")
+}
+
 /// The headers of every page.
 pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()

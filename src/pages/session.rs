@@ -1,6 +1,6 @@
 //! Browser sessions for the account pages: a short-lived JWT (`typ: session+jwt`) signed by the keyring, in an
-//! `HttpOnly`, `SameSite=Lax` cookie scoped to `/account`. Nothing is stored per session; signing out clears it,
-//! and the subject revocations of the user or tenant end it.
+//! `HttpOnly`, `SameSite=Lax` cookie scoped to `/account`. Nothing is stored per live session; signing out revokes
+//! its `jti` (as a revoked access token is, on every node), and the subject revocations of the user or tenant end it.
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::HttpRequest;
@@ -48,7 +48,9 @@ pub fn current(req: &HttpRequest, state: &AppState) -> Option<Session> {
     )
     .ok()?;
     let subjects = [session.sub.as_str(), session.tid.as_str()];
-    (!state.revocations.refuses(subjects, session.iat)).then_some(session)
+    let ended = state.revocations.contains(&session.jti)
+        || state.revocations.refuses(subjects, session.iat);
+    (!ended).then_some(session)
 }
 
 /// A session cookie for `user_id` of `tenant_id`.
@@ -76,6 +78,18 @@ pub async fn start(
         token,
         CookieDuration::seconds(LIFETIME_SECONDS),
     ))
+}
+
+/// Ends `session` on the server: its cookie, however copied, is refused from now on.
+pub async fn revoke(state: &AppState, session: &Session) -> Result<(), crate::db::DbError> {
+    let row = crate::db::revoked_tokens::RevokedTokenRow {
+        jti: session.jti.clone(),
+        // The column names whose token it was; a session is its user's.
+        client_id: session.sub.clone(),
+        expires_at: session.exp,
+        revoked_at: unix_now(),
+    };
+    state.revocations.revoke_token(&state.db, row).await
 }
 
 /// A cookie that removes the session.

@@ -13,10 +13,12 @@ pub fn redeem_code(
     conn: &mut DbConn,
     code_hash: &str,
     first_refresh: &RefreshTokenRow,
+    access_token_jti: &str,
 ) -> QueryResult<bool> {
     write_transaction(conn, |conn| {
         let now = first_refresh.created_at;
-        if !authorization_codes::mark_used(conn, code_hash, &first_refresh.family_id, now)? {
+        let family = &first_refresh.family_id;
+        if !authorization_codes::mark_used(conn, code_hash, family, access_token_jti, now)? {
             return Ok(false);
         }
         refresh_tokens::insert(conn, first_refresh).map(|()| true)

@@ -4,6 +4,7 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{json, Value};
 
 use crate::helpers::{json_with_status, spawn_app, verify_with_jwks, TestApp};
+use crate::lifecycle::{introspected_active, verify_status};
 
 const REDIRECT: &str = "https://app.example/callback";
 const ORIGIN: &str = "https://app.example";
@@ -46,7 +47,7 @@ fn no_redirects() -> reqwest::Client {
         .unwrap()
 }
 
-/// The value of a hidden input, or the meta-refresh target, from a page.
+/// The value of a hidden input from a page.
 fn extract<'a>(html: &'a str, before: &str) -> &'a str {
     let start = html
         .find(before)
@@ -55,8 +56,8 @@ fn extract<'a>(html: &'a str, before: &str) -> &'a str {
     &html[start..start + html[start..].find('"').unwrap()]
 }
 
-/// Opens the login page and submits it; returns the status and body of the answer.
-async fn sign_in(app: &TestApp, client_id: &str, password: &str) -> (u16, String) {
+/// Opens the login page and submits it; returns the answer.
+async fn submit_login(app: &TestApp, client_id: &str, password: &str) -> reqwest::Response {
     let http = no_redirects();
     let page = http
         .get(authorize_url(app, client_id, ""))
@@ -85,23 +86,25 @@ async fn sign_in(app: &TestApp, client_id: &str, password: &str) -> (u16, String
         ("username", "alice"),
         ("password", password),
     ];
-    let answer = http
-        .post(app.url("/oauth/authorize"))
+    http.post(app.url("/oauth/authorize"))
         .header(COOKIE, cookie)
         .form(&form)
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Opens the login page and submits it; returns the status and body of the answer.
+async fn sign_in(app: &TestApp, client_id: &str, password: &str) -> (u16, String) {
+    let answer = submit_login(app, client_id, password).await;
     (answer.status().as_u16(), answer.text().await.unwrap())
 }
 
-/// Signs in and returns the code from the page's onward link.
+/// Signs in and returns the code from the 303 to the redirect URI.
 async fn code_for(app: &TestApp, client_id: &str) -> String {
-    let (status, html) = sign_in(app, client_id, "correct horse").await;
-    assert_eq!(status, 200, "{html}");
-    let location = extract(&html, "url=")
-        .replace("&amp;", "&")
-        .replace("&#38;", "&");
+    let answer = submit_login(app, client_id, "correct horse").await;
+    assert_eq!(answer.status().as_u16(), 303, "the form ends in See Other");
+    let location = answer.headers()[LOCATION].to_str().unwrap().to_string();
     assert!(location.starts_with(REDIRECT), "{location}");
     let url = url::Url::parse(&location).unwrap();
     let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
@@ -139,7 +142,8 @@ async fn a_user_signs_in_on_the_login_page_and_the_spa_exchanges_the_code_with_p
     let headers = page.headers().clone();
     assert_eq!(
         headers["content-security-policy"],
-        "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' https://app.example",
+        "the form may lead to the client's redirect origin, and nowhere else"
     );
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["x-content-type-options"], "nosniff");
@@ -182,6 +186,10 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
         json_with_status(exchange(&app, &client_id, &code, VERIFIER).await, 400).await["error"],
         "invalid_grant"
     );
+    // RFC 6749 §4.1.2: the access token issued from the code is revoked too, at once.
+    let access_token = first["access_token"].as_str().unwrap();
+    assert!(!introspected_active(&app, app.admin(), access_token).await);
+    assert_eq!(verify_status(&app, access_token).await, 401);
     let form = [
         ("grant_type", "refresh_token"),
         ("client_id", client_id.as_str()),

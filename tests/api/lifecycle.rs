@@ -170,7 +170,7 @@ pub(crate) async fn status(
     app.api(method, path, auth, body).await.status().as_u16()
 }
 
-async fn verify_status(app: &TestApp, credential: &str) -> u16 {
+pub(crate) async fn verify_status(app: &TestApp, credential: &str) -> u16 {
     status(
         app,
         Method::POST,
@@ -181,7 +181,7 @@ async fn verify_status(app: &TestApp, credential: &str) -> u16 {
     .await
 }
 
-async fn introspected_active(app: &TestApp, by: &TestClient, token: &str) -> bool {
+pub(crate) async fn introspected_active(app: &TestApp, by: &TestClient, token: &str) -> bool {
     let answer = app
         .post_form(
             "/oauth/introspect",
