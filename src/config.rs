@@ -172,6 +172,7 @@ impl Config {
                 && self.body_timeout_seconds > 0,
             "database_timeout_seconds, request_timeout_seconds and body_timeout_seconds must be positive"
         );
+        crate::client_address::TrustedProxies::parse(&self.trusted_proxies)?;
         anyhow::ensure!(
             self.max_assertion_lifetime > 0,
             "max_assertion_lifetime must be positive"

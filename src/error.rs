@@ -15,8 +15,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: ErrorCode,
     pub message: String,
-    /// `WWW-Authenticate` value for 401 answers.
-    pub challenge: Option<&'static str>,
+    /// `WWW-Authenticate` values for 401 answers, one header each.
+    pub challenges: &'static [&'static str],
     /// `Retry-After` seconds for 429 and 503 answers.
     pub retry_after: Option<u64>,
 }
@@ -35,7 +35,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            challenge: None,
+            challenges: &[],
             retry_after: None,
         }
     }
@@ -49,9 +49,18 @@ impl ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
 
+    /// 401 for credentials that were sent and refused (RFC 6750 §3.1: `invalid_token`).
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError {
-            challenge: Some("Bearer realm=\"keygate\", error=\"invalid_token\""),
+            challenges: &["Bearer realm=\"keygate\", error=\"invalid_token\""],
+            ..ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+        }
+    }
+
+    /// 401 for a request that sent no credentials: both schemes `/v1` accepts, with no error code (RFC 6750 §3.1).
+    pub fn credentials_required(message: impl Into<String>) -> ApiError {
+        ApiError {
+            challenges: &[BEARER_CHALLENGE, BASIC_CHALLENGE],
             ..ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
         }
     }
@@ -170,6 +179,9 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+pub const BEARER_CHALLENGE: &str = "Bearer realm=\"keygate\"";
+pub const BASIC_CHALLENGE: &str = "Basic realm=\"keygate\"";
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status
@@ -178,8 +190,8 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-        if let Some(challenge) = self.challenge {
-            response.insert_header((
+        for challenge in self.challenges {
+            response.append_header((
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(challenge),
             ));

@@ -87,6 +87,9 @@ fn run(listener: TcpListener, state: AppState, config: &Config) -> anyhow::Resul
         App::new()
             .app_data(data.clone())
             .wrap(actix_web::middleware::from_fn(
+                crate::request_body::bounded_body,
+            ))
+            .wrap(actix_web::middleware::from_fn(
                 crate::request_log::request_log,
             ))
             .configure(ops::configure)

@@ -1,5 +1,6 @@
 //! `AppState`: what every handler shares.
 
+use crate::client_address::TrustedProxies;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +60,7 @@ pub struct AppState {
     pub origins: crate::oauth::cors::OriginCache,
     pub metrics: Arc<Metrics>,
     pub rate_limits: Arc<RateLimits>,
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 impl AppState {
@@ -69,6 +71,9 @@ impl AppState {
             .support_invalidation_closures()
             .build();
         let rate_limits = Arc::new(RateLimits::new(&config));
+        // Config::load refused a bad list; a configuration built in code with one trusts no proxy.
+        let trusted_proxies =
+            Arc::new(TrustedProxies::parse(&config.trusted_proxies).unwrap_or_default());
         AppState {
             db,
             config,
@@ -83,7 +88,13 @@ impl AppState {
             origins: crate::oauth::cors::origin_cache(),
             metrics: Arc::default(),
             rate_limits,
+            trusted_proxies,
         }
+    }
+
+    /// Where `req` comes from (see `client_address`): what throttling, rate limits and the audit count.
+    pub fn client_address(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        crate::client_address::of(req, &self.trusted_proxies)
     }
 
     /// Runs a service operation on the blocking pool and applies what it changed to this node at once.

@@ -84,7 +84,7 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
         ));
     }
     let (client_id, secret) = decode_basic(value.as_bytes()).ok_or_else(|| {
-        ApiError::unauthorized("send a Bearer access token or Basic client credentials")
+        ApiError::credentials_required("send a Bearer access token or Basic client credentials")
     })?;
     if let Some(seconds) = client_auth::throttled_for(state, req, &client_id) {
         return Err(ApiError::throttled(seconds));
@@ -102,7 +102,10 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
         Err(AuthFailure::Database(error)) => Err(error.into()),
         Err(failure) => {
             client_auth::record_failure(state, req, Some(&client_id), &failure);
-            Err(ApiError::unauthorized("client authentication failed"))
+            Err(ApiError {
+                challenges: &[crate::error::BASIC_CHALLENGE],
+                ..ApiError::unauthorized("client authentication failed")
+            })
         }
     }
 }

@@ -60,7 +60,7 @@ pub async fn verify(
 ) -> Result<HttpResponse, ApiError> {
     state
         .rate_limits
-        .check_address(req.peer_addr().map(|a| a.ip()))
+        .check_address(state.client_address(&req))
         .map_err(ApiError::rate_limited)?;
     let value = req
         .headers()
@@ -78,12 +78,12 @@ pub async fn verify(
         let entry = check(&state, &req, Some(&client_id), secret.expose_secret())
             .await
             .map_err(|mut e| {
-                e.challenge = Some("Basic realm=\"keygate\"");
+                e.challenges = &[crate::error::BASIC_CHALLENGE];
                 e
             })?;
         key_identity(&entry, VerifiedBy::Basic)
     } else {
-        return Err(ApiError::unauthorized(
+        return Err(ApiError::credentials_required(
             "send the credential to verify in the Authorization header",
         ));
     };

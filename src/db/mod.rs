@@ -15,6 +15,7 @@ pub mod tenants;
 pub mod used_assertions;
 pub mod users;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -54,6 +55,38 @@ pub fn parse_database_url(url: &str) -> anyhow::Result<(Backend, String)> {
     );
     anyhow::ensure!(!url.is_empty(), "the database URL is empty");
     Ok((Backend::Sqlite, url.to_string()))
+}
+
+/// The SQLite database holds hashes and sealed keys: like the master key, it is readable by its owner only. A new
+/// file is created 0600 before SQLite opens it (its `-wal` and `-shm` files take the database file's mode), and
+/// files an older version left readable to others are narrowed.
+fn owner_only_files(database: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if database.as_os_str() == ":memory:" || database.to_string_lossy().starts_with("file:") {
+        return Ok(());
+    }
+    if !database.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(database)
+            .with_context(|| format!("cannot create the database file {}", database.display()))?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = database.as_os_str().to_owned();
+        name.push(suffix);
+        let path = Path::new(&name);
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("cannot make {} owner-only", path.display()))?;
+                tracing::warn!(path = %path.display(), "the database file was readable by others; it is now 0600");
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Opens connections of the backend its URL names, with SQLite tuned for a server.
@@ -207,6 +240,9 @@ impl Db {
                 "{target}{separator}connect_timeout={}",
                 timeout.as_secs().max(2)
             );
+        }
+        if backend == Backend::Sqlite {
+            owner_only_files(Path::new(&target))?;
         }
         let pool = Pool::builder()
             .max_size(pool_size)

@@ -6,11 +6,12 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
-    // 400, 401, 403, 404, 413, 429, 500, 503: the request's shape, the caller, the server.
+    // 400, 401, 403, 404, 408, 413, 429, 500, 503: the request's shape, the caller, the server.
     InvalidRequest,
     Unauthorized,
     Forbidden,
     NotFound,
+    RequestTimeout,
     PayloadTooLarge,
     RateLimited,
     TooManyFailures,
@@ -50,6 +51,7 @@ impl ErrorCode {
             Unauthorized => "unauthorized",
             Forbidden => "forbidden",
             NotFound => "not_found",
+            RequestTimeout => "request_timeout",
             PayloadTooLarge => "payload_too_large",
             RateLimited => "rate_limited",
             TooManyFailures => "too_many_failures",

@@ -182,7 +182,7 @@ pub async fn authenticate(
     form: &OAuthForm,
     endpoint: &str,
 ) -> Result<AuthenticatedClient, OAuthError> {
-    let address = req.peer_addr().map(|a| a.ip());
+    let address = state.client_address(req);
     state
         .rate_limits
         .check_address(address)
@@ -330,7 +330,7 @@ fn ensure_active(state: &AppState, entry: Arc<CachedKey>) -> Result<Arc<CachedKe
 pub fn throttled_for(state: &AppState, req: &HttpRequest, client_id: &str) -> Option<u64> {
     let wait = state
         .client_auth_throttle
-        .blocked_for(client_id, req.peer_addr().map(|a| a.ip()))?;
+        .blocked_for(client_id, state.client_address(req))?;
     Some(wait.as_secs().max(1))
 }
 
@@ -346,11 +346,11 @@ pub fn record_failure(
     if let Some(client_id) = client_id {
         state
             .client_auth_throttle
-            .record_failure(client_id, req.peer_addr().map(|a| a.ip()));
+            .record_failure(client_id, state.client_address(req));
     }
     state.audit.record(AuditEvent {
         client_id: client_id.map(String::from),
-        source_ip: req.connection_info().realip_remote_addr().map(String::from),
+        source_ip: state.client_address(req).map(|a| a.to_string()),
         detail: Some(json!({"reason": failure.to_string(), "path": req.path()})),
         ..AuditEvent::new("auth.failed")
     });

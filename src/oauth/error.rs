@@ -121,6 +121,25 @@ impl std::fmt::Display for OAuthError {
     }
 }
 
+/// RFC 6749 §5.2: `error_description` is printable ASCII without `"` and `\`. Descriptions are written so; this
+/// keeps any text that came from a request (a scope name, a redirect URI) within that set too.
+pub fn description_charset(description: &str) -> Cow<'_, str> {
+    let allowed = |c: char| matches!(c, '\x20'..='\x7e') && c != '"' && c != '\\';
+    if description.chars().all(allowed) {
+        return Cow::Borrowed(description);
+    }
+    Cow::Owned(
+        description
+            .chars()
+            .map(|c| match c {
+                '"' => '\'',
+                c if allowed(c) => c,
+                _ => '?',
+            })
+            .collect(),
+    )
+}
+
 #[derive(Serialize)]
 struct Body<'a> {
     error: ErrorCode,
@@ -163,7 +182,7 @@ impl ResponseError for OAuthError {
         }
         response.json(Body {
             error: self.code,
-            error_description: &self.description,
+            error_description: &description_charset(&self.description),
         })
     }
 }

@@ -47,23 +47,30 @@ impl OAuthForm {
         OAuthForm::parse(&body)
     }
 
-    /// Decodes a form body (RFC 6749 §3.2: no parameter more than once; §3.1: empty means absent).
+    /// Decodes a form body (RFC 6749 §3.2: no parameter more than once; §3.1: empty means absent; Appendix B:
+    /// UTF-8). A name or value that is not UTF-8 is refused and described, never echoed.
     pub fn parse(body: &[u8]) -> Result<OAuthForm, OAuthError> {
         let mut form = OAuthForm::default();
-        for (name, value) in url::form_urlencoded::parse(body) {
+        for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let mut parts = pair.splitn(2, |b| *b == b'=');
+            let name = decode(parts.next().unwrap_or_default())
+                .ok_or_else(|| OAuthError::invalid_request("a parameter name is not UTF-8"))?;
+            let value = decode(parts.next().unwrap_or_default()).ok_or_else(|| {
+                OAuthError::invalid_request(match describable(&name) {
+                    Some(name) => format!("parameter {name} is not UTF-8"),
+                    None => "a parameter is not UTF-8".to_string(),
+                })
+            })?;
             if value.is_empty() {
                 continue;
             }
-            if REPEATABLE.contains(&name.as_ref()) {
-                form.resources.push(value.into_owned());
-            } else if form
-                .single
-                .insert(name.to_string(), value.into_owned())
-                .is_some()
-            {
-                return Err(OAuthError::invalid_request(format!(
-                    "parameter {name} is repeated"
-                )));
+            if REPEATABLE.contains(&name.as_str()) {
+                form.resources.push(value);
+            } else if form.single.insert(name.clone(), value).is_some() {
+                return Err(OAuthError::invalid_request(match describable(&name) {
+                    Some(name) => format!("parameter {name} is repeated"),
+                    None => "a parameter is repeated".to_string(),
+                }));
             }
         }
         Ok(form)
@@ -84,6 +91,22 @@ impl OAuthForm {
     pub fn resources(&self) -> &[String] {
         &self.resources
     }
+}
+
+/// One form-urlencoded component: `+` is a space, `%XX` a byte; `None` unless the bytes are UTF-8.
+fn decode(component: &[u8]) -> Option<String> {
+    let spaced: Vec<u8> = component
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    String::from_utf8(bytes).ok()
+}
+
+/// A parameter name short and plain enough to repeat in an error description.
+fn describable(name: &str) -> Option<&str> {
+    (name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        .then_some(name)
 }
 
 fn check_content_type(req: &HttpRequest) -> Result<(), OAuthError> {
@@ -113,5 +136,16 @@ mod tests {
             OAuthForm::parse(b"resource=https%3A%2F%2Fa&resource=https%3A%2F%2Fb&scope=").unwrap();
         assert_eq!(form.resources(), ["https://a", "https://b"]);
         assert_eq!(form.get("scope"), None);
+    }
+
+    #[test]
+    fn non_utf8_is_described_not_echoed() {
+        for body in [&b"scope=%FF%FE"[..], b"scope=\xff", b"%FF=1"] {
+            let error = OAuthForm::parse(body).unwrap_err();
+            assert!(error.description.is_ascii(), "{}", error.description);
+            assert!(!error.description.contains('%'));
+        }
+        let form = OAuthForm::parse(b"a+b=c%20d&x=%C3%A9").unwrap();
+        assert_eq!((form.get("a b"), form.get("x")), (Some("c d"), Some("é")));
     }
 }

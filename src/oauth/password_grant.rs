@@ -33,7 +33,7 @@ pub async fn password(
         tenant_id: &tenant_id,
         username: &username,
         password,
-        address: req.peer_addr().map(|a| a.ip()),
+        address: state.client_address(req),
         client_id: &client.client.id,
     };
     let user = match user_login::sign_in(state, attempt).await {

@@ -149,7 +149,7 @@ pub async fn submit_login(
         tenant_id: &tenant.id,
         username: &username,
         password: field("password").into(),
-        address: req.peer_addr().map(|a| a.ip()),
+        address: state.client_address(&req),
         client_id: "account-pages",
     };
     match user_login::sign_in_at_page(&state, attempt).await {

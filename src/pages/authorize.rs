@@ -15,6 +15,7 @@ use crate::domain::ids::random_base62;
 use crate::domain::service_client::ServiceClient;
 use crate::domain::{pkce, scope, unix_now};
 use crate::oauth::code_grant::{code_hash, CODE_LIFETIME_SECONDS};
+use crate::oauth::error::description_charset;
 use crate::oauth::form::OAuthForm;
 use crate::oauth::user_login::{self, LoginAttempt, LoginError};
 use crate::state::AppState;
@@ -146,9 +147,10 @@ async fn check(state: &AppState, params: &AuthorizeParams) -> Result<Checked, Re
         }
     };
     let back = |error: &str, description: &str| {
+        let description = description_charset(description);
         let pairs = [
             ("error", error),
-            ("error_description", description),
+            ("error_description", description.as_ref()),
             ("state", params.state.as_str()),
         ];
         Refusal::Redirect(with_query(&redirect_uri, &pairs))
@@ -301,7 +303,7 @@ pub async fn submit(
         tenant_id: &tenant_id,
         username: &username,
         password: field("password").into(),
-        address: req.peer_addr().map(|a| a.ip()),
+        address: state.client_address(&req),
         client_id: &checked.client.id,
     };
     let user = match user_login::sign_in_at_page(&state, attempt).await {

@@ -110,10 +110,28 @@ async fn basic_client_credentials_authenticate_the_management_api() {
 async fn missing_or_foreign_credentials_are_401_and_non_admins_403() {
     let app = spawn_app().await;
     let anonymous = app.http.get(app.url("/v1/clients")).send().await.unwrap();
-    assert!(anonymous.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .starts_with("Bearer"));
+    // RFC 6750 §3.1: no error code when no credentials were sent; both accepted schemes are offered.
+    let challenges: Vec<&str> = anonymous
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(
+        challenges,
+        ["Bearer realm=\"keygate\"", "Basic realm=\"keygate\""]
+    );
+    let bad_token = app
+        .http
+        .get(app.url("/v1/clients"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        bad_token.headers()["www-authenticate"],
+        "Bearer realm=\"keygate\", error=\"invalid_token\""
+    );
     let body = json_with_status(anonymous, 401).await;
     assert_eq!(body["error"], "unauthorized");
     assert!(body["message"].is_string());

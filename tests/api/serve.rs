@@ -88,6 +88,14 @@ async fn serve_with_no_configuration_creates_its_database_and_master_key_in_the_
     assert_eq!(mode & 0o777, 0o600);
 
     let admin = cli_in(dir.path(), &["init"]);
+    // The database holds hashes and sealed keys: owner-only, like the master key, its WAL files too.
+    for name in ["keygate.db", "keygate.db-wal", "keygate.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}");
+    }
     let authorization = basic(
         admin["client_id"].as_str().unwrap(),
         admin["client_secret"].as_str().unwrap(),
