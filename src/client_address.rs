@@ -118,7 +118,10 @@ fn forwarded_for(headers: &HeaderMap) -> Vec<IpAddr> {
             })
             .collect()
     };
-    hops.into_iter().map_while(parse_hop).map(canonical).collect()
+    hops.into_iter()
+        .map_while(parse_hop)
+        .map(canonical)
+        .collect()
 }
 
 /// `192.0.2.1`, `"192.0.2.1:4711"`, `"[2001:db8::1]:4711"`, `2001:db8::1`.
@@ -158,9 +161,15 @@ mod tests {
         let proxy: IpAddr = "10.1.2.3".parse().unwrap();
         // A client's own X-Forwarded-For entry (left) is ignored: the proxy appended the real peer.
         let chain = headers(&[("x-forwarded-for", "1.1.1.1, 203.0.113.9, 10.0.0.5")]);
-        assert_eq!(proxies.client_of(proxy, &chain), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            proxies.client_of(proxy, &chain),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
         let forwarded = headers(&[("forwarded", "for=\"[2001:db8::7]:4711\";proto=https")]);
-        assert_eq!(proxies.client_of(proxy, &forwarded), "2001:db8::7".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            proxies.client_of(proxy, &forwarded),
+            "2001:db8::7".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(proxies.client_of(proxy, &HeaderMap::new()), proxy);
     }
 
@@ -168,6 +177,8 @@ mod tests {
     fn bad_entries_are_refused() {
         assert!(TrustedProxies::parse(&["10.0.0.0/33".into()]).is_err());
         assert!(TrustedProxies::parse(&["proxy.internal".into()]).is_err());
-        assert!(TrustedProxies::parse(&["0.0.0.0/0".into()]).unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(TrustedProxies::parse(&["0.0.0.0/0".into()])
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
     }
 }

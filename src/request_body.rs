@@ -43,11 +43,8 @@ pub async fn bounded_body(
         .map(|state| state.config.body_timeout_seconds)
         .unwrap_or(10);
     let mut payload = req.take_payload();
-    let received = actix_web::rt::time::timeout(
-        Duration::from_secs(timeout),
-        receive(&mut payload),
-    )
-    .await;
+    let received =
+        actix_web::rt::time::timeout(Duration::from_secs(timeout), receive(&mut payload)).await;
     match received {
         Ok(Ok(body)) => {
             req.set_payload(Payload::from(body));
@@ -105,6 +102,8 @@ fn refuse<B>(req: ServiceRequest, refusal: Refusal) -> ServiceResponse<EitherBod
     } else {
         ApiError::new(status, code, message).error_response()
     };
-    response.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+    response
+        .head_mut()
+        .set_connection_type(actix_web::http::ConnectionType::Close);
     req.into_response(response).map_into_right_body()
 }

@@ -25,7 +25,8 @@ pub struct AuthorizeRequest {
     pub subject: String,
     pub resource: String,
     pub permission: String,
-    /// For global admins: the tenant whose records apply (default: global records).
+    /// For global callers: the subject's tenant, if given (the subject's own tenant decides either way; a
+    /// different one is 422).
     pub tenant_id: Option<String>,
 }
 
@@ -43,25 +44,39 @@ pub struct AuthorizeAnswer {
     pub allowed: bool,
 }
 
-/// The tenant whose records decide: the caller's own for tenant clients, the one asked for by global clients.
-fn tenant_of(principal: &Principal, asked: Option<String>) -> Result<Option<String>, ApiError> {
+/// The caller's tenant (`None`: a global caller, who may ask about any subject), or a refusal for callers that may
+/// not ask at all.
+fn caller_tenant(principal: &Principal) -> Result<Option<String>, ApiError> {
     match (&principal.access, &principal.tenant_id) {
-        (Access::Global, _) => Ok(asked),
-        (Access::None, None) if principal.may_authorize => Ok(asked),
-        (Access::None, Some(own)) if principal.may_authorize => Ok(Some(own.clone())),
+        (Access::Global, _) => Ok(None),
+        (Access::None, own) if principal.may_authorize => Ok(own.clone()),
         _ => Ok(principal.tenant_filter(None)?),
     }
 }
 
-/// The subject's statements in `tenant_id`, and the permissions of the roles they name.
+/// The subject's statements (its tenant's records and the global ones), and the permissions of the roles they name.
 async fn statements_of(
     state: &AppState,
-    tenant_id: Option<String>,
+    principal: &Principal,
+    asked_tenant: Option<String>,
     subject: String,
 ) -> Result<(Vec<Statement>, RolePermissions), ApiError> {
+    let caller = caller_tenant(principal)?;
     state
         .db
-        .run(move |conn| access::statements_of(conn, tenant_id.as_deref(), &subject))
+        .run_as(move |conn| {
+            let tenant = access::deciding_tenant(
+                conn,
+                caller.as_deref(),
+                asked_tenant.as_deref(),
+                &subject,
+            )?;
+            Ok::<_, crate::service::ServiceError>(access::statements_of(
+                conn,
+                tenant.as_deref(),
+                &subject,
+            )?)
+        })
         .await
         .map_err(ApiError::from)
 }
@@ -85,13 +100,13 @@ pub async fn check(
     body: web::Json<AuthorizeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let tenant_id = tenant_of(&principal, body.tenant_id)?;
     check_permission(&body.permission)?;
     // A resource that is not in normal form is never allowed: no path trick gets past a pattern.
     let Ok(resource) = Resource::parse(&body.resource) else {
         return Ok(HttpResponse::Ok().json(AuthorizeAnswer { allowed: false }));
     };
-    let (statements, roles) = statements_of(&state, tenant_id, body.subject).await?;
+    let (statements, roles) =
+        statements_of(&state, &principal, body.tenant_id, body.subject).await?;
     let allowed = rules::allows(&statements, &roles, &resource, &body.permission);
     Ok(HttpResponse::Ok().json(AuthorizeAnswer { allowed }))
 }
@@ -104,9 +119,9 @@ pub async fn resources(
     body: web::Json<ResourcesRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let tenant_id = tenant_of(&principal, body.tenant_id)?;
     check_permission(&body.permission)?;
-    let (statements, roles) = statements_of(&state, tenant_id, body.subject).await?;
+    let (statements, roles) =
+        statements_of(&state, &principal, body.tenant_id, body.subject).await?;
     Ok(HttpResponse::Ok()
         .json(json!({"resources": rules::resources_for(&statements, &roles, &body.permission)})))
 }

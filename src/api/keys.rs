@@ -92,17 +92,19 @@ pub async fn create(
 }
 
 #[utoipa::path(operation_id = "list_keys", get, path = "/v1/clients/{id}/keys", tag = "keys",
-    responses((status = 200, body = Vec<KeyView>), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
+    params(super::PageQuery),
+    responses((status = 200, body = super::Page<KeyView>), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
+    page: web::Query<super::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = state
         .db
         .run_as(move |conn| service::list(conn, &principal, &id))
         .await?;
-    Ok(HttpResponse::Ok().json(keys))
+    Ok(HttpResponse::Ok().json(super::Page::of_all(keys, &page, |k| &k.id)))
 }
 
 #[utoipa::path(operation_id = "revoke_key", delete, path = "/v1/clients/{id}/keys/{key_id}", tag = "keys",

@@ -69,6 +69,17 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A page of a small, bounded collection read whole (a client's keys, the signing keys, a user's own clients):
+    /// ordered by id, the same `limit`/`cursor` shape as the lists paged in the database.
+    pub fn of_all(mut items: Vec<T>, page: &PageQuery, id_of: impl Fn(&T) -> &str) -> Page<T> {
+        items.sort_by(|a, b| id_of(a).cmp(id_of(b)));
+        if let Some(cursor) = &page.cursor {
+            items.retain(|item| id_of(item) > cursor.as_str());
+        }
+        let limit = page.limit();
+        Page::from_rows(items, limit, |item| id_of(item).to_string())
+    }
+
     /// A page from up to `limit + 1` fetched rows: the extra row only says that more follow.
     pub fn from_rows(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Page<T> {
         let more = rows.len() as i64 > limit;

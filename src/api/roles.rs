@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::auth::Principal;
-use crate::db::roles;
+use super::{Page, PageQuery};
 use crate::error::ApiError;
 pub use crate::service::roles::Role;
 use crate::service::roles::{self as service};
@@ -59,18 +59,34 @@ pub async fn create(
     Ok(HttpResponse::Created().json(role))
 }
 
-#[utoipa::path(get, operation_id = "list_roles", path = "/v1/roles", tag = "access",
-    responses((status = 200, body = Vec<Role>)), security(("bearer" = []), ("basic" = [])))]
+/// `?tenant_id=`: one tenant's roles (global admins).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RoleFilter {
+    pub tenant_id: Option<String>,
+}
+
+#[utoipa::path(get, operation_id = "list_roles", path = "/v1/roles", tag = "access", params(PageQuery, RoleFilter),
+    description = "Global admins see every role (one tenant's with `tenant_id`); tenant admins their tenant's and the global ones.",
+    responses((status = 200, body = Page<Role>)), security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
+    page: web::Query<PageQuery>,
+    filter: web::Query<RoleFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant_id = principal.tenant_filter(None)?;
-    let rows = state
+    let (limit, cursor, tenant_id) = (
+        page.limit(),
+        page.cursor.clone(),
+        filter.into_inner().tenant_id,
+    );
+    let roles = state
         .db
-        .run(move |conn| roles::find_visible(conn, tenant_id.as_deref(), None))
+        .run_as(move |conn| {
+            service::list(conn, &principal, tenant_id, cursor.as_deref(), limit + 1)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(Role::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(Page::from_rows(roles, limit, |r: &Role| r.id.clone())))
 }
 
 #[utoipa::path(get, operation_id = "get_role", path = "/v1/roles/{id}", tag = "access",

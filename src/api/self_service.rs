@@ -37,16 +37,18 @@ pub async fn create(
 }
 
 #[utoipa::path(get, operation_id = "list_own_clients", path = "/v1/self/clients", tag = "self",
-    responses((status = 200, body = Vec<OwnClient>)), security(("bearer" = [])))]
+    params(super::PageQuery),
+    responses((status = 200, body = super::Page<OwnClient>)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
+    page: web::Query<super::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let clients = state
         .db
         .run_as(move |conn| service::list(conn, &principal))
         .await?;
-    Ok(HttpResponse::Ok().json(clients))
+    Ok(HttpResponse::Ok().json(super::Page::of_all(clients, &page, |c| &c.client.id)))
 }
 
 #[utoipa::path(delete, operation_id = "delete_own_client", path = "/v1/self/clients/{id}", tag = "self",

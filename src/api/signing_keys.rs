@@ -29,13 +29,16 @@ pub struct RotateRequest {
 }
 
 #[utoipa::path(operation_id = "list_signing_keys", get, path = "/v1/signing-keys", tag = "signing-keys",
-    responses((status = 200, body = Vec<PublishedKey>)), security(("bearer" = []), ("basic" = [])))]
+    params(super::PageQuery),
+    responses((status = 200, body = super::Page<PublishedKey>)), security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
+    page: web::Query<super::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_global()?;
-    Ok(HttpResponse::Ok().json(&state.keyring.current().published))
+    let published = state.keyring.current().published.clone();
+    Ok(HttpResponse::Ok().json(super::Page::of_all(published, &page, |k| &k.kid)))
 }
 
 #[utoipa::path(operation_id = "rotate_signing_key", post, path = "/v1/signing-keys/rotate", tag = "signing-keys", request_body(content = RotateRequest, description = "optional"),

@@ -101,7 +101,8 @@ pub fn find_by_id(
     Ok(Some((row, subjects)))
 }
 
-/// The records of a tenant that name `subject`: two indexed reads, whatever the number of records in the tenant.
+/// The records that name `subject`, of `tenant_id` and global ones (or global ones only): two indexed reads,
+/// whatever the number of records in the tenant.
 pub fn find_for_subject(
     conn: &mut DbConn,
     tenant_id: Option<&str>,
@@ -120,8 +121,13 @@ pub fn find_for_subject(
         .filter(access_records::id.eq_any(record_ids))
         .select(AccessRecordRow::as_select())
         .into_boxed();
+    // A tenant's subject is decided by its tenant's records and the global ones.
     query = match tenant_id {
-        Some(tenant_id) => query.filter(access_records::tenant_id.eq(tenant_id.to_string())),
+        Some(tenant_id) => query.filter(
+            access_records::tenant_id
+                .eq(tenant_id.to_string())
+                .or(access_records::tenant_id.is_null()),
+        ),
         None => query.filter(access_records::tenant_id.is_null()),
     };
     query.load(conn)

@@ -61,6 +61,41 @@ pub fn find_visible(
     query.load(conn)
 }
 
+/// Which roles a listing shows.
+pub enum RoleListing<'a> {
+    /// Every role (global admins).
+    All,
+    /// One tenant's own roles (global admins filtering by `tenant_id`).
+    TenantOnly(&'a str),
+    /// What a tenant sees: its own and the global roles (tenant admins).
+    VisibleTo(&'a str),
+}
+
+/// Up to `limit` roles of `listing`, ordered by id after `after`.
+pub fn list(
+    conn: &mut DbConn,
+    listing: RoleListing<'_>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<RoleRow>> {
+    let mut query = roles::table
+        .select(RoleRow::as_select())
+        .order(roles::id)
+        .limit(limit)
+        .into_boxed();
+    query = match listing {
+        RoleListing::All => query,
+        RoleListing::TenantOnly(tenant) => query.filter(roles::scope_key.eq(tenant.to_string())),
+        RoleListing::VisibleTo(tenant) => {
+            query.filter(roles::scope_key.eq_any(vec![String::new(), tenant.to_string()]))
+        }
+    };
+    if let Some(after) = after {
+        query = query.filter(roles::id.gt(after.to_string()));
+    }
+    query.load(conn)
+}
+
 pub fn update_permissions(conn: &mut DbConn, id: &str, permissions: &str) -> QueryResult<()> {
     diesel::update(roles::table.find(id))
         .set(roles::permissions.eq(permissions))

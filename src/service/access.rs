@@ -4,12 +4,12 @@
 use diesel::QueryResult;
 
 use super::ServiceError;
-use crate::db::{access_records, roles, DbConn};
+use crate::db::{access_records, roles, service_clients, users, DbConn};
 use crate::domain::access::{self, RolePermissions, Statement};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::resource::ResourcePattern;
 
-/// The subject's statements in `tenant_id` (its records there), and the permissions of the roles they name.
+/// The subject's statements in `tenant_id` (its records there and the global ones), and the permissions of the roles they name.
 pub fn statements_of(
     conn: &mut DbConn,
     tenant_id: Option<&str>,
@@ -22,6 +22,37 @@ pub fn statements_of(
         .collect();
     let permissions = role_permissions(conn, tenant_id, &statements)?;
     Ok((statements, permissions))
+}
+
+/// Which tenant's records (with the global ones) decide for `subject`, asked by a caller of `caller_tenant`
+/// (`None`: a global caller) naming `asked`. A tenant caller's own tenant always; for a global caller the subject's
+/// own tenant, since subject ids are unique: an `asked` tenant that contradicts it is refused.
+pub fn deciding_tenant(
+    conn: &mut DbConn,
+    caller_tenant: Option<&str>,
+    asked: Option<&str>,
+    subject: &str,
+) -> Result<Option<String>, ServiceError> {
+    if let Some(own) = caller_tenant {
+        return Ok(Some(own.to_string()));
+    }
+    let subjects_tenant = match users::find_by_id(conn, subject)? {
+        Some(user) => Some(Some(user.tenant_id)),
+        None => service_clients::find_by_id(conn, subject)?.map(|client| client.tenant_id),
+    };
+    match (subjects_tenant, asked) {
+        // An unknown subject holds no records; the asked tenant (or none) is as good as any.
+        (None, asked) => Ok(asked.map(String::from)),
+        (Some(own), None) => Ok(own),
+        (Some(own), Some(asked)) if own.as_deref() == Some(asked) => Ok(own),
+        (Some(own), Some(asked)) => Err(ServiceError::refused(
+            ErrorCode::InvalidTenant,
+            format!(
+                "tenant_id {asked} contradicts the subject's tenant ({})",
+                own.as_deref().unwrap_or("global")
+            ),
+        )),
+    }
 }
 
 /// The permissions of every role the statements name; a tenant role shadows a global role of the same name.

@@ -54,6 +54,25 @@ pub fn find_visible(
         .ok_or(ServiceError::NotFound("role"))
 }
 
+/// Up to `limit` roles after `after`: a global admin sees every role (or one tenant's, when `tenant_id` is asked), a
+/// tenant admin its tenant's and the global ones.
+pub fn list(
+    conn: &mut DbConn,
+    actor: &Actor,
+    tenant_id: Option<String>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Role>, ServiceError> {
+    let tenant = actor.tenant_filter(tenant_id)?;
+    let listing = match (&actor.access, tenant.as_deref()) {
+        (Access::Global, None) => roles::RoleListing::All,
+        (Access::Global, Some(tenant)) => roles::RoleListing::TenantOnly(tenant),
+        (_, tenant) => roles::RoleListing::VisibleTo(tenant.unwrap_or_default()),
+    };
+    let rows = roles::list(conn, listing, after, limit)?;
+    Ok(rows.into_iter().map(Role::from).collect())
+}
+
 /// A new role in `tenant_id` (a tenant admin's own), or global.
 pub fn create(
     conn: &mut DbConn,
