@@ -164,7 +164,7 @@ async fn roles_are_unique_per_tenant_and_validated() {
         )
         .await;
     assert_eq!(malformed.status().as_u16(), 422);
-    let roles = app.api_get("/v1/roles", &w.admin).await;
+    let roles = app.api_get("/v1/roles", &w.admin).await["items"].take();
     let names: Vec<&str> = roles
         .as_array()
         .unwrap()
@@ -480,7 +480,7 @@ async fn a_user_makes_an_api_key_limited_to_their_documents_in_one_call() {
         .await
     );
 
-    let listed = app.api_get("/v1/self/clients", &alice).await;
+    let listed = app.api_get("/v1/self/clients", &alice).await["items"].take();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert!(
         listed[0]["keys"][0].get("key").is_none(),
@@ -593,7 +593,10 @@ async fn a_user_cannot_grant_more_than_they_hold() {
     )
     .await;
     let bob = user_token(&app, &spa, "bob", "bob's password").await;
-    assert_eq!(app.api_get("/v1/self/clients", &bob).await, json!([]));
+    assert_eq!(
+        app.api_get("/v1/self/clients", &bob).await,
+        json!({"items": [], "next_cursor": null})
+    );
 }
 
 #[actix_web::test]

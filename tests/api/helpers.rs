@@ -400,9 +400,9 @@ impl TestApp {
     }
 }
 
-/// A Python interpreter with PyJWT, cryptography, an OpenAPI validator and the schemathesis API fuzzer, in a
-/// virtualenv made once under `target/` (PyPI is the only thing fetched). Standard tools stand in for the clients
-/// keygate's users run.
+/// A Python interpreter with PyJWT, cryptography, Authlib (with requests), an OpenAPI validator and the
+/// schemathesis API fuzzer, in a virtualenv made once under `target/` (PyPI is the only thing fetched). Standard
+/// tools stand in for the clients keygate's users run.
 pub fn python() -> PathBuf {
     static READY: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
     let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
@@ -412,7 +412,7 @@ pub fn python() -> PathBuf {
         let check = std::process::Command::new(&python)
             .args([
                 "-c",
-                "import jwt, cryptography, openapi_spec_validator, schemathesis",
+                "import jwt, cryptography, openapi_spec_validator, schemathesis, authlib, requests",
             ])
             .output();
         if !check.is_ok_and(|o| o.status.success()) {
@@ -429,6 +429,8 @@ pub fn python() -> PathBuf {
                     "pyjwt[crypto]>=2.8",
                     "openapi-spec-validator>=0.7",
                     "schemathesis>=4.3,<5",
+                    "authlib>=1.3,<2",
+                    "requests>=2.31",
                 ])
                 .status()
                 .expect("pip runs");
@@ -456,4 +458,52 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
         .expect("UTF-8")
         .trim()
         .to_string()
+}
+
+/// The Node.js OAuth clients of `tests/node` (oauth4webapi, jose), installed once with `npm ci` from its lockfile
+/// into a directory under `target/`; returns that directory.
+pub fn node_clients() -> PathBuf {
+    static READY: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("node-clients");
+    let mut ready = READY.lock().unwrap_or_else(|p| p.into_inner());
+    let sources = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+    if !*ready {
+        std::fs::create_dir_all(&dir).expect("the node directory can be made");
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(sources.join(file), dir.join(file)).expect("tests/node is readable");
+        }
+        if !dir.join("node_modules/oauth4webapi").exists() {
+            let npm = std::process::Command::new("npm")
+                .args(["ci", "--silent", "--no-audit", "--no-fund"])
+                .current_dir(&dir)
+                .status()
+                .expect("npm runs (Debian's nodejs and npm)");
+            assert!(npm.success(), "npm ci failed");
+        }
+        for entry in std::fs::read_dir(&sources).expect("tests/node is readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.extension().is_some_and(|e| e == "mjs") {
+                std::fs::copy(&path, dir.join(path.file_name().expect("a file name")))
+                    .expect("the script can be copied");
+            }
+        }
+        *ready = true;
+    }
+    dir
+}
+
+/// Runs `tests/node/<script>` with arguments and returns its standard output parsed as JSON.
+pub fn run_node(script: &str, args: &[&str]) -> Value {
+    let output = std::process::Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(node_clients())
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "node {script} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the script prints JSON")
 }

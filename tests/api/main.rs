@@ -7,6 +7,7 @@ mod authorization_code;
 mod browser;
 mod cli;
 mod client_credentials;
+mod client_libraries;
 mod crash;
 mod document_repository;
 #[allow(dead_code)]

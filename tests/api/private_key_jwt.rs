@@ -56,11 +56,15 @@ async fn token_with_assertion(app: &TestApp, assertion: &str) -> reqwest::Respon
 }
 
 async fn assert_invalid_client(response: reqwest::Response) {
+    invalid_client(response).await;
+}
+
+/// Asserts a 401 `invalid_client` (no Basic challenge: no Authorization header was sent); its description.
+async fn invalid_client(response: reqwest::Response) -> String {
     assert!(response.headers().get("www-authenticate").is_none());
-    assert_eq!(
-        json_with_status(response, 401).await["error"],
-        "invalid_client"
-    );
+    let body = json_with_status(response, 401).await;
+    assert_eq!(body["error"], "invalid_client");
+    body["error_description"].as_str().unwrap().to_string()
 }
 
 #[actix_web::test]
@@ -183,28 +187,72 @@ async fn a_replayed_assertion_is_invalid_client() {
 }
 
 #[actix_web::test]
-async fn assertions_with_wrong_claims_are_invalid_client() {
+async fn assertions_with_wrong_claims_are_invalid_client_saying_which_rule_failed() {
     let app = spawn_app().await;
     let (_, bundle) = private_key(&app, "ES256").await;
     let now = unix_now();
-    let alterations: Vec<(&str, Value)> = vec![
-        ("aud", json!("https://elsewhere.example/oauth/token")),
-        ("aud", json!([app.url("/oauth/token")])),
-        ("exp", json!(now - 120)),
-        ("exp", json!(now + 600)),
-        ("nbf", json!(now + 600)),
-        ("iat", json!(now + 600)),
-        ("iss", json!("sc_someoneelse")),
-        ("sub", json!("sc_someoneelse")),
+    // Each rule that needs no key is named, so a client library knows what to change.
+    let alterations: Vec<(&str, Value, &str)> = vec![
+        (
+            "aud",
+            json!("https://elsewhere.example/oauth/token"),
+            "aud does not name this server",
+        ),
+        ("aud", json!([app.url("/oauth/token")]), "not an array"),
+        ("exp", json!(now - 120), "the token has expired"),
+        (
+            "exp",
+            json!(now + 7200),
+            "exp too far in the future (at most 3600 s ahead)",
+        ),
+        ("nbf", json!(now + 600), "nbf is in the future"),
+        ("iat", json!(now + 600), "iat is in the future"),
+        (
+            "iss",
+            json!("sc_someoneelse"),
+            "iss and sub must both be the client_id",
+        ),
+        (
+            "sub",
+            json!("sc_someoneelse"),
+            "iss and sub must both be the client_id",
+        ),
     ];
-    for (claim, value) in alterations {
+    for (claim, value, rule) in alterations {
         let mut altered = claims(&app, &bundle);
         altered[claim] = value;
-        assert_invalid_client(token_with_assertion(&app, &sign(&bundle, &altered)).await).await;
+        let description =
+            invalid_client(token_with_assertion(&app, &sign(&bundle, &altered)).await).await;
+        assert!(description.contains(rule), "{claim}: {description}");
     }
     let mut without_jti = claims(&app, &bundle);
     without_jti.as_object_mut().unwrap().remove("jti");
-    assert_invalid_client(token_with_assertion(&app, &sign(&bundle, &without_jti)).await).await;
+    let description =
+        invalid_client(token_with_assertion(&app, &sign(&bundle, &without_jti)).await).await;
+    assert!(description.contains("jti is required"), "{description}");
+    // Another client's id, consistently in iss and sub: whether that client exists is not told.
+    let mut foreign = claims(&app, &bundle);
+    let other = app.create_client(&[]);
+    foreign["iss"] = json!(other.id);
+    foreign["sub"] = json!(other.id);
+    let known = invalid_client(token_with_assertion(&app, &sign(&bundle, &foreign)).await).await;
+    foreign["iss"] = json!("sc_nobody");
+    foreign["sub"] = json!("sc_nobody");
+    let unknown = invalid_client(token_with_assertion(&app, &sign(&bundle, &foreign)).await).await;
+    assert_eq!(
+        (known.as_str(), unknown.as_str()),
+        (
+            "client authentication failed",
+            "client authentication failed"
+        )
+    );
+    // An hour ahead is fine (Authlib signs exp = iat + 3600), and a replay is named.
+    let mut hour = claims(&app, &bundle);
+    hour["exp"] = json!(now + 3600);
+    let assertion = sign(&bundle, &hour);
+    json_with_status(token_with_assertion(&app, &assertion).await, 200).await;
+    let replayed = invalid_client(token_with_assertion(&app, &assertion).await).await;
+    assert!(replayed.contains("jti was already used"), "{replayed}");
     // The issuer itself is an accepted audience (RFC 7523 §3).
     let mut to_issuer = claims(&app, &bundle);
     to_issuer["aud"] = json!(app.address);
