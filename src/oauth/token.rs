@@ -112,15 +112,32 @@ pub fn granted_scopes(
 pub fn audience(state: &AppState, form: &OAuthForm) -> Result<Audience, OAuthError> {
     let resources = form.resources();
     for resource in resources {
-        // RFC 8707 §2: an absolute URI without a fragment.
-        let valid = url::Url::parse(resource)
-            .is_ok_and(|u| u.fragment().is_none() && !u.cannot_be_a_base());
+        // RFC 8707 §2: an absolute URI without a fragment. RFC 3986 URIs are printable ASCII: the URL parser
+        // would drop a newline or tab silently, and the token would name what was sent, not what was checked.
+        let printable = resource.bytes().all(|b| b.is_ascii_graphic());
+        let valid = printable
+            && url::Url::parse(resource)
+                .is_ok_and(|u| u.fragment().is_none() && !u.cannot_be_a_base());
         if !valid {
             return Err(OAuthError::new(
                 ErrorCode::InvalidTarget,
-                format!("resource {resource:?} must be an absolute URI without a fragment"),
+                match printable {
+                    true => {
+                        format!("resource {resource} must be an absolute URI without a fragment")
+                    }
+                    false => "a resource holds characters no URI has".to_string(),
+                },
             ));
         }
+    }
+    if form
+        .get("audience")
+        .is_some_and(|a| !a.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidTarget,
+            "audience holds characters no URI has",
+        ));
     }
     Ok(match (resources, form.get("audience")) {
         ([one], _) => Audience::One(one.clone()),

@@ -22,6 +22,7 @@ mod management;
 mod openapi;
 mod operations;
 mod private_key_jwt;
+mod protocol;
 mod rate_limits;
 mod scale_out;
 mod sdk;
