@@ -165,12 +165,13 @@ async fn roles_are_unique_per_tenant_and_validated() {
         .await;
     assert_eq!(malformed.status().as_u16(), 422);
     let roles = app.api_get("/v1/roles", &w.admin).await["items"].take();
-    let names: Vec<&str> = roles
+    let mut names: Vec<&str> = roles
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
+    names.sort();
     assert_eq!(names, ["Editor", "Viewer"]);
 
     let other = world(&app, "globex").await;
@@ -647,4 +648,153 @@ async fn the_account_pages_need_a_session_and_a_csrf_token_and_send_nobody_elsew
         .await
         .unwrap();
     assert_eq!(forged.status().as_u16(), 403);
+}
+
+#[actix_web::test]
+async fn a_global_caller_is_answered_by_the_subjects_own_tenant_and_a_contradicting_tenant_is_422()
+{
+    let app = spawn_app().await;
+    let acme = world(&app, "acme").await;
+    let globex = world(&app, "globex").await;
+    let global = app.admin_token().await;
+    app.api_post(
+        "/v1/records",
+        &acme.admin,
+        record(
+            &[&acme.alice],
+            &[],
+            json!([{"roles": ["Viewer"], "resources": ["/documents/*"]}]),
+        ),
+    )
+    .await;
+    // A global role in a global record applies to a tenant's subject too.
+    app.api_post(
+        "/v1/roles",
+        &global,
+        json!({"name": "Auditor", "permissions": ["audit:read"]}),
+    )
+    .await;
+    app.api_post(
+        "/v1/records",
+        &global,
+        record(
+            &[&acme.alice],
+            &[],
+            json!([{"roles": ["Auditor"], "resources": ["/audit/*"]}]),
+        ),
+    )
+    .await;
+    // A global resource server with keygate:authorize and the global admin, without tenant_id: acme decides.
+    let resource_server = app.create_client(&["--scope", "keygate:authorize"]);
+    let server_token = app.token_for(&resource_server).await;
+    for token in [&global, &server_token] {
+        assert!(allowed(&app, token, &acme.alice, "/documents/1", "documents:read").await);
+        assert!(allowed(&app, token, &acme.alice, "/audit/1", "audit:read").await);
+        assert!(!allowed(&app, token, &acme.alice, "/documents/1", "documents:write").await);
+    }
+    let resources = json_with_status(
+        app.api(
+            Method::POST,
+            "/v1/authorize/resources",
+            &server_token,
+            Some(json!({"subject": acme.alice, "permission": "documents:read"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(resources["resources"], json!(["/documents/*"]));
+    // Naming the subject's own tenant changes nothing; naming another is a contradiction.
+    let asked = |tenant: &str| {
+        json!({"subject": acme.alice, "resource": "/documents/1", "permission": "documents:read",
+               "tenant_id": tenant})
+    };
+    let same = app
+        .api(
+            Method::POST,
+            "/v1/authorize",
+            &global,
+            Some(asked(&acme.tenant)),
+        )
+        .await;
+    assert_eq!(json_with_status(same, 200).await["allowed"], true);
+    let mut resources_asked = asked(&globex.tenant);
+    resources_asked.as_object_mut().unwrap().remove("resource");
+    for (path, body) in [
+        ("/v1/authorize", asked(&globex.tenant)),
+        ("/v1/authorize/resources", resources_asked),
+    ] {
+        let contradicting = app.api(Method::POST, path, &global, Some(body)).await;
+        assert_eq!(
+            json_with_status(contradicting, 422).await["error"],
+            "invalid_tenant",
+            "{path}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn global_admins_list_every_role_by_pages_and_by_tenant() {
+    let app = spawn_app().await;
+    let acme = world(&app, "acme").await;
+    let globex = world(&app, "globex").await;
+    let global = app.admin_token().await;
+    app.api_post(
+        "/v1/roles",
+        &global,
+        json!({"name": "Auditor", "permissions": ["audit:read"]}),
+    )
+    .await;
+    let names = |page: &Value| -> Vec<(String, Option<String>)> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap().to_string(),
+                    r["tenant_id"].as_str().map(String::from),
+                )
+            })
+            .collect()
+    };
+    // Five roles in all (two per tenant, one global), two per page.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = app
+            .api_get(&format!("/v1/roles?limit=2{cursor}"), &global)
+            .await;
+        seen.extend(names(&page));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert!(seen.contains(&("Auditor".into(), None)));
+    let acme_only = app
+        .api_get(&format!("/v1/roles?tenant_id={}", acme.tenant), &global)
+        .await;
+    let acme_names = names(&acme_only);
+    assert_eq!(acme_names.len(), 2);
+    assert!(acme_names
+        .iter()
+        .all(|(_, t)| t.as_deref() == Some(acme.tenant.as_str())));
+    // A tenant admin sees its own and the global roles, and no other tenant's.
+    let visible = names(&app.api_get("/v1/roles", &globex.admin).await);
+    assert_eq!(visible.len(), 3, "{visible:?}");
+    assert!(visible
+        .iter()
+        .all(|(_, t)| t.is_none() || t.as_deref() == Some(globex.tenant.as_str())));
+    let foreign = app
+        .api(
+            Method::GET,
+            &format!("/v1/roles?tenant_id={}", acme.tenant),
+            &globex.admin,
+            None,
+        )
+        .await;
+    assert_eq!(foreign.status().as_u16(), 404);
 }

@@ -158,6 +158,16 @@ async fn a_user_signs_in_on_the_login_page_and_the_spa_exchanges_the_code_with_p
     let code = code_for(&app, &client_id).await;
     let response = exchange(&app, &client_id, &code, VERIFIER).await;
     assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
+    let with_query_mode = no_redirects()
+        .get(authorize_url(&app, &client_id, "&response_mode=query"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        with_query_mode.status().as_u16(),
+        200,
+        "response_mode=query is the default"
+    );
     let body = json_with_status(response, 200).await;
     assert!(body["refresh_token"]
         .as_str()
@@ -269,6 +279,15 @@ async fn other_errors_go_back_to_the_redirect_uri_with_state() {
         (
             authorize_url(&app, &client_id, "&scope=keygate%3Aadmin"),
             "invalid_scope",
+        ),
+        // RFC 6749 §4.1.2.1: a response mode keygate cannot answer in is an error, not silently the query.
+        (
+            authorize_url(&app, &client_id, "&response_mode=fragment"),
+            "invalid_request",
+        ),
+        (
+            authorize_url(&app, &client_id, "&response_mode=form_post"),
+            "invalid_request",
         ),
     ];
     for (url, error) in cases {

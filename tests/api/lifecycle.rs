@@ -423,3 +423,78 @@ async fn a_user_deleted_on_one_node_is_refused_on_another_within_the_revocation_
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// The keys page of a session: its CSRF cookie and the form token that goes with it.
+async fn keys_page_form(app: &TestApp, session: &str) -> (String, String) {
+    let page = app
+        .http
+        .get(app.url("/account/keys"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    let csrf_cookie = cookie(&page, "keygate_csrf");
+    let html = page.text().await.unwrap();
+    let token = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    (csrf_cookie, token)
+}
+
+async fn logout(app: &TestApp, cookies: &str, csrf_token: &str) -> u16 {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    http.post(app.url("/account/logout"))
+        .header("cookie", cookies)
+        .form(&[("csrf_token", csrf_token)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[actix_web::test]
+async fn csrf_tokens_are_the_servers_and_signing_out_ends_the_session_for_every_copy_of_its_cookie()
+{
+    let app = spawn_app().await;
+    world(&app, "acme").await;
+    // A cookie planted by someone else (a sibling subdomain, say) with the same value in the form: refused.
+    let planted = "A".repeat(32);
+    let forged = app
+        .http
+        .post(app.url("/account/login"))
+        .header("cookie", format!("keygate_csrf={planted}"))
+        .form(&[
+            ("csrf_token", planted.as_str()),
+            ("tenant", "acme"),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        forged.status().as_u16(),
+        403,
+        "a double-submit pair is not enough"
+    );
+
+    let session = page_session(&app, "acme", "alice").await;
+    let (csrf_cookie, token) = keys_page_form(&app, &session).await;
+    let cookies = format!("{session}; {csrf_cookie}");
+    // Signing out needs the form's token: a cross-site POST cannot sign anybody out.
+    assert_eq!(logout(&app, &cookies, "not-the-token").await, 403);
+    assert_eq!(account_page_status(&app, &session).await, 200);
+    assert_eq!(logout(&app, &cookies, &token).await, 303);
+    // The cookie the browser dropped, copied elsewhere beforehand, no longer signs anybody in.
+    assert_eq!(account_page_status(&app, &session).await, 303);
+    // A new sign-in works as before.
+    let again = page_session(&app, "acme", "alice").await;
+    assert_eq!(account_page_status(&app, &again).await, 200);
+}
