@@ -9,10 +9,6 @@ use crate::db::audit_events::{self, AuditEventRow, AuditFilter};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/audit", web::get().to(list));
-}
-
 /// `?tenant_id=&client_id=&action=` filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -1,6 +1,7 @@
 //! `POST /v1/authorize` and `POST /v1/authorize/resources`: may a subject use a permission on a resource, and on
 //! which resources may it. Three indexed reads on one connection: the subject's record ids, those records, the roles.
 
+use crate::domain::resource::Permission;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -13,17 +14,13 @@ use crate::error::ApiError;
 use crate::service::{access, Access};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/authorize", web::post().to(check))
-        .route("/authorize/resources", web::post().to(resources));
-}
-
 /// May `subject` use `permission` on `resource`?
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorizeRequest {
     pub subject: String,
     pub resource: String,
+    #[schema(inline, value_type = Permission)]
     pub permission: String,
     /// For global callers: the subject's tenant, if given (the subject's own tenant decides either way; a
     /// different one is 422).
@@ -35,6 +32,7 @@ pub struct AuthorizeRequest {
 #[serde(deny_unknown_fields)]
 pub struct ResourcesRequest {
     pub subject: String,
+    #[schema(inline, value_type = Permission)]
     pub permission: String,
     pub tenant_id: Option<String>,
 }

@@ -1,5 +1,7 @@
 //! `/v1/clients`: service clients of tenants, users and internal services.
 
+use crate::domain::scope::ScopeToken;
+use crate::domain::service_client::AbsoluteUri;
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
@@ -15,34 +17,37 @@ use crate::error::ApiError;
 use crate::service::clients::{self as service, ClientChanges as UpdateClient};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/clients", web::post().to(create))
-        .route("/clients", web::get().to(list))
-        .route("/clients/{id}", web::get().to(show))
-        .route("/clients/{id}", web::patch().to(update))
-        .route("/clients/{id}", web::delete().to(delete));
-}
-
 /// A new service client (docs/contract.md).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
     /// The tenant; a tenant admin's clients are always in its own tenant. Absent: a global client.
+    #[schema(pattern = "^ten_[0-9A-Za-z]{22}$")]
     pub tenant_id: Option<String>,
     pub owner: Option<Owner>,
     /// A public client (an SPA) has no keys and uses PKCE.
     #[serde(default)]
     pub public: bool,
     /// Default: `client_credentials` for confidential clients, `authorization_code` and `refresh_token` for public ones.
+    #[schema(min_items = 1)]
     pub grant_types: Option<Vec<GrantType>>,
     #[serde(default)]
+    #[schema(inline, value_type = Vec<ScopeToken>)]
     pub scopes: Vec<String>,
     /// Granted when a token request names no scope; default: all of `scopes`.
+    #[schema(inline, value_type = Option<Vec<ScopeToken>>)]
     pub default_scopes: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(inline, value_type = Vec<AbsoluteUri>)]
     pub redirect_uris: Vec<String>,
     #[serde(default)]
+    #[schema(inline, value_type = Vec<AbsoluteUri>)]
     pub allowed_origins: Vec<String>,
     #[serde(default)]
     pub ttl: TtlOverrides,

@@ -6,54 +6,84 @@ use serde_json::Value;
 
 use super::auth::Principal;
 use crate::crypto::signing_key::SigningAlg;
-use crate::domain::access_key::{self, KeyKind, KeyRequest};
+use crate::domain::access_key::{self, KeyRequest};
 use crate::domain::error_code::ErrorCode;
+use crate::domain::ttl::whole_number;
 use crate::error::ApiError;
 pub use crate::service::keys::KeyView;
 use crate::service::{clients, keys as service};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/clients/{id}/keys", web::post().to(create))
-        .route("/clients/{id}/keys", web::get().to(list))
-        .route("/clients/{id}/keys/{key_id}", web::delete().to(revoke));
+/// A new access key (docs/contract.md), by `kind`: each kind takes only its own fields.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CreateKey {
+    /// A `kg_sk_` secret, shown once.
+    Secret {
+        /// Unix seconds; no expiry when absent.
+        #[serde(default, deserialize_with = "whole_number")]
+        expires_at: Option<i64>,
+    },
+    /// A `kg_pk_` private key made here, shown once.
+    PrivateKey {
+        /// Default `EdDSA`.
+        #[schema(value_type = Option<SigningAlg>)]
+        alg: Option<String>,
+        #[serde(default, deserialize_with = "whole_number")]
+        expires_at: Option<i64>,
+    },
+    /// The public half of a key the client keeps.
+    PublicKey {
+        /// A public JWK object or a PEM string (RSA ≥ 2048 bits, P-256, Ed25519).
+        #[schema(schema_with = public_key_schema)]
+        public_key: Value,
+        #[serde(default, deserialize_with = "whole_number")]
+        expires_at: Option<i64>,
+    },
 }
 
-/// A new access key (docs/contract.md).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateKey {
-    pub kind: KeyKind,
-    /// For `private_key`: `EdDSA` (default), `ES256` or `RS256`.
-    pub alg: Option<String>,
-    /// For `public_key`: a public JWK object or a PEM string (RSA ≥ 2048 bits, P-256, Ed25519).
-    #[schema(value_type = Object)]
-    pub public_key: Option<Value>,
-    /// Unix seconds; no expiry when absent.
-    pub expires_at: Option<i64>,
+fn public_key_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .description(Some("a public JWK")),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("a PEM public key")),
+            )
+            .build(),
+    )
+}
+
+impl CreateKey {
+    fn expires_at(&self) -> Option<i64> {
+        match self {
+            CreateKey::Secret { expires_at }
+            | CreateKey::PrivateKey { expires_at, .. }
+            | CreateKey::PublicKey { expires_at, .. } => *expires_at,
+        }
+    }
 }
 
 fn key_request(body: &CreateKey) -> Result<KeyRequest, ApiError> {
-    let alg = match body.alg.as_deref() {
-        None => None,
-        Some(name) => Some(SigningAlg::parse(name).ok_or_else(|| {
+    Ok(match body {
+        CreateKey::Secret { .. } => KeyRequest::Secret,
+        CreateKey::PrivateKey { alg: None, .. } => KeyRequest::PrivateKey(SigningAlg::EdDSA),
+        CreateKey::PrivateKey {
+            alg: Some(name), ..
+        } => KeyRequest::PrivateKey(SigningAlg::parse(name).ok_or_else(|| {
             ApiError::unprocessable(
                 ErrorCode::UnsupportedAlg,
                 format!("alg {name:?} is not one of EdDSA, ES256, RS256"),
             )
         })?),
-    };
-    match (body.kind, &body.public_key) {
-        (KeyKind::Secret, None) if alg.is_none() => Ok(KeyRequest::Secret),
-        (KeyKind::PrivateKey, None) => Ok(KeyRequest::PrivateKey(alg.unwrap_or(SigningAlg::EdDSA))),
-        (KeyKind::PublicKey, Some(public_key)) => Ok(KeyRequest::PublicKey(public_key.clone())),
-        (KeyKind::PublicKey, None) => Err(ApiError::bad_request(
-            "kind public_key needs public_key (a JWK or PEM)",
-        )),
-        _ => Err(ApiError::bad_request(
-            "public_key goes only with kind public_key, alg only with private_key",
-        )),
-    }
+        CreateKey::PublicKey { public_key, .. } => KeyRequest::PublicKey(public_key.clone()),
+    })
 }
 
 #[utoipa::path(operation_id = "create_key", post, path = "/v1/clients/{id}/keys", tag = "keys", request_body = CreateKey,
@@ -69,7 +99,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let request = key_request(&body)?;
     // Refuse early what the service would refuse anyway, before an RSA key is generated for nothing.
-    let (actor, client_id, expires_at) = (principal.actor.clone(), id.clone(), body.expires_at);
+    let (actor, client_id, expires_at) = (principal.actor.clone(), id.clone(), body.expires_at());
     let client = state
         .db
         .run_as(move |conn| {

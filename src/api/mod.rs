@@ -17,23 +17,67 @@ pub mod verify;
 use actix_web::web;
 use serde::{Deserialize, Serialize};
 
+/// The `/v1` table: each line registers one route, and `ROUTES` lists them all (the OpenAPI test holds
+/// `/openapi.json` to it). In matching order: the hot paths first, since actix tries routes in order and each
+/// dynamic one costs a regex match.
+macro_rules! v1_routes {
+    ($($method:ident $path:literal => $handler:path;)*) => {
+        /// Every `/v1` route as registered: (method, path).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), concat!("/v1", $path))),*];
+
+        fn register_v1(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($path, web::$method().to($handler));)*
+        }
+    };
+}
+
+v1_routes! {
+    post "/verify" => verify::verify;
+    post "/authorize" => authorize::check;
+    post "/authorize/resources" => authorize::resources;
+    post "/tenants" => tenants::create;
+    get "/tenants" => tenants::list;
+    get "/tenants/{id}" => tenants::show;
+    patch "/tenants/{id}" => tenants::update;
+    delete "/tenants/{id}" => tenants::delete;
+    post "/tenants/{id}/users" => users::create;
+    get "/tenants/{id}/users" => users::list;
+    get "/tenants/{id}/users/{user_id}" => users::show;
+    patch "/tenants/{id}/users/{user_id}" => users::update;
+    delete "/tenants/{id}/users/{user_id}" => users::delete;
+    post "/clients" => clients::create;
+    get "/clients" => clients::list;
+    get "/clients/{id}" => clients::show;
+    patch "/clients/{id}" => clients::update;
+    delete "/clients/{id}" => clients::delete;
+    post "/clients/{id}/keys" => keys::create;
+    get "/clients/{id}/keys" => keys::list;
+    delete "/clients/{id}/keys/{key_id}" => keys::revoke;
+    get "/audit" => audit::list;
+    post "/roles" => roles::create;
+    get "/roles" => roles::list;
+    get "/roles/{id}" => roles::show;
+    patch "/roles/{id}" => roles::update;
+    delete "/roles/{id}" => roles::delete;
+    post "/records" => records::create;
+    get "/records" => records::list;
+    get "/records/{id}" => records::show;
+    put "/records/{id}" => records::replace;
+    delete "/records/{id}" => records::delete;
+    post "/self/clients" => self_service::create;
+    get "/self/clients" => self_service::list;
+    delete "/self/clients/{id}" => self_service::delete;
+    delete "/self/clients/{id}/keys/{key_id}" => self_service::revoke_key;
+    get "/signing-keys" => signing_keys::list;
+    post "/signing-keys/rotate" => signing_keys::rotate;
+}
+
 /// Routes of `/v1` and `/openapi.json`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v1")
             .configure(crate::error::extractor_configs)
-            // The hot paths first: actix tries routes in order, and each dynamic one costs a regex match.
-            .configure(verify::configure)
-            .configure(authorize::configure)
-            .configure(tenants::configure)
-            .configure(users::configure)
-            .configure(clients::configure)
-            .configure(keys::configure)
-            .configure(audit::configure)
-            .configure(roles::configure)
-            .configure(records::configure)
-            .configure(self_service::configure)
-            .configure(signing_keys::configure)
+            .configure(register_v1)
             .default_service(web::to(unknown_endpoint)),
     )
     .route("/openapi.json", web::get().to(openapi::document));

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         super::signing_keys::list, super::signing_keys::rotate,
         crate::oauth::token::token, crate::oauth::introspect::introspect, crate::oauth::revoke::revoke,
     ),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &ClosedVariants),
     tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "users"), (name = "access"), (name = "self"), (name = "verify"), (name = "audit"), (name = "signing-keys"), (name = "oauth"))
 )]
 pub struct ApiDoc;
@@ -44,6 +44,44 @@ impl Modify for SecuritySchemes {
     }
 }
 
-pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+/// utoipa closes structs that deny unknown fields (`additionalProperties: false`) but not the variants of a tagged
+/// enum: close those of the request bodies that are such enums.
+struct ClosedVariants;
+
+impl Modify for ClosedVariants {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{AdditionalProperties, Schema};
+        use utoipa::openapi::RefOr;
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut("CreateKey") {
+            for item in &mut one_of.items {
+                if let RefOr::T(Schema::Object(object)) = item {
+                    object.additional_properties =
+                        Some(Box::new(AdditionalProperties::FreeForm(false)));
+                }
+            }
+        }
+    }
+}
+
+/// The document, with this server's ceiling on access-token lifetimes (`max_access_token_ttl`) as the maximum of
+/// every access-token TTL field.
+pub async fn document(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::RefOr;
+    let mut openapi = ApiDoc::openapi();
+    let ttl = openapi
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("TtlOverrides"));
+    if let Some(RefOr::T(Schema::Object(ttl))) = ttl {
+        for grant in ["client_credentials", "password", "authorization_code"] {
+            if let Some(RefOr::T(Schema::Object(field))) = ttl.properties.get_mut(grant) {
+                field.maximum = Some(state.config.max_access_token_ttl.into());
+            }
+        }
+    }
+    HttpResponse::Ok().json(openapi)
 }

@@ -10,14 +10,6 @@ use crate::service::records::{self as service};
 pub use crate::service::records::{Record, RecordInput as RecordBody};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/records", web::post().to(create))
-        .route("/records", web::get().to(list))
-        .route("/records/{id}", web::get().to(show))
-        .route("/records/{id}", web::put().to(replace))
-        .route("/records/{id}", web::delete().to(delete));
-}
-
 #[utoipa::path(post, operation_id = "create_record", path = "/v1/records", tag = "access", request_body = RecordBody,
     responses((status = 201, body = Record), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn create(

@@ -1,5 +1,6 @@
 //! `/v1/roles`: named permission lists, per tenant (tenant admins) or global (global admins).
 
+use crate::domain::resource::Permission;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -10,22 +11,21 @@ pub use crate::service::roles::Role;
 use crate::service::roles::{self as service};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/roles", web::post().to(create))
-        .route("/roles", web::get().to(list))
-        .route("/roles/{id}", web::get().to(show))
-        .route("/roles/{id}", web::patch().to(update))
-        .route("/roles/{id}", web::delete().to(delete));
-}
-
 /// A new role (docs/contract.md).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRole {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
     /// `service:action`, `service:*` or `*`.
+    #[schema(inline, value_type = Vec<Permission>)]
     pub permissions: Vec<String>,
     /// The tenant; a tenant admin's roles are always its own. Absent for a global admin: a global role.
+    #[schema(pattern = "^ten_[0-9A-Za-z]{22}$")]
     pub tenant_id: Option<String>,
 }
 
@@ -33,6 +33,7 @@ pub struct CreateRole {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRole {
+    #[schema(inline, value_type = Vec<Permission>)]
     pub permissions: Vec<String>,
 }
 

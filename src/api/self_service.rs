@@ -9,16 +9,6 @@ use crate::service::own_clients::{self as service};
 pub use crate::service::own_clients::{NewOwnClient as CreateOwnClient, OwnClient};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/self/clients", web::post().to(create))
-        .route("/self/clients", web::get().to(list))
-        .route("/self/clients/{id}", web::delete().to(delete))
-        .route(
-            "/self/clients/{id}/keys/{key_id}",
-            web::delete().to(revoke_key),
-        );
-}
-
 #[utoipa::path(post, operation_id = "create_own_client", path = "/v1/self/clients", tag = "self", request_body = CreateOwnClient,
     responses((status = 201, body = OwnClient), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]

@@ -11,16 +11,12 @@ use crate::error::ApiError;
 use crate::keyring::{PublishedKey, RotationTiming};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/signing-keys", web::get().to(list))
-        .route("/signing-keys/rotate", web::post().to(rotate));
-}
-
 /// Rotation options.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateRequest {
     /// `RS256`, `ES256` or `EdDSA`; default: the configured signing_alg.
+    #[schema(value_type = Option<SigningAlg>)]
     pub alg: Option<String>,
     /// Sign with the new key at once (the old one is compromised). Default: the new key is published first and
     /// signs from `activates_at`, one JWKS max-age plus one keyring reload later.

@@ -12,20 +12,18 @@ use crate::error::ApiError;
 use crate::service::tenants::{self as service, TenantChanges as UpdateTenant};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tenants", web::post().to(create))
-        .route("/tenants", web::get().to(list))
-        .route("/tenants/{id}", web::get().to(show))
-        .route("/tenants/{id}", web::patch().to(update))
-        .route("/tenants/{id}", web::delete().to(delete));
-}
-
 /// A new tenant.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTenant {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
     /// 1–63 lowercase letters, digits and inner dashes; unique.
+    #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     pub slug: String,
     /// Token lifetime overrides for the tenant's clients.
     #[serde(default)]

@@ -11,22 +11,19 @@ use crate::error::ApiError;
 use crate::service::users::{self as service, NewUser, UserChanges};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tenants/{id}/users", web::post().to(create))
-        .route("/tenants/{id}/users", web::get().to(list))
-        .route("/tenants/{id}/users/{user_id}", web::get().to(show))
-        .route("/tenants/{id}/users/{user_id}", web::patch().to(update))
-        .route("/tenants/{id}/users/{user_id}", web::delete().to(delete));
-}
-
 /// A new user.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// Unique in the tenant, case-insensitively.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub username: String,
     /// 8 to 256 characters; stored only as an argon2id hash.
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
     pub password: SecretString,
     pub display_name: Option<String>,
 }
@@ -35,7 +32,7 @@ pub struct CreateUser {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 256)]
     pub password: Option<SecretString>,
     pub display_name: Option<String>,
     pub disabled: Option<bool>,

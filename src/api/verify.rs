@@ -14,10 +14,6 @@ use crate::oauth::access_token;
 use crate::oauth::client_auth::{self, decode_basic, AuthFailure};
 use crate::state::{AppState, CachedKey};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/verify", web::post().to(verify));
-}
-
 /// How the caller proved who it is.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

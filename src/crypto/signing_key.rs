@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::domain::ids::random_base62;
 
 /// The JWS algorithms keygate signs access tokens with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum SigningAlg {
     RS256,
     ES256,

@@ -7,13 +7,17 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::ids::IdKind;
-use super::resource::{is_permission, permission_includes, Resource, ResourcePattern};
+use super::resource::{
+    is_permission, permission_includes, Resource, ResourcePattern, ResourcePatternText,
+};
 
 /// Roles × resource patterns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Statement {
+    #[schema(min_items = 1)]
     pub roles: Vec<String>,
+    #[schema(min_items = 1, inline, value_type = Vec<ResourcePatternText>)]
     pub resources: Vec<String>,
 }
 

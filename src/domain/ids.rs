@@ -7,6 +7,16 @@ const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 /// Length of the random part of every identifier.
 pub const ID_RANDOM_LEN: usize = 22;
 
+/// A user's or service client's id, as the OpenAPI document describes subjects.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, pattern = "^(usr|sc)_[0-9A-Za-z]{22}$")]
+pub struct SubjectId(pub String);
+
+/// A user's id, as the OpenAPI document describes it.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, pattern = "^usr_[0-9A-Za-z]{22}$")]
+pub struct UserId(pub String);
+
 /// The kinds of object that have identifiers, with their prefixes (DESIGN.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdKind {

@@ -119,6 +119,17 @@ pub fn permission_includes(granted: &str, wanted: &str) -> bool {
 }
 
 /// Whether a permission is well formed: `*`, `service:action`, or `service:*`.
+/// A resource pattern as the OpenAPI document describes it: `*`, or an absolute path in normal form, optionally
+/// ending in `/*` (a safe subset of what `ResourcePattern::parse` takes).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, pattern = "^(\\*|/\\*|(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+(/\\*)?)$")]
+pub struct ResourcePatternText(pub String);
+
+/// A permission as the OpenAPI document describes it: `service:action`, `service:*` or `*` (see `is_permission`).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, pattern = "^(\\*|[A-Za-z0-9._-]+:(\\*|[A-Za-z0-9._-]+))$")]
+pub struct Permission(pub String);
+
 pub fn is_permission(permission: &str) -> bool {
     if permission == "*" {
         return true;

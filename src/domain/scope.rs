@@ -16,6 +16,11 @@ pub enum ScopeError {
     NotAllowed(String),
 }
 
+/// A scope as the OpenAPI document describes it: an RFC 6749 §3.3 scope-token (see `is_valid_token`).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, pattern = "^[\\x21\\x23-\\x5b\\x5d-\\x7e]+$")]
+pub struct ScopeToken(pub String);
+
 /// Whether `token` is a valid RFC 6749 §3.3 scope-token.
 pub fn is_scope_token(token: &str) -> bool {
     !token.is_empty()

@@ -12,8 +12,16 @@ use super::ttl::TtlOverrides;
 pub struct Owner {
     #[serde(rename = "type")]
     pub kind: OwnerKind,
+    /// A user's id (`usr_…`) or the tenant's (`ten_…`), as `type` says.
+    #[schema(pattern = "^(usr|ten)_[0-9A-Za-z]{22}$")]
     pub id: String,
 }
+
+/// An absolute URI without a fragment, as the OpenAPI document describes redirect URIs and origins (a safe
+/// subset: any absolute URI without a fragment is accepted).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, pattern = "^[a-z][a-z0-9+.-]*://[a-z0-9.-]+(:[0-9]{1,4})?(/[A-Za-z0-9._~-]*)*$")]
+pub struct AbsoluteUri(pub String);
 
 /// The kinds of owner a client may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -7,6 +7,8 @@ use crate::db::service_clients::{self, ServiceClientRow};
 use crate::db::{access_records, tenants, users, DbConn};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::grant_type::GrantType;
+use crate::domain::scope::ScopeToken;
+use crate::domain::service_client::AbsoluteUri;
 use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient};
 use crate::domain::ttl::TtlOverrides;
 use crate::domain::unix_now;
@@ -15,11 +17,21 @@ use crate::domain::unix_now;
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientChanges {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(min_items = 1)]
     pub grant_types: Option<Vec<GrantType>>,
+    #[schema(inline, value_type = Option<Vec<ScopeToken>>)]
     pub scopes: Option<Vec<String>>,
+    #[schema(inline, value_type = Option<Vec<ScopeToken>>)]
     pub default_scopes: Option<Vec<String>>,
+    #[schema(inline, value_type = Option<Vec<AbsoluteUri>>)]
     pub redirect_uris: Option<Vec<String>>,
+    #[schema(inline, value_type = Option<Vec<AbsoluteUri>>)]
     pub allowed_origins: Option<Vec<String>>,
     pub ttl: Option<TtlOverrides>,
 }

@@ -1,6 +1,7 @@
 //! Access records: who (users, clients) holds which roles on which resources, and who besides the tenant's admins
 //! may change the record. A user who administers a record changes it only within what they hold themselves.
 
+use crate::domain::ids::{SubjectId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::access::ensure_user_holds;
@@ -17,13 +18,21 @@ use crate::domain::unix_now;
 #[serde(deny_unknown_fields)]
 pub struct RecordInput {
     /// The tenant; a tenant admin's records are always its own. Ignored when replacing.
+    #[schema(pattern = "^ten_[0-9A-Za-z]{22}$")]
     pub tenant_id: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
     /// Users and service clients of the record's tenant (of any tenant for a global record).
     #[serde(default)]
+    #[schema(inline, value_type = Vec<SubjectId>)]
     pub subjects: Vec<String>,
     /// Users of the record's tenant who may change this record; a global record has none.
     #[serde(default)]
+    #[schema(inline, value_type = Vec<UserId>)]
     pub admins: Vec<String>,
     pub statements: Vec<Statement>,
 }
