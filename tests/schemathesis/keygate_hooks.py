@@ -43,6 +43,11 @@ DOCUMENTED_REFUSALS = {
 }
 
 
+# On every operation: PostgreSQL's text holds no NUL character, so no keygate string may (400, on both backends'
+# behalf; the document's string fields cannot all carry a pattern for it).
+NUL_REFUSAL = "text may not contain NUL characters"
+
+
 @schemathesis.check
 def documented_refusals_only(ctx, response, case):
     if case.meta is None or not case.meta.generation.mode.is_positive:
@@ -50,9 +55,12 @@ def documented_refusals_only(ctx, response, case):
     if response.status_code not in (400, 422):
         return None
     try:
-        code = response.json().get("error")
+        body = response.json()
+        code, message = body.get("error"), body.get("message")
     except Exception:
-        code = None
+        code, message = None, None
+    if (code, message) == ("invalid_request", NUL_REFUSAL):
+        return None
     if (case.operation.label, code) not in DOCUMENTED_REFUSALS:
         raise AssertionError(
             f"a request valid by /openapi.json was refused: {response.status_code} {response.text}"
