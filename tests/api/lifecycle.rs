@@ -108,13 +108,7 @@ async fn page_session(app: &TestApp, slug: &str, username: &str) -> String {
         .unwrap();
     let page = http.get(app.url("/account/login")).send().await.unwrap();
     let csrf_cookie = cookie(&page, "keygate_csrf");
-    let html = page.text().await.unwrap();
-    let token = html
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let token = form_token(&page.text().await.unwrap());
     let form = [
         ("csrf_token", token.as_str()),
         ("tenant", slug),
@@ -131,6 +125,15 @@ async fn page_session(app: &TestApp, slug: &str, username: &str) -> String {
         .unwrap();
     assert_eq!(signed_in.status().as_u16(), 303);
     cookie(&signed_in, "keygate_session")
+}
+
+/// The CSRF token in a page's form.
+fn form_token(html: &str) -> String {
+    html.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string()
 }
 
 fn cookie(response: &reqwest::Response, name: &str) -> String {
@@ -181,7 +184,8 @@ pub(crate) async fn verify_status(app: &TestApp, credential: &str) -> u16 {
     .await
 }
 
-pub(crate) async fn introspected_active(app: &TestApp, by: &TestClient, token: &str) -> bool {
+/// What introspection answers `by` about `token`.
+pub(crate) async fn introspection(app: &TestApp, by: &TestClient, token: &str) -> Value {
     let answer = app
         .post_form(
             "/oauth/introspect",
@@ -189,7 +193,11 @@ pub(crate) async fn introspected_active(app: &TestApp, by: &TestClient, token: &
             Some(&basic(&by.id, &by.secret)),
         )
         .await;
-    json_with_status(answer, 200).await["active"]
+    json_with_status(answer, 200).await
+}
+
+pub(crate) async fn introspected_active(app: &TestApp, by: &TestClient, token: &str) -> bool {
+    introspection(app, by, token).await["active"]
         .as_bool()
         .unwrap()
 }
@@ -434,13 +442,7 @@ async fn keys_page_form(app: &TestApp, session: &str) -> (String, String) {
         .await
         .unwrap();
     let csrf_cookie = cookie(&page, "keygate_csrf");
-    let html = page.text().await.unwrap();
-    let token = html
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let token = form_token(&page.text().await.unwrap());
     (csrf_cookie, token)
 }
 

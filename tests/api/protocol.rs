@@ -7,26 +7,15 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{basic, json_with_status, spawn_app, spawn_app_with, TestApp, TestClient};
-use crate::lifecycle::{sign_in, world, PASSWORD};
-
-async fn introspect(app: &TestApp, by: &TestClient, token: &str) -> Value {
-    let answer = app
-        .post_form(
-            "/oauth/introspect",
-            &[("token", token)],
-            Some(&basic(&by.id, &by.secret)),
-        )
-        .await;
-    json_with_status(answer, 200).await
-}
+use crate::helpers::{basic, json_with_status, spawn_app, spawn_app_with, TestApp};
+use crate::lifecycle::{introspection, sign_in, world, PASSWORD};
 
 #[actix_web::test]
 async fn a_client_introspects_its_own_live_refresh_token_and_no_other_client_sees_it() {
     let app = spawn_app().await;
     let w = world(&app, "acme").await;
     let (_, refresh) = sign_in(&app, &w.spa, "alice", PASSWORD).await;
-    let answer = introspect(&app, &w.spa, &refresh).await;
+    let answer = introspection(&app, &w.spa, &refresh).await;
     assert_eq!(answer["active"], true, "{answer}");
     assert_eq!(answer["token_type"], "refresh_token");
     assert_eq!(answer["client_id"], w.spa.id.as_str());
@@ -36,7 +25,7 @@ async fn a_client_introspects_its_own_live_refresh_token_and_no_other_client_see
     assert!(answer["scope"].is_string());
     // Another client of the same tenant, even its admin, learns nothing.
     assert_eq!(
-        introspect(&app, &w.tenant_admin, &refresh).await,
+        introspection(&app, &w.tenant_admin, &refresh).await,
         serde_json::json!({"active": false})
     );
     // Spent by a rotation, it is no longer active.
@@ -52,7 +41,7 @@ async fn a_client_introspects_its_own_live_refresh_token_and_no_other_client_see
         )
         .await;
     json_with_status(rotated, 200).await;
-    assert_eq!(introspect(&app, &w.spa, &refresh).await["active"], false);
+    assert_eq!(introspection(&app, &w.spa, &refresh).await["active"], false);
 }
 
 #[actix_web::test]
