@@ -12,7 +12,8 @@ use aws_lc_rs::digest::{digest, SHA256};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keygate::crypto::jwt;
-use keygate::crypto::signing_key::{generate, Signer, SigningAlg};
+use keygate::crypto::signing_key::{generate, Signer};
+use keygate::domain::signing_alg::SigningAlg;
 use serde_json::json;
 
 struct Bare {

@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant};
 
 use keygate::crypto::jwt;
-use keygate::crypto::signing_key::{generate, Signer, SigningAlg};
+use keygate::crypto::signing_key::{generate, Signer};
+use keygate::domain::signing_alg::SigningAlg;
 use serde_json::json;
 
 fn main() -> anyhow::Result<()> {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use crate::db::audit_events::{self, AuditEventRow};
+use crate::db::column::Json;
 use crate::db::{Db, DbConn, DbError};
 use crate::domain::ids::random_base62;
 use crate::domain::unix_now;
@@ -52,10 +53,10 @@ impl AuditEvent {
             actor: self.actor,
             action: self.action.to_string(),
             target: self.target,
-            detail: self
-                .detail
-                .unwrap_or_else(|| Value::Object(Default::default()))
-                .to_string(),
+            detail: Json(
+                self.detail
+                    .unwrap_or_else(|| Value::Object(Default::default())),
+            ),
             source_ip: self.source_ip,
             created_at: unix_now(),
         }

@@ -44,7 +44,7 @@ use figment::Figment;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::signing_key::SigningAlg;
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::ttl::TtlOverrides;
 
 /// The whole configuration of one keygate process.
@@ -70,6 +70,8 @@ pub struct Config {
     pub credential_cache_seconds: u64,
     pub signing_key_refresh_seconds: u64,
     pub jwks_max_age: u64,
+    /// The tick of a node's periodic work (audit and key-use writes, revocation sync, keyring reload), in ms.
+    pub background_tick_ms: u64,
     pub workers: Option<usize>,
     pub request_timeout_seconds: u64,
     pub body_timeout_seconds: u64,
@@ -105,6 +107,7 @@ impl Default for Config {
             credential_cache_seconds: 5,
             signing_key_refresh_seconds: 30,
             jwks_max_age: 300,
+            background_tick_ms: 2000,
             workers: None,
             request_timeout_seconds: 5,
             body_timeout_seconds: 10,
@@ -178,10 +181,23 @@ impl Config {
             "max_assertion_lifetime must be positive"
         );
         anyhow::ensure!(self.max_connections > 0, "max_connections must be positive");
+        anyhow::ensure!(
+            (10..=60_000).contains(&self.background_tick_ms),
+            "background_tick_ms must be 10 to 60000"
+        );
         Ok(())
     }
 
     /// The server-wide token lifetimes, the last step of TTL resolution.
+    pub fn background_tick(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.background_tick_ms)
+    }
+
+    /// Ticks between two runs of a task due every `seconds` (at least one).
+    pub fn ticks_per(&self, seconds: u64) -> u64 {
+        (seconds.saturating_mul(1000) / self.background_tick_ms).max(1)
+    }
+
     pub fn server_ttl(&self) -> TtlOverrides {
         TtlOverrides {
             client_credentials: Some(self.ttl_client_credentials),

@@ -9,9 +9,11 @@ use serde_json::{json, Value};
 use crate::config::Config;
 use crate::crypto::jwt::{self, VerifyingKeys};
 use crate::crypto::master_key::MasterKey;
-use crate::crypto::signing_key::{self, Signer, SigningAlg};
+use crate::crypto::signing_key::{self, Signer};
+use crate::db::column::Json;
 use crate::db::signing_keys::{self, SigningKeyRow};
 use crate::db::{Db, DbConn};
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::unix_now;
 
 /// What a node signs with and publishes, as of its last load.
@@ -29,7 +31,7 @@ pub struct LoadedKeys {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PublishedKey {
     pub kid: String,
-    pub alg: String,
+    pub alg: SigningAlg,
     pub created_at: i64,
     /// When it stops signing (a newer key takes over); absent for the newest key.
     pub retired_at: Option<i64>,
@@ -134,10 +136,10 @@ impl RotationTiming {
     }
 }
 
-/// Seconds between two keyring reloads of a node: the configured refresh, in whole background ticks.
+/// Whole seconds, rounded up, between two keyring reloads of a node: the configured refresh in background ticks.
 fn reload_every(config: &Config) -> u64 {
-    let tick = crate::background::FLUSH_EVERY.as_secs();
-    config.signing_key_refresh_seconds.max(tick).div_ceil(tick) * tick
+    let ticks = config.ticks_per(config.signing_key_refresh_seconds);
+    (ticks * config.background_tick_ms).div_ceil(1000)
 }
 
 /// Makes the first signing key, active at once, or schedules a key of `alg` when the newest key has another one.
@@ -150,7 +152,7 @@ fn ensure_key(
     let newest_is = |keys: &[SigningKeyRow]| {
         keys.iter()
             .max_by_key(|k| (k.activates_at, k.created_at))
-            .map(|k| k.alg == alg.as_str())
+            .map(|k| k.alg == alg)
     };
     let published = signing_keys::find_published(conn, unix_now())?;
     // A node given the wrong master key must not add a key only it can open: check before writing anything.
@@ -206,9 +208,9 @@ fn rotate_if(
     let now = unix_now();
     let row = SigningKeyRow {
         private_key: master_key.seal(generated.kid.as_bytes(), &generated.pkcs8)?,
-        public_jwk: generated.public_jwk.to_string(),
+        public_jwk: Json(generated.public_jwk),
         kid: generated.kid.clone(),
-        alg: alg.as_str().to_string(),
+        alg,
         created_at: now,
         retired_at: None,
         published_until: None,
@@ -226,8 +228,6 @@ fn load(conn: &mut DbConn, master_key: &MasterKey) -> anyhow::Result<LoadedKeys>
         .filter(|k| k.activates_at <= now && k.retired_at.is_none_or(|retired| retired > now))
         .max_by_key(|k| (k.activates_at, k.created_at))
         .context("no active signing key in the database (run `keygate signing-key rotate`)")?;
-    let alg = SigningAlg::parse(&active.alg)
-        .with_context(|| format!("unknown algorithm {}", active.alg))?;
     let pkcs8 = master_key
         .open(active.kid.as_bytes(), &active.private_key)
         .with_context(|| {
@@ -236,11 +236,8 @@ fn load(conn: &mut DbConn, master_key: &MasterKey) -> anyhow::Result<LoadedKeys>
                 active.kid
             )
         })?;
-    let signer = Signer::from_pkcs8(&active.kid, alg, &pkcs8)?;
-    let keys: Vec<Value> = published
-        .iter()
-        .filter_map(|k| serde_json::from_str(&k.public_jwk).ok())
-        .collect();
+    let signer = Signer::from_pkcs8(&active.kid, active.alg, &pkcs8)?;
+    let keys: Vec<&Value> = published.iter().map(|k| &k.public_jwk.0).collect();
     let jwks = serde_json::to_vec(&json!({ "keys": keys }))?;
     let verifying = keys
         .iter()
@@ -255,7 +252,7 @@ fn load(conn: &mut DbConn, master_key: &MasterKey) -> anyhow::Result<LoadedKeys>
         .iter()
         .map(|k| PublishedKey {
             kid: k.kid.clone(),
-            alg: k.alg.clone(),
+            alg: k.alg,
             created_at: k.created_at,
             retired_at: k.retired_at,
             published_until: k.published_until,

@@ -29,7 +29,10 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let address = listener.local_addr()?;
         let config = Arc::new(config.with_bound_address(address));
-        let master_key = Arc::new(MasterKey::from_config(&config)?);
+        let master_key = Arc::new(MasterKey::load(
+            config.master_key.as_ref(),
+            &config.master_key_file,
+        )?);
         let db_config = config.clone();
         let db = web::block(move || {
             Db::connect(

@@ -35,7 +35,7 @@ impl From<KeyWithClient> for CachedKey {
         CachedKey {
             key,
             client: client.into(),
-            tenant_ttl: tenant_ttl.as_deref().map(TtlOverrides::from_json),
+            tenant_ttl: tenant_ttl.map(|ttl| ttl.0),
             owner_disabled: owner_disabled.unwrap_or(false),
         }
     }

@@ -1,4 +1,4 @@
-//! Login throttling (DESIGN.md §5, §7): failures are counted per (tenant, username, source address) and per
+//! Login throttling (docs/contract.md, "Throttling"): failures are counted per (tenant, username, source address) and per
 //! (tenant, username). Five failures from one address within 15 minutes block that address for that username with
 //! a delay that doubles with each further failure (answered 429 with `Retry-After`); failures from everywhere only
 //! slow the answers down, so nobody can lock a user out from everywhere. A success clears its address's count.
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
 
-/// Failures from one address before it is blocked (DESIGN.md §7).
+/// Failures from one address before it is blocked.
 const FREE_FAILURES: u32 = 5;
 /// The window failures are counted in.
 const WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -74,7 +74,7 @@ impl LoginThrottle {
     }
 }
 
-/// Failed client authentications (DESIGN.md §7): after 20 failures within a minute for one (client_id, source
+/// Failed client authentications: after 20 failures within a minute for one (client_id, source
 /// address), that pair is answered 429 with `Retry-After` until the minute is over. Successes are never slowed.
 pub struct ClientAuthThrottle {
     failures: Cache<(String, Option<IpAddr>), Failures>,

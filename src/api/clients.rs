@@ -115,7 +115,7 @@ async fn view(state: &AppState, client: ServiceClient) -> Result<ClientView, Api
         }
         None => None,
     };
-    let tenant_ttl = tenant.map(|t| TtlOverrides::from_json(&t.ttl));
+    let tenant_ttl = tenant.map(|t| t.ttl.0);
     let effective = ttl::resolve_all(&client.ttl, tenant_ttl.as_ref(), &state.config.server_ttl());
     Ok(ClientView {
         client,

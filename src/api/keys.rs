@@ -5,9 +5,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::auth::Principal;
-use crate::crypto::signing_key::SigningAlg;
-use crate::domain::access_key::{self, KeyRequest};
+use crate::crypto::client_keys;
+use crate::domain::access_key::KeyRequest;
 use crate::domain::error_code::ErrorCode;
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::ttl::whole_number;
 use crate::error::ApiError;
 pub use crate::service::keys::KeyView;
@@ -109,7 +110,7 @@ pub async fn create(
         .await?;
     let (client_id, issuer) = (client.id.clone(), state.config.issuer());
     // RSA generation takes a while: off the async workers.
-    let made = web::block(move || access_key::make(request, &client_id, &issuer))
+    let made = web::block(move || client_keys::make(request, &client_id, &issuer))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidPublicKey, e.to_string()))?;

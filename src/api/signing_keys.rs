@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::auth::Principal;
 use crate::audit::AuditEvent;
-use crate::crypto::signing_key::SigningAlg;
+use crate::domain::signing_alg::SigningAlg;
 use crate::error::ApiError;
 use crate::keyring::{PublishedKey, RotationTiming};
 use crate::state::AppState;

@@ -7,18 +7,19 @@ use serde_json::json;
 use super::{ClientCommand, KeyCommand, TenantCommand};
 use crate::audit::{self, AuditEvent};
 use crate::config::Config;
+use crate::crypto::client_keys;
 use crate::crypto::master_key::MasterKey;
-use crate::crypto::signing_key::SigningAlg;
 use crate::db::service_clients;
 use crate::db::signing_keys;
 use crate::db::tenants::{self, Tenant};
 use crate::db::{Db, DbConn};
-use crate::domain::access_key::{self, KeyRequest};
+use crate::domain::access_key::KeyRequest;
 use crate::domain::grant_type::GrantType;
 use crate::domain::scope::ADMIN;
 use crate::domain::service_client::{ClientSpec, ServiceClient};
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantSpec;
-use crate::domain::ttl::{self, TtlOverrides};
+use crate::domain::ttl;
 use crate::domain::unix_now;
 use crate::keyring::{self, RotationTiming};
 use crate::service::keys::KeyView;
@@ -176,9 +177,7 @@ fn show_client(db: &Db, config: &Config, id: &str, json: bool) -> anyhow::Result
         service_clients::find_by_id(&mut conn, id)?.with_context(|| format!("no client {id}"))?;
     let client = ServiceClient::from(row);
     let tenant_ttl = match &client.tenant_id {
-        Some(tenant_id) => {
-            tenants::find_by_id(&mut conn, tenant_id)?.map(|t| TtlOverrides::from_json(&t.ttl))
-        }
+        Some(tenant_id) => tenants::find_by_id(&mut conn, tenant_id)?.map(|t| t.ttl.0),
         None => None,
     };
     let mut value = serde_json::to_value(&client)?;
@@ -218,7 +217,7 @@ pub fn key(db: &Db, command: KeyCommand) -> anyhow::Result<()> {
                     "active"
                 }
             };
-            let line = |k: &KeyView| format!("{}  {}  {}", k.id, k.kind, state(k));
+            let line = |k: &KeyView| format!("{}  {}  {}", k.id, k.kind.as_str(), state(k));
             print(json, &keys, || {
                 keys.iter().map(line).collect::<Vec<_>>().join("\n")
             })
@@ -248,7 +247,7 @@ pub fn rotate(
             .with_context(|| format!("unknown algorithm {name}: use RS256, ES256 or EdDSA"))?,
         None => config.signing_alg,
     };
-    let master_key = MasterKey::from_config(config)?;
+    let master_key = MasterKey::load(config.master_key.as_ref(), &config.master_key_file)?;
     let mut conn = db.conn()?;
     let kid = keyring::rotate(&mut conn, &master_key, alg, timing)?;
     audited(&mut conn, "signing_key.rotated", &kid)?;
@@ -273,7 +272,7 @@ fn create_secret_key(
     client_id: &str,
     expires_at: Option<i64>,
 ) -> anyhow::Result<NewSecret> {
-    let made = access_key::make(KeyRequest::Secret, client_id, "")?;
+    let made = client_keys::make(KeyRequest::Secret, client_id, "")?;
     let mut conn = db.conn()?;
     let key = service::keys::create(&mut conn, &Actor::cli(), client_id, &made, expires_at)?.value;
     Ok(NewSecret {
@@ -290,7 +289,7 @@ pub fn rotate_master_key(
     new_key: &str,
     json: bool,
 ) -> anyhow::Result<()> {
-    let current = MasterKey::from_config(config)?;
+    let current = MasterKey::load(config.master_key.as_ref(), &config.master_key_file)?;
     let new = MasterKey::decode(new_key).context("KEYGATE_NEW_MASTER_KEY is invalid")?;
     let mut conn = db.conn()?;
     let mut failure = None;

@@ -7,10 +7,11 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::crypto::client_keys;
 use crate::db::access_keys::{self, AccessKeyRow};
 use crate::db::service_clients::{self, ServiceClientRow};
 use crate::db::{write_transaction, Db};
-use crate::domain::access_key::{self, KeyRequest};
+use crate::domain::access_key::KeyRequest;
 use crate::domain::service_client::ClientSpec;
 use crate::domain::unix_now;
 
@@ -30,7 +31,7 @@ pub fn seed(db: &Db, tenant: Option<String>, count: usize, out: &Path) -> anyhow
         let mut keys = Vec::new();
         for _ in 0..left.min(BATCH) {
             let client = ServiceClientRow::new(&spec, now);
-            let made = access_key::make(KeyRequest::Secret, &client.id, "")?;
+            let made = client_keys::make(KeyRequest::Secret, &client.id, "")?;
             let secret = made.shown_once.clone().context("a secret key")?;
             writeln!(file, "{}:{secret}", client.id)?;
             keys.push(AccessKeyRow::new(&made, &client.id, now, None));

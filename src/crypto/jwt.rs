@@ -175,11 +175,11 @@ pub fn verify<T: DeserializeOwned>(
 }
 
 /// The `jsonwebtoken` algorithm of one of ours.
-pub fn jwt_algorithm(alg: super::signing_key::SigningAlg) -> jsonwebtoken::Algorithm {
+pub fn jwt_algorithm(alg: crate::domain::signing_alg::SigningAlg) -> jsonwebtoken::Algorithm {
     match alg {
-        super::signing_key::SigningAlg::RS256 => jsonwebtoken::Algorithm::RS256,
-        super::signing_key::SigningAlg::ES256 => jsonwebtoken::Algorithm::ES256,
-        super::signing_key::SigningAlg::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+        crate::domain::signing_alg::SigningAlg::RS256 => jsonwebtoken::Algorithm::RS256,
+        crate::domain::signing_alg::SigningAlg::ES256 => jsonwebtoken::Algorithm::ES256,
+        crate::domain::signing_alg::SigningAlg::EdDSA => jsonwebtoken::Algorithm::EdDSA,
     }
 }
 
@@ -187,7 +187,7 @@ pub fn jwt_algorithm(alg: super::signing_key::SigningAlg) -> jsonwebtoken::Algor
 pub fn verifying_key(
     jwk: &serde_json::Value,
 ) -> Option<(jsonwebtoken::DecodingKey, jsonwebtoken::Algorithm)> {
-    let alg = super::signing_key::SigningAlg::parse(jwk.get("alg")?.as_str()?)?;
+    let alg = crate::domain::signing_alg::SigningAlg::parse(jwk.get("alg")?.as_str()?)?;
     let parsed: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).ok()?;
     Some((
         jsonwebtoken::DecodingKey::from_jwk(&parsed).ok()?,

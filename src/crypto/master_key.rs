@@ -10,10 +10,8 @@ use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
-
-use crate::config::Config;
 
 const KEY_LEN: usize = 32;
 const FORMS_LABEL: &[u8] = b"keygate page forms v1";
@@ -36,13 +34,12 @@ impl std::fmt::Debug for MasterKey {
 pub struct OpenError;
 
 impl MasterKey {
-    /// From `master_key` in the configuration, else from `master_key_file`, which is created (0600) when absent.
-    pub fn from_config(config: &Config) -> anyhow::Result<MasterKey> {
-        if let Some(encoded) = &config.master_key {
+    /// The configured key (`master_key`), else the one in `file`, which is created (0600) when absent.
+    pub fn load(configured: Option<&SecretString>, path: &Path) -> anyhow::Result<MasterKey> {
+        if let Some(encoded) = configured {
             return MasterKey::decode(encoded.expose_secret())
                 .context("KEYGATE_MASTER_KEY is invalid");
         }
-        let path = &config.master_key_file;
         if !path.exists() {
             create_key_file(path)?;
             tracing::warn!(

@@ -9,35 +9,12 @@ use aws_lc_rs::signature::{
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::domain::ids::random_base62;
-
-/// The JWS algorithms keygate signs access tokens with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub enum SigningAlg {
-    RS256,
-    ES256,
-    EdDSA,
-}
-
-impl SigningAlg {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SigningAlg::RS256 => "RS256",
-            SigningAlg::ES256 => "ES256",
-            SigningAlg::EdDSA => "EdDSA",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<SigningAlg> {
-        [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA]
-            .into_iter()
-            .find(|a| a.as_str() == name)
-    }
-}
+use crate::domain::signing_alg::SigningAlg;
 
 /// A freshly generated key pair: its id, its private key as PKCS#8 DER, and its public JWK.
 pub struct GeneratedKey {

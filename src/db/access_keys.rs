@@ -2,11 +2,14 @@
 
 use diesel::prelude::*;
 
+use super::column::Json;
 use super::schema::{access_keys, service_clients, tenants, users};
 use super::service_clients::ServiceClientRow;
 use super::DbConn;
-use crate::domain::access_key::NewAccessKey;
+use crate::domain::access_key::{KeyKind, NewAccessKey};
 use crate::domain::secret_key::StoredSecret;
+use crate::domain::signing_alg::SigningAlg;
+use crate::domain::ttl::TtlOverrides;
 
 /// At most this many unrevoked, unexpired keys per client (docs/contract.md).
 pub const MAX_ACTIVE_PER_CLIENT: i64 = 5;
@@ -17,11 +20,11 @@ pub const MAX_ACTIVE_PER_CLIENT: i64 = 5;
 pub struct AccessKeyRow {
     pub id: String,
     pub client_id: String,
-    pub kind: String,
+    pub kind: KeyKind,
     pub secret_salt: Option<Vec<u8>>,
     pub secret_hash: Option<Vec<u8>>,
-    pub public_jwk: Option<String>,
-    pub alg: Option<String>,
+    pub public_jwk: Option<Json<serde_json::Value>>,
+    pub alg: Option<SigningAlg>,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
@@ -40,11 +43,11 @@ impl AccessKeyRow {
         AccessKeyRow {
             id: key.id.clone(),
             client_id: client_id.to_string(),
-            kind: key.kind.as_str().to_string(),
+            kind: key.kind,
             secret_salt: stored.as_ref().map(|s| s.salt.clone()),
             secret_hash: stored.map(|s| s.hash),
-            public_jwk: key.public_jwk.as_ref().map(|jwk| jwk.to_string()),
-            alg: key.alg.map(|alg| alg.as_str().to_string()),
+            public_jwk: key.public_jwk.clone().map(Json),
+            alg: key.alg,
             created_at: now,
             expires_at,
             last_used_at: None,
@@ -71,7 +74,12 @@ impl AccessKeyRow {
 
 /// A key with its client, its client's tenant TTL overrides and whether the user owning the client is disabled:
 /// everything a token request needs, in one read.
-pub type KeyWithClient = (AccessKeyRow, ServiceClientRow, Option<String>, Option<bool>);
+pub type KeyWithClient = (
+    AccessKeyRow,
+    ServiceClientRow,
+    Option<Json<TtlOverrides>>,
+    Option<bool>,
+);
 
 /// Stores a new key.
 pub fn insert(conn: &mut DbConn, row: &AccessKeyRow) -> QueryResult<()> {

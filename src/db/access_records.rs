@@ -2,8 +2,10 @@
 
 use diesel::prelude::*;
 
+use super::column::Json;
 use super::schema::{access_records, record_subjects};
 use super::DbConn;
+use crate::domain::access::Statement;
 
 /// An access record row; `admins` and `statements` are JSON.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -12,8 +14,8 @@ pub struct AccessRecordRow {
     pub id: String,
     pub tenant_id: Option<String>,
     pub name: String,
-    pub admins: String,
-    pub statements: String,
+    pub admins: Json<Vec<String>>,
+    pub statements: Json<Vec<Statement>>,
     pub created_at: i64,
 }
 
@@ -57,10 +59,10 @@ pub fn forget_admin(conn: &mut DbConn, tenant_id: &str, user_id: &str) -> QueryR
         .select(AccessRecordRow::as_select())
         .load(conn)?;
     for row in rows {
-        let mut admins: Vec<String> = serde_json::from_str(&row.admins).unwrap_or_default();
-        admins.retain(|a| a != user_id);
+        let mut admins = row.admins;
+        admins.0.retain(|a| a != user_id);
         diesel::update(access_records::table.find(&row.id))
-            .set(access_records::admins.eq(serde_json::json!(admins).to_string()))
+            .set(access_records::admins.eq(admins))
             .execute(conn)?;
     }
     Ok(())

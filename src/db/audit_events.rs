@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::column::Json;
 use super::schema::audit_events;
 use super::DbConn;
 
@@ -16,16 +17,10 @@ pub struct AuditEventRow {
     pub actor: Option<String>,
     pub action: String,
     pub target: Option<String>,
-    #[serde(serialize_with = "raw_json")]
     #[schema(value_type = Object)]
-    pub detail: String,
+    pub detail: Json<serde_json::Value>,
     pub source_ip: Option<String>,
     pub created_at: i64,
-}
-
-fn raw_json<S: serde::Serializer>(detail: &str, serializer: S) -> Result<S::Ok, S::Error> {
-    let value: serde_json::Value = serde_json::from_str(detail).unwrap_or_default();
-    value.serialize(serializer)
 }
 
 /// Stores a batch of events in one transaction.

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::authorization_codes;
 use super::DbConn;
+use crate::domain::scope::Scopes;
 
 /// An issued authorization code (only its hash is stored).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -13,7 +14,7 @@ pub struct AuthorizationCodeRow {
     pub client_id: String,
     pub user_id: String,
     pub redirect_uri: String,
-    pub scope: String,
+    pub scope: Scopes,
     pub code_challenge: String,
     pub created_at: i64,
     pub expires_at: i64,

@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use super::schema::{refresh_tokens, users};
 use super::users::UserRow;
 use super::DbConn;
+use crate::domain::grant_type::GrantType;
+use crate::domain::scope::Scopes;
 use crate::domain::secret_key::StoredSecret;
 
 /// A refresh token row. `expires_at` bounds the whole family (absolute lifetime); `idle_expires_at` this token.
@@ -15,7 +17,7 @@ pub struct RefreshTokenRow {
     pub family_id: String,
     pub client_id: String,
     pub user_id: String,
-    pub scope: String,
+    pub scope: Scopes,
     pub secret_salt: Vec<u8>,
     pub secret_hash: Vec<u8>,
     pub created_at: i64,
@@ -24,7 +26,7 @@ pub struct RefreshTokenRow {
     pub used_at: Option<i64>,
     pub revoked_at: Option<i64>,
     /// The grant that signed the user in (`password`, `authorization_code`): refreshed tokens get its lifetime.
-    pub sign_in_grant: String,
+    pub sign_in_grant: GrantType,
 }
 
 impl RefreshTokenRow {

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use super::column::Json;
 use super::schema::roles;
 use super::DbConn;
 
@@ -13,14 +14,8 @@ pub struct RoleRow {
     pub tenant_id: Option<String>,
     pub scope_key: String,
     pub name: String,
-    pub permissions: String,
+    pub permissions: Json<Vec<String>>,
     pub created_at: i64,
-}
-
-impl RoleRow {
-    pub fn permissions(&self) -> Vec<String> {
-        serde_json::from_str(&self.permissions).unwrap_or_default()
-    }
 }
 
 /// The uniqueness scope of a role: its tenant, or '' for global roles.
@@ -96,7 +91,11 @@ pub fn list(
     query.load(conn)
 }
 
-pub fn update_permissions(conn: &mut DbConn, id: &str, permissions: &str) -> QueryResult<()> {
+pub fn update_permissions(
+    conn: &mut DbConn,
+    id: &str,
+    permissions: &Json<Vec<String>>,
+) -> QueryResult<()> {
     diesel::update(roles::table.find(id))
         .set(roles::permissions.eq(permissions))
         .execute(conn)

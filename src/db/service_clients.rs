@@ -2,8 +2,10 @@
 
 use diesel::prelude::*;
 
+use super::column::Json;
 use super::schema::service_clients;
 use super::DbConn;
+use crate::domain::grant_type::GrantType;
 use crate::domain::ids::IdKind;
 use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient};
 use crate::domain::ttl::TtlOverrides;
@@ -15,24 +17,16 @@ pub struct ServiceClientRow {
     pub id: String,
     pub tenant_id: Option<String>,
     pub name: String,
-    pub owner_type: Option<String>,
+    pub owner_type: Option<OwnerKind>,
     pub owner_id: Option<String>,
     pub is_public: bool,
-    pub grant_types: String,
-    pub scopes: String,
-    pub default_scopes: Option<String>,
-    pub redirect_uris: String,
-    pub allowed_origins: String,
-    pub ttl: String,
+    pub grant_types: Json<Vec<GrantType>>,
+    pub scopes: Json<Vec<String>>,
+    pub default_scopes: Option<Json<Vec<String>>>,
+    pub redirect_uris: Json<Vec<String>>,
+    pub allowed_origins: Json<Vec<String>>,
+    pub ttl: Json<TtlOverrides>,
     pub created_at: i64,
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
-}
-
-fn from_json<T: serde::de::DeserializeOwned + Default>(json: &str) -> T {
-    serde_json::from_str(json).unwrap_or_default()
 }
 
 impl ServiceClientRow {
@@ -42,15 +36,15 @@ impl ServiceClientRow {
             id: IdKind::ServiceClient.generate(),
             tenant_id: spec.tenant_id.clone(),
             name: spec.name.trim().to_string(),
-            owner_type: spec.owner.as_ref().map(|o| o.kind.as_str().to_string()),
+            owner_type: spec.owner.as_ref().map(|o| o.kind),
             owner_id: spec.owner.as_ref().map(|o| o.id.clone()),
             is_public: spec.public,
-            grant_types: to_json(&spec.grant_types),
-            scopes: to_json(&spec.scopes),
-            default_scopes: spec.default_scopes.as_ref().map(to_json),
-            redirect_uris: to_json(&spec.redirect_uris),
-            allowed_origins: to_json(&spec.allowed_origins),
-            ttl: spec.ttl.to_json(),
+            grant_types: Json(spec.grant_types.clone()),
+            scopes: Json(spec.scopes.clone()),
+            default_scopes: spec.default_scopes.clone().map(Json),
+            redirect_uris: Json(spec.redirect_uris.clone()),
+            allowed_origins: Json(spec.allowed_origins.clone()),
+            ttl: Json(spec.ttl.clone()),
             created_at,
         }
     }
@@ -58,25 +52,19 @@ impl ServiceClientRow {
 
 impl From<ServiceClientRow> for ServiceClient {
     fn from(row: ServiceClientRow) -> ServiceClient {
-        let scopes: Vec<String> = from_json(&row.scopes);
-        let owner = match (
-            row.owner_type.as_deref().and_then(OwnerKind::parse),
-            row.owner_id,
-        ) {
+        let scopes = row.scopes.0;
+        let owner = match (row.owner_type, row.owner_id) {
             (Some(kind), Some(id)) => Some(Owner { kind, id }),
             _ => None,
         };
         ServiceClient {
-            default_scopes: row
-                .default_scopes
-                .map(|d| from_json(&d))
-                .unwrap_or_else(|| scopes.clone()),
+            default_scopes: row.default_scopes.map_or_else(|| scopes.clone(), |d| d.0),
             scopes,
             owner,
-            grant_types: from_json(&row.grant_types),
-            redirect_uris: from_json(&row.redirect_uris),
-            allowed_origins: from_json(&row.allowed_origins),
-            ttl: TtlOverrides::from_json(&row.ttl),
+            grant_types: row.grant_types.0,
+            redirect_uris: row.redirect_uris.0,
+            allowed_origins: row.allowed_origins.0,
+            ttl: row.ttl.0,
             id: row.id,
             tenant_id: row.tenant_id,
             name: row.name,
@@ -155,7 +143,7 @@ pub fn ids_of_tenant(conn: &mut DbConn, tenant_id: &str) -> QueryResult<Vec<Stri
 /// The clients a user owns.
 pub fn owned_by_user(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<ServiceClientRow>> {
     service_clients::table
-        .filter(service_clients::owner_type.eq(OwnerKind::User.as_str()))
+        .filter(service_clients::owner_type.eq(OwnerKind::User))
         .filter(service_clients::owner_id.eq(user_id))
         .select(ServiceClientRow::as_select())
         .load(conn)
@@ -182,7 +170,7 @@ pub fn find_global_admin(conn: &mut DbConn) -> QueryResult<Option<ServiceClientR
 pub fn find_with_tenant_ttl(
     conn: &mut DbConn,
     id: &str,
-) -> QueryResult<Option<(ServiceClientRow, Option<String>)>> {
+) -> QueryResult<Option<(ServiceClientRow, Option<Json<TtlOverrides>>)>> {
     service_clients::table
         .left_join(super::schema::tenants::table)
         .filter(service_clients::id.eq(id))
@@ -196,12 +184,9 @@ pub fn find_with_tenant_ttl(
 
 /// Every origin any client registered for browser calls.
 pub fn all_allowed_origins(conn: &mut DbConn) -> QueryResult<Vec<String>> {
-    let lists: Vec<String> = service_clients::table
+    let lists: Vec<Json<Vec<String>>> = service_clients::table
         .filter(service_clients::allowed_origins.ne("[]"))
         .select(service_clients::allowed_origins)
         .load(conn)?;
-    Ok(lists
-        .iter()
-        .flat_map(|list| from_json::<Vec<String>>(list))
-        .collect())
+    Ok(lists.into_iter().flat_map(|list| list.0).collect())
 }

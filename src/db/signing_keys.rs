@@ -2,8 +2,10 @@
 
 use diesel::prelude::*;
 
+use super::column::Json;
 use super::schema::signing_keys;
 use super::DbConn;
+use crate::domain::signing_alg::SigningAlg;
 
 /// A signing key row. A key is published from its creation, signs from `activates_at` (one JWKS max-age later
 /// after a rotation, so that every verifier has seen it), and stops signing at `retired_at`, when the next key
@@ -12,9 +14,9 @@ use super::DbConn;
 #[diesel(table_name = signing_keys)]
 pub struct SigningKeyRow {
     pub kid: String,
-    pub alg: String,
+    pub alg: SigningAlg,
     pub private_key: Vec<u8>,
-    pub public_jwk: String,
+    pub public_jwk: Json<serde_json::Value>,
     pub created_at: i64,
     pub retired_at: Option<i64>,
     pub published_until: Option<i64>,

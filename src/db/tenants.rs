@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::column::Json;
 use super::schema::tenants;
 use super::DbConn;
 use crate::domain::ids::IdKind;
@@ -16,7 +17,7 @@ pub struct TenantRow {
     pub id: String,
     pub name: String,
     pub slug: String,
-    pub ttl: String,
+    pub ttl: Json<TtlOverrides>,
     pub created_at: i64,
 }
 
@@ -33,7 +34,7 @@ pub struct Tenant {
 impl From<TenantRow> for Tenant {
     fn from(row: TenantRow) -> Tenant {
         Tenant {
-            ttl: TtlOverrides::from_json(&row.ttl),
+            ttl: row.ttl.0,
             id: row.id,
             name: row.name,
             slug: row.slug,
@@ -49,7 +50,7 @@ impl TenantRow {
             id: IdKind::Tenant.generate(),
             name: spec.name.trim().to_string(),
             slug: spec.slug.clone(),
-            ttl: spec.ttl.to_json(),
+            ttl: Json(spec.ttl.clone()),
             created_at,
         }
     }

@@ -11,24 +11,34 @@ use super::resource::{
     is_permission, permission_includes, Resource, ResourcePattern, ResourcePatternText,
 };
 
-/// Roles × resource patterns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Roles × resource patterns, as a caller writes them: checked by `validate`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Statement {
+pub struct StatementInput {
     #[schema(min_items = 1)]
     pub roles: Vec<String>,
     #[schema(min_items = 1, inline, value_type = Vec<ResourcePatternText>)]
     pub resources: Vec<String>,
 }
 
+/// Roles × resource patterns, checked: the patterns are parsed once, when a statement is made or read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    #[schema(min_items = 1)]
+    pub roles: Vec<String>,
+    #[schema(min_items = 1, inline, value_type = Vec<ResourcePatternText>)]
+    pub resources: Vec<ResourcePattern>,
+}
+
 /// Permissions of each role name visible to the tenant.
 pub type RolePermissions = HashMap<String, Vec<String>>;
 
-/// Refuses malformed statements, subjects and admins; returns the statements with patterns in normal form.
+/// Refuses malformed statements, subjects and admins; returns the statements with their patterns parsed.
 pub fn validate(
     subjects: &[String],
     admins: &[String],
-    statements: &[Statement],
+    statements: &[StatementInput],
 ) -> Result<Vec<Statement>, String> {
     if let Some(bad) = subjects
         .iter()
@@ -50,11 +60,7 @@ pub fn validate(
             let resources = statement
                 .resources
                 .iter()
-                .map(|r| {
-                    ResourcePattern::parse(r)
-                        .map(|p| p.to_text())
-                        .map_err(|e| e.to_string())
-                })
+                .map(|r| ResourcePattern::parse(r).map_err(|e| e.to_string()))
                 .collect::<Result<_, _>>()?;
             Ok(Statement {
                 roles: statement.roles.clone(),
@@ -93,12 +99,7 @@ pub fn allows(
     statements
         .iter()
         .filter(|s| grants(s, roles, permission))
-        .any(|s| {
-            s.resources
-                .iter()
-                .filter_map(|p| ResourcePattern::parse(p).ok())
-                .any(|p| p.matches(resource))
-        })
+        .any(|s| s.resources.iter().any(|p| p.matches(resource)))
 }
 
 /// The resource patterns on which the statements allow `permission`, without ones another already covers.
@@ -107,14 +108,10 @@ pub fn resources_for(
     roles: &RolePermissions,
     permission: &str,
 ) -> Vec<String> {
-    let patterns: Vec<ResourcePattern> = statements
+    let patterns: Vec<&ResourcePattern> = statements
         .iter()
         .filter(|s| grants(s, roles, permission))
-        .flat_map(|s| {
-            s.resources
-                .iter()
-                .filter_map(|p| ResourcePattern::parse(p).ok())
-        })
+        .flat_map(|s| &s.resources)
         .collect();
     let mut kept: Vec<String> = Vec::new();
     for (i, pattern) in patterns.iter().enumerate() {
@@ -141,7 +138,10 @@ pub fn held_by_user(
     roles.insert(OWN_SPACE_ROLE.to_string(), vec!["*".to_string()]);
     statements.push(Statement {
         roles: vec![OWN_SPACE_ROLE.to_string()],
-        resources: vec![format!("/users/{user_id}/*")],
+        // A user id is base62 after its prefix: always a path segment.
+        resources: ResourcePattern::parse(&format!("/users/{user_id}/*"))
+            .into_iter()
+            .collect(),
     });
     statements
 }
@@ -158,12 +158,7 @@ pub fn may_grant(
         permissions.iter().all(|permission| {
             held.iter()
                 .filter(|s| grants(s, roles, permission))
-                .any(|s| {
-                    s.resources
-                        .iter()
-                        .filter_map(|p| ResourcePattern::parse(p).ok())
-                        .any(|p| p.covers(pattern))
-                })
+                .any(|s| s.resources.iter().any(|p| p.covers(pattern)))
         })
     })
 }
@@ -182,7 +177,10 @@ mod tests {
     fn statement(role: &str, resources: &[&str]) -> Statement {
         Statement {
             roles: vec![role.into()],
-            resources: resources.iter().map(|r| r.to_string()).collect(),
+            resources: resources
+                .iter()
+                .map(|r| ResourcePattern::parse(r).unwrap())
+                .collect(),
         }
     }
 

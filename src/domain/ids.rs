@@ -17,7 +17,7 @@ pub struct SubjectId(pub String);
 #[schema(value_type = String, pattern = "^usr_[0-9A-Za-z]{22}$")]
 pub struct UserId(pub String);
 
-/// The kinds of object that have identifiers, with their prefixes (DESIGN.md §1).
+/// The kinds of object that have identifiers, with their prefixes (docs/contract.md, "Identifiers and references").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdKind {
     Tenant,

@@ -11,6 +11,7 @@ pub mod resource;
 pub mod scope;
 pub mod secret_key;
 pub mod service_client;
+pub mod signing_alg;
 pub mod tenant;
 pub mod ttl;
 pub mod user;

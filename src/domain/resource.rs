@@ -1,4 +1,4 @@
-//! Resource URI patterns of access records (DESIGN.md §1, §7).
+//! Resource URI patterns of access records (docs/contract.md, "Access records").
 //!
 //! A resource is an absolute path (`/documents/42`). It is percent-decoded once and must then be in normal form: no
 //! empty, `.` or `..` segments, no encoded `/`, no control characters, so that no path trick reaches a resource a
@@ -106,6 +106,27 @@ impl ResourcePattern {
             (false, true) => "/".into(),
             (false, false) => path,
         }
+    }
+}
+
+impl std::fmt::Display for ResourcePattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+/// Written as its normal-form text (how statements are stored and shown).
+impl serde::Serialize for ResourcePattern {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_text())
+    }
+}
+
+/// Read from text, refusing anything `parse` refuses.
+impl<'de> serde::Deserialize<'de> for ResourcePattern {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        ResourcePattern::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 

@@ -29,6 +29,51 @@ pub fn is_scope_token(token: &str) -> bool {
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
+/// Distinct scope tokens in the order first given, written space-separated as in a `scope` parameter.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct Scopes(Vec<String>);
+
+impl Scopes {
+    /// Reads a `scope` parameter (or a stored one).
+    pub fn parse(scope: &str) -> Result<Scopes, ScopeError> {
+        parse(scope).map(Scopes)
+    }
+
+    /// Scopes already known to be tokens (a client's, checked when it was stored).
+    pub fn from_tokens(tokens: Vec<String>) -> Scopes {
+        Scopes(tokens)
+    }
+
+    pub fn tokens(&self) -> &[String] {
+        &self.0
+    }
+
+    pub fn contains(&self, token: &str) -> bool {
+        self.0.iter().any(|t| t == token)
+    }
+}
+
+impl std::fmt::Display for Scopes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(" "))
+    }
+}
+
+impl serde::Serialize for Scopes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// Splits a `scope` parameter into its distinct tokens, keeping their order.
 pub fn parse(scope: &str) -> Result<Vec<String>, ScopeError> {
     let mut tokens: Vec<String> = Vec::new();
@@ -48,14 +93,14 @@ pub fn grant(
     requested: Option<&str>,
     allowed: &[String],
     default: &[String],
-) -> Result<Vec<String>, ScopeError> {
+) -> Result<Scopes, ScopeError> {
     let Some(requested) = requested else {
-        return Ok(default.to_vec());
+        return Ok(Scopes(default.to_vec()));
     };
     let tokens = parse(requested)?;
     match tokens.iter().find(|t| !allowed.contains(t)) {
         Some(refused) => Err(ScopeError::NotAllowed(refused.clone())),
-        None => Ok(tokens),
+        None => Ok(Scopes(tokens)),
     }
 }
 
@@ -74,16 +119,17 @@ mod tests {
         assert!(!is_scope_token("a\\b"));
         assert!(!is_scope_token("é"));
         assert_eq!(parse("a  b a").unwrap(), strings(&["a", "b"]));
+        assert_eq!(Scopes::parse("a  b a").unwrap().to_string(), "a b");
     }
 
     #[test]
     fn grant_takes_defaults_or_a_subset_of_allowed() {
         let allowed = strings(&["a", "b"]);
         assert_eq!(
-            grant(None, &allowed, &strings(&["a"])).unwrap(),
-            strings(&["a"])
+            grant(None, &allowed, &strings(&["a"])).unwrap().tokens(),
+            ["a"]
         );
-        assert_eq!(grant(Some("b"), &allowed, &[]).unwrap(), strings(&["b"]));
+        assert_eq!(grant(Some("b"), &allowed, &[]).unwrap().tokens(), ["b"]);
         assert_eq!(
             grant(Some("b c"), &allowed, &[]),
             Err(ScopeError::NotAllowed("c".into()))

@@ -1,4 +1,4 @@
-//! Secret access keys: `kg_sk_<key id>_<256-bit secret><checksum>` (DESIGN.md §2).
+//! Secret access keys: `kg_sk_<key id>_<256-bit secret><checksum>` (docs/contract.md, "Access keys").
 //!
 //! The prefix lets secret scanners find leaked keys, the CRC32 checksum (as in GitHub's token format) rejects typos
 //! without a database read, and the key id inside finds the stored key with one indexed read. The database keeps a

@@ -24,7 +24,19 @@ pub struct Owner {
 pub struct AbsoluteUri(pub String);
 
 /// The kinds of owner a client may have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum OwnerKind {
     User,
@@ -122,7 +134,7 @@ impl ClientSpec {
         }
     }
 
-    /// Checks every rule of DESIGN.md §1 and §7 that needs no database.
+    /// Checks every rule of a client that needs no database (docs/contract.md, "Identifiers and references").
     pub fn validate(&self, max_access_token_ttl: i64) -> Result<(), ClientSpecError> {
         let name_len = self.name.trim().chars().count();
         if name_len == 0 || name_len > 200 {

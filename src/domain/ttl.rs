@@ -88,15 +88,6 @@ impl TtlOverrides {
         }
     }
 
-    /// Parses the JSON stored in the database; an empty or unreadable value means no overrides.
-    pub fn from_json(json: &str) -> TtlOverrides {
-        serde_json::from_str(json).unwrap_or_default()
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
-    }
-
     /// Refuses lifetimes that are not positive or that exceed the server's ceiling for access tokens.
     pub fn validate(&self, max_access_token_ttl: i64) -> Result<(), String> {
         for grant in GrantType::ALL {

@@ -9,6 +9,7 @@ use super::error::OAuthError;
 use crate::crypto::jwt;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::random_base62;
+use crate::domain::scope::Scopes;
 use crate::domain::ttl;
 use crate::domain::unix_now;
 use crate::state::AppState;
@@ -30,7 +31,7 @@ impl Audience {
     }
 }
 
-/// The claims of an access token (RFC 9068 §2.2, DESIGN.md §3).
+/// The claims of an access token (RFC 9068 §2.2; docs/contract.md, "Access tokens").
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessTokenClaims {
     pub iss: String,
@@ -84,7 +85,7 @@ pub struct TokenGrant<'a> {
     /// The subject's tenant: the client's for client_credentials, the user's for user grants (a global client
     /// signs users of every tenant in).
     pub tenant_id: Option<&'a str>,
-    pub scopes: Vec<String>,
+    pub scopes: Scopes,
     pub audience: Audience,
     /// The token's `jti` when the grant stored it ahead (the code grant, so that a replayed code revokes it).
     pub jti: Option<String>,
@@ -132,7 +133,7 @@ pub async fn respond(
         .wait_until_clear_of(subjects.into_iter().flatten())
         .await;
     let iat = unix_now();
-    let scope = grant.scopes.join(" ");
+    let scope = grant.scopes.to_string();
     let claims = AccessTokenClaims {
         iss: state.config.issuer(),
         sub: grant.subject.to_string(),

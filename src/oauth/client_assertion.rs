@@ -146,13 +146,8 @@ pub async fn verify(
     if checked.iss != entry.client.id {
         return Err(unusable());
     }
-    let jwk: Value = entry
-        .key
-        .public_jwk
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok())
-        .ok_or_else(unusable)?;
-    let (key, alg) = verifying_key(&jwk).ok_or_else(unusable)?;
+    let jwk = entry.key.public_jwk.as_ref().ok_or_else(unusable)?;
+    let (key, alg) = verifying_key(jwk).ok_or_else(unusable)?;
     // The header's alg must be the key's own: no `none`, no HMAC, no RSA key used as something else.
     checked
         .jws

@@ -266,7 +266,7 @@ async fn public_client(
     match found {
         Some((row, tenant_ttl)) if row.is_public => Ok(AuthenticatedClient {
             client: row.into(),
-            tenant_ttl: tenant_ttl.as_deref().map(TtlOverrides::from_json),
+            tenant_ttl: tenant_ttl.map(|ttl| ttl.0),
             method: AuthMethod::None,
         }),
         _ => Err(OAuthError::invalid_client(

@@ -87,12 +87,7 @@ pub async fn authorization_code(
     if !redeemed {
         return Err(invalid("the authorization code was already used"));
     }
-    let scopes = row
-        .scope
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
+    let scopes = row.scope.clone();
     let grant = TokenGrant {
         grant: GrantType::AuthorizationCode,
         lifetime_of: GrantType::AuthorizationCode,

@@ -1,4 +1,4 @@
-//! CORS for the endpoints a browser app calls (DESIGN.md §3): the JWKS is public; the token and revocation endpoints
+//! CORS for the endpoints a browser app calls (docs/contract.md, "Client authentication and the protocol edge"): the JWKS is public; the token and revocation endpoints
 //! answer the origins that some client registered (`allowed_origins`), and the token endpoint additionally refuses a
 //! public client called from an origin it did not register.
 

@@ -27,7 +27,7 @@ pub enum ErrorCode {
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
-    /// Send `WWW-Authenticate: Basic realm="keygate"` (DESIGN.md §5).
+    /// Send `WWW-Authenticate: Basic realm="keygate"` (RFC 6749 §5.2).
     pub basic_challenge: bool,
     /// 413 for an oversized body and 429 for throttling, which RFC 6749 does not name.
     pub status: Option<StatusCode>,

@@ -43,7 +43,7 @@ pub async fn password(
         Err(LoginError::Database(error)) => return Err(OAuthError::database(error)),
         Err(LoginError::Internal(error)) => return Err(OAuthError::internal(error)),
     };
-    let refresh = issue_refresh_token(state, client, &user.id, &scopes.join(" ")).await?;
+    let refresh = issue_refresh_token(state, client, &user.id, &scopes).await?;
     let grant = TokenGrant {
         grant: GrantType::Password,
         lifetime_of: GrantType::Password,

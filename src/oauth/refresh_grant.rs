@@ -13,7 +13,7 @@ use crate::db::refresh_tokens::{self, RefreshTokenRow};
 use crate::db::users::UserRow;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::random_base62;
-use crate::domain::scope;
+use crate::domain::scope::{self, Scopes};
 use crate::domain::secret_key::{SecretKey, REFRESH_TOKEN};
 use crate::domain::ttl;
 use crate::domain::unix_now;
@@ -33,7 +33,7 @@ pub fn new_refresh_token(
     state: &AppState,
     client: &AuthenticatedClient,
     user_id: &str,
-    scope: &str,
+    scope: &Scopes,
     sign_in: SignIn<'_>,
 ) -> (RefreshTokenRow, SecretKey) {
     let token = SecretKey::generate_in(REFRESH_TOKEN);
@@ -49,20 +49,16 @@ pub fn new_refresh_token(
         SignIn::Continues(spent) => (
             spent.family_id.clone(),
             spent.expires_at,
-            spent.sign_in_grant.clone(),
+            spent.sign_in_grant,
         ),
-        SignIn::New(grant) => (
-            random_base62(22),
-            now + lifetime.seconds,
-            grant.as_str().to_string(),
-        ),
+        SignIn::New(grant) => (random_base62(22), now + lifetime.seconds, grant),
     };
     let row = RefreshTokenRow {
         id: token.key_id().to_string(),
         family_id,
         client_id: client.client.id.clone(),
         user_id: user_id.to_string(),
-        scope: scope.to_string(),
+        scope: scope.clone(),
         secret_salt: stored.salt,
         secret_hash: stored.hash,
         created_at: now,
@@ -80,7 +76,7 @@ pub async fn issue_refresh_token(
     state: &AppState,
     client: &AuthenticatedClient,
     user_id: &str,
-    scope: &str,
+    scope: &Scopes,
 ) -> Result<String, OAuthError> {
     let (row, token) = new_refresh_token(
         state,
@@ -139,21 +135,11 @@ pub async fn refresh(
     let scopes = match form.get("scope") {
         // RFC 6749 §6: a refresh may narrow the scope, never widen it.
         Some(requested) => {
-            let original: Vec<String> = row
-                .scope
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect();
-            scope::grant(Some(requested), &original, &original)
+            let original = row.scope.tokens();
+            scope::grant(Some(requested), original, original)
                 .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?
         }
-        None => row
-            .scope
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
+        None => row.scope.clone(),
     };
     let audience = audience(state, form)?;
     let (successor, token) =
@@ -171,7 +157,7 @@ pub async fn refresh(
         ));
     }
     // A refreshed token lives as long as one from the grant that signed the user in (docs/contract.md).
-    let lifetime_of = GrantType::parse(&row.sign_in_grant).unwrap_or(GrantType::Password);
+    let lifetime_of = row.sign_in_grant;
     let grant = TokenGrant {
         grant: GrantType::RefreshToken,
         lifetime_of,

@@ -18,7 +18,7 @@ use crate::domain::unix_now;
 use crate::state::AppState;
 
 /// RFC 7009 §2.2: 200 whether or not the token was valid; revoking another client's token has no effect and is
-/// audited (DESIGN.md §5), so the answer reveals nothing about the token.
+/// audited (docs/contract.md, "Audit"), so the answer reveals nothing about the token.
 #[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
     request_body(content = super::schema::TokenParameter, content_type = "application/x-www-form-urlencoded"),
     security(("basic" = [])),

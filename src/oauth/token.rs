@@ -8,7 +8,7 @@ use super::error::{ErrorCode, OAuthError};
 use super::form::OAuthForm;
 use super::{code_grant, password_grant, refresh_grant};
 use crate::domain::grant_type::GrantType;
-use crate::domain::scope;
+use crate::domain::scope::{self, Scopes};
 use crate::state::AppState;
 
 /// The token endpoint.
@@ -99,7 +99,7 @@ async fn client_credentials(
 pub fn granted_scopes(
     client: &AuthenticatedClient,
     form: &OAuthForm,
-) -> Result<Vec<String>, OAuthError> {
+) -> Result<Scopes, OAuthError> {
     scope::grant(
         form.get("scope"),
         &client.client.scopes,

@@ -12,8 +12,9 @@ use crate::db::authorization_codes::{self, AuthorizationCodeRow};
 use crate::db::{service_clients, tenants};
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::random_base62;
+use crate::domain::scope::{self, Scopes};
 use crate::domain::service_client::ServiceClient;
-use crate::domain::{pkce, scope, unix_now};
+use crate::domain::{pkce, unix_now};
 use crate::oauth::code_grant::{code_hash, CODE_LIFETIME_SECONDS};
 use crate::oauth::error::description_charset;
 use crate::oauth::form::OAuthForm;
@@ -65,7 +66,7 @@ pub struct ErrorPage<'a> {
 struct Checked {
     client: ServiceClient,
     redirect_uri: String,
-    scopes: Vec<String>,
+    scopes: Scopes,
 }
 
 /// Why a request is refused: shown here, or sent back to a redirect URI that was proved to be the client's.
@@ -335,7 +336,7 @@ pub async fn submit(
         client_id: checked.client.id.clone(),
         user_id: user.id,
         redirect_uri: checked.redirect_uri.clone(),
-        scope: checked.scopes.join(" "),
+        scope: checked.scopes.clone(),
         code_challenge: params.code_challenge.clone(),
         created_at: now,
         expires_at: now + CODE_LIFETIME_SECONDS,

@@ -1,5 +1,5 @@
 //! Server-rendered pages (askama): the login page of the authorization code flow. Every page carries a CSRF token
-//! on its forms, a strict Content-Security-Policy and anti-framing headers (DESIGN.md §7), and escapes user text.
+//! on its forms, a strict Content-Security-Policy and anti-framing headers, and escapes user text.
 
 pub mod account;
 pub mod authorize;

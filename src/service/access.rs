@@ -7,7 +7,6 @@ use super::ServiceError;
 use crate::db::{access_records, roles, service_clients, users, DbConn};
 use crate::domain::access::{self, RolePermissions, Statement};
 use crate::domain::error_code::ErrorCode;
-use crate::domain::resource::ResourcePattern;
 
 /// The subject's statements in `tenant_id` (its records there and the global ones), and the permissions of the roles they name.
 pub fn statements_of(
@@ -16,10 +15,7 @@ pub fn statements_of(
     subject: &str,
 ) -> QueryResult<(Vec<Statement>, RolePermissions)> {
     let records = access_records::find_for_subject(conn, tenant_id, subject)?;
-    let statements: Vec<Statement> = records
-        .iter()
-        .flat_map(|r| serde_json::from_str::<Vec<Statement>>(&r.statements).unwrap_or_default())
-        .collect();
+    let statements: Vec<Statement> = records.into_iter().flat_map(|r| r.statements.0).collect();
     let permissions = role_permissions(conn, tenant_id, &statements)?;
     Ok((statements, permissions))
 }
@@ -74,7 +70,7 @@ pub fn role_permissions(
         .filter(|r| r.tenant_id.is_none())
         .chain(found.iter().filter(|r| r.tenant_id.is_some()))
     {
-        permissions.insert(role.name.clone(), role.permissions());
+        permissions.insert(role.name.clone(), role.permissions.0.clone());
     }
     Ok(permissions)
 }
@@ -91,18 +87,12 @@ pub fn ensure_user_holds(
     let held = access::held_by_user(user_id, held, &mut held_roles);
     let granted = role_permissions(conn, Some(tenant_id), statements)?;
     for statement in statements {
-        let patterns: Vec<ResourcePattern> = statement
-            .resources
-            .iter()
-            .map(|r| ResourcePattern::parse(r))
-            .collect::<Result<_, _>>()
-            .map_err(|e| ServiceError::refused(ErrorCode::InvalidResource, e.to_string()))?;
         let permissions: Vec<String> = statement
             .roles
             .iter()
             .flat_map(|name| granted.get(name).cloned().unwrap_or_default())
             .collect();
-        if !access::may_grant(&held, &held_roles, &permissions, &patterns) {
+        if !access::may_grant(&held, &held_roles, &permissions, &statement.resources) {
             return Err(ServiceError::Forbidden(
                 "you cannot grant more than you hold: the role's permissions on these resources"
                     .into(),

@@ -216,8 +216,7 @@ pub(super) fn remove(
         for record in
             access_records::find_for_subject(conn, client.tenant_id.as_deref(), &client.id)?
         {
-            let admins: Vec<String> = serde_json::from_str(&record.admins).unwrap_or_default();
-            if admins.contains(owner) {
+            if record.admins.contains(owner) {
                 access_records::delete_by_id(conn, &record.id)?;
             }
         }

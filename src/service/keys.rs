@@ -7,9 +7,10 @@ use serde_json::{json, Value};
 use super::{audit, clients, transaction, Actor, Changed, ServiceError};
 use crate::db::access_keys::{self, AccessKeyRow, MAX_ACTIVE_PER_CLIENT};
 use crate::db::DbConn;
-use crate::domain::access_key::NewAccessKey;
+use crate::domain::access_key::{KeyKind, NewAccessKey};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::service_client::ServiceClient;
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::unix_now;
 
 /// An access key's metadata; `key` is present only in the answer that created it.
@@ -17,9 +18,9 @@ use crate::domain::unix_now;
 pub struct KeyView {
     pub id: String,
     pub client_id: String,
-    pub kind: String,
+    pub kind: KeyKind,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub alg: Option<String>,
+    pub alg: Option<SigningAlg>,
     /// The public JWK of `private_key` and `public_key` keys.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -36,10 +37,7 @@ pub struct KeyView {
 impl From<AccessKeyRow> for KeyView {
     fn from(row: AccessKeyRow) -> KeyView {
         KeyView {
-            public_jwk: row
-                .public_jwk
-                .as_deref()
-                .and_then(|j| serde_json::from_str(j).ok()),
+            public_jwk: row.public_jwk.map(|jwk| jwk.0),
             id: row.id,
             client_id: row.client_id,
             kind: row.kind,

@@ -1,20 +1,21 @@
 //! A signed-in user's own service clients (`/v1/self` and the account pages): one call makes the client, the
 //! access record that limits it to resources the user may grant, and its first secret key, all or nothing.
 
+use crate::db::column::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::access::ensure_user_holds;
 use super::keys::{self, KeyView};
 use super::{clients, transaction, Actor, Changed, ServiceError};
 use crate::config::Config;
+use crate::crypto::client_keys;
 use crate::db::access_records::{self, AccessRecordRow};
 use crate::db::{access_keys, roles, service_clients, DbConn};
 use crate::domain::access::Statement;
-use crate::domain::access_key::{self, KeyRequest};
+use crate::domain::access_key::KeyRequest;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::IdKind;
-use crate::domain::resource::ResourcePattern;
+use crate::domain::resource::{ResourcePattern, ResourcePatternText};
 use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient};
 use crate::domain::unix_now;
 
@@ -34,7 +35,8 @@ pub struct NewOwnClient {
 pub struct OwnClient {
     pub client: ServiceClient,
     pub role: Option<String>,
-    pub resources: Vec<String>,
+    #[schema(inline, value_type = Vec<ResourcePatternText>)]
+    pub resources: Vec<ResourcePattern>,
     pub keys: Vec<KeyView>,
 }
 
@@ -61,7 +63,7 @@ pub fn create(
         .unwrap_or_else(|| vec![format!("/users/{user_id}/*")]);
     let resources = resources
         .iter()
-        .map(|r| ResourcePattern::parse(r).map(|p| p.to_text()))
+        .map(|r| ResourcePattern::parse(r))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ServiceError::refused(ErrorCode::InvalidResource, e.to_string()))?;
     let mut spec = ClientSpec::confidential(&input.name, Some(tenant_id.clone()), Vec::new());
@@ -95,8 +97,8 @@ pub fn create(
             id: IdKind::AccessRecord.generate(),
             tenant_id: Some(tenant_id.clone()),
             name: format!("{} (self-service)", client.name),
-            admins: json!([user_id]).to_string(),
-            statements: json!([statement]).to_string(),
+            admins: Json(vec![user_id.clone()]),
+            statements: Json(vec![statement.clone()]),
             created_at: unix_now(),
         };
         access_records::insert(conn, &record, std::slice::from_ref(&client.id))?;
@@ -111,7 +113,7 @@ pub fn create(
             None,
         )?;
         let made =
-            access_key::make(KeyRequest::Secret, &client.id, "").map_err(anyhow::Error::from)?;
+            client_keys::make(KeyRequest::Secret, &client.id, "").map_err(anyhow::Error::from)?;
         let key = keys::insert(conn, actor, &client, &made, None)?;
         Ok(OwnClient {
             client,
@@ -131,12 +133,8 @@ pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<OwnClient>, ServiceE
         .map(|client| {
             let records = access_records::find_for_subject(conn, Some(&tenant_id), &client.id)?;
             let keys = access_keys::find_by_client(conn, &client.id)?;
-            let statements: Vec<Statement> = records
-                .iter()
-                .flat_map(|r| {
-                    serde_json::from_str::<Vec<Statement>>(&r.statements).unwrap_or_default()
-                })
-                .collect();
+            let statements: Vec<Statement> =
+                records.into_iter().flat_map(|r| r.statements.0).collect();
             Ok(OwnClient {
                 role: statements.first().and_then(|s| s.roles.first().cloned()),
                 resources: statements

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::access::ensure_user_holds;
 use super::{audit, transaction, Actor, Changed, ServiceError};
 use crate::db::access_records::{self, AccessRecordRow};
+use crate::db::column::Json;
 use crate::db::{roles, service_clients, users, DbConn};
-use crate::domain::access::{self, Statement};
+use crate::domain::access::{self, Statement, StatementInput};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::IdKind;
 use crate::domain::unix_now;
@@ -34,7 +35,7 @@ pub struct RecordInput {
     #[serde(default)]
     #[schema(inline, value_type = Vec<UserId>)]
     pub admins: Vec<String>,
-    pub statements: Vec<Statement>,
+    pub statements: Vec<StatementInput>,
 }
 
 /// An access record.
@@ -53,8 +54,8 @@ impl Record {
     /// A stored record and its subjects.
     pub fn new(row: AccessRecordRow, subjects: Vec<String>) -> Record {
         Record {
-            admins: serde_json::from_str(&row.admins).unwrap_or_default(),
-            statements: serde_json::from_str(&row.statements).unwrap_or_default(),
+            admins: row.admins.0,
+            statements: row.statements.0,
             subjects,
             id: row.id,
             tenant_id: row.tenant_id,
@@ -133,8 +134,8 @@ fn row_of(
         id,
         tenant_id,
         name: input.name.trim().to_string(),
-        admins: serde_json::json!(input.admins).to_string(),
-        statements: serde_json::json!(statements).to_string(),
+        admins: Json(input.admins.clone()),
+        statements: Json(statements.to_vec()),
         created_at,
     }
 }
@@ -181,10 +182,9 @@ pub fn find_visible(
     if actor.can_see(row.tenant_id.as_deref()) {
         return Ok((row, subjects, false));
     }
-    let admins: Vec<String> = serde_json::from_str(&row.admins).unwrap_or_default();
     match actor.as_user() {
         Some((user, tenant))
-            if row.tenant_id.as_deref() == Some(tenant) && admins.iter().any(|a| a == user) =>
+            if row.tenant_id.as_deref() == Some(tenant) && row.admins.iter().any(|a| a == user) =>
         {
             Ok((row, subjects, true))
         }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::{audit, transaction, unique_or, Access, Actor, Changed, ServiceError};
+use crate::db::column::Json;
 use crate::db::roles::{self, RoleRow};
 use crate::db::{tenants, DbConn};
 use crate::domain::access::validate_permissions;
@@ -23,7 +24,7 @@ pub struct Role {
 impl From<RoleRow> for Role {
     fn from(row: RoleRow) -> Role {
         Role {
-            permissions: row.permissions(),
+            permissions: row.permissions.0,
             id: row.id,
             tenant_id: row.tenant_id,
             name: row.name,
@@ -92,7 +93,7 @@ pub fn create(
         scope_key: roles::scope_key(tenant_id.as_deref()),
         tenant_id,
         name: name.to_string(),
-        permissions: serde_json::json!(permissions).to_string(),
+        permissions: Json(permissions),
         created_at: unix_now(),
     };
     transaction(conn, |conn, _| {
@@ -123,7 +124,7 @@ pub fn update(
     validate_permissions(&permissions).map_err(invalid)?;
     transaction(conn, |conn, _| {
         let mut row = find_visible(conn, actor, id, true)?;
-        row.permissions = serde_json::json!(permissions).to_string();
+        row.permissions = Json(permissions);
         roles::update_permissions(conn, &row.id, &row.permissions)?;
         audit(
             conn,

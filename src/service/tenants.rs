@@ -2,6 +2,7 @@
 
 use super::{audit, revoke_subject, transaction, unique_or, Actor, Changed, ServiceError};
 use crate::config::Config;
+use crate::db::column::Json;
 use crate::db::tenants::{self, Tenant, TenantRow};
 use crate::db::{access_records, service_clients, users, DbConn};
 use crate::domain::error_code::ErrorCode;
@@ -74,12 +75,10 @@ pub fn update(
         let spec = TenantSpec {
             name: changes.name.unwrap_or(row.name.clone()),
             slug: row.slug.clone(),
-            ttl: changes
-                .ttl
-                .unwrap_or_else(|| TtlOverrides::from_json(&row.ttl)),
+            ttl: changes.ttl.unwrap_or_else(|| row.ttl.0.clone()),
         };
         validated(&spec, config)?;
-        (row.name, row.ttl) = (spec.name.trim().to_string(), spec.ttl.to_json());
+        (row.name, row.ttl) = (spec.name.trim().to_string(), Json(spec.ttl));
         tenants::update(conn, &row)?;
         audit(
             conn,

@@ -53,7 +53,7 @@ async fn public_keys_upload_as_jwk_or_pem_and_weak_or_private_ones_are_refused_w
     let admin = app.admin_token().await;
     let client = app.create_client(&[]);
     let generated = keygate::crypto::client_keys::generate(
-        keygate::crypto::signing_key::SigningAlg::ES256,
+        keygate::domain::signing_alg::SigningAlg::ES256,
         "x",
     )
     .unwrap();

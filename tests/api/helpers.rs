@@ -284,6 +284,19 @@ pub async fn json_with_status(response: reqwest::Response, status: u16) -> Value
 }
 
 impl TestApp {
+    /// Runs SQL on this app's database directly, as an operator's mistake or a damaged disk would.
+    pub fn sql(&self, statement: &str) {
+        use diesel::connection::SimpleConnection;
+        let db = keygate::db::Db::connect(
+            &self.config.database_url,
+            1,
+            std::time::Duration::from_secs(10),
+        )
+        .expect("the test database");
+        let mut conn = db.conn().expect("a connection");
+        conn.batch_execute(statement).expect("the statement runs");
+    }
+
     /// An access token of the bootstrap admin client (scope keygate:admin).
     pub async fn admin_token(&self) -> String {
         self.token_for(self.admin()).await

@@ -343,3 +343,35 @@ async fn look_alikes_of_a_username_are_the_same_user() {
         json_with_status(app.api(Method::POST, "/v1/verify", &token, None).await, 200).await;
     assert_eq!(identity["sub"], jose["id"]);
 }
+
+#[actix_web::test]
+async fn a_stored_value_that_does_not_read_back_is_a_server_error_never_a_default() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let scoped = app.create_client(&["--scope", "documents:read"]);
+    let kindless = app.create_client(&[]);
+    app.sql(&format!(
+        "UPDATE service_clients SET scopes = '[\"documents:read\"' WHERE id = '{}';
+         UPDATE access_keys SET kind = 'skeleton' WHERE id = '{}';",
+        scoped.id, kindless.key_id
+    ));
+
+    // A client whose scopes no longer parse is not a client with no scopes: reads and tokens fail loudly.
+    let read = app
+        .api(
+            Method::GET,
+            &format!("/v1/clients/{}", scoped.id),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(json_with_status(read, 500).await["error"], "internal_error");
+    for client in [&scoped, &kindless] {
+        let token = app.token_basic(client, "").await;
+        assert_eq!(json_with_status(token, 500).await["error"], "server_error");
+    }
+    // The rest of the server is unaffected.
+    let healthy = app.create_client(&[]);
+    let token = app.token_basic(&healthy, "").await;
+    assert_eq!(token.status().as_u16(), 200);
+}

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use keygate::config::Config;
 use keygate::crypto::master_key;
-use keygate::crypto::signing_key::SigningAlg;
+use keygate::domain::signing_alg::SigningAlg;
 use keygate::startup::Application;
 use serde_json::Value;
 
