@@ -13,6 +13,7 @@ pub mod error;
 pub mod keyring;
 pub mod metrics;
 pub mod oauth;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod rate_limit;

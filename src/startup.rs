@@ -99,6 +99,7 @@ fn run(listener: TcpListener, state: AppState, config: &Config) -> anyhow::Resul
             .configure(oauth::configure)
             .configure(api::configure)
             .configure(pages::configure)
+            .route("/openapi.json", web::get().to(crate::openapi::document))
     })
     // Slow or idle clients and connection floods are bounded; a stop lets requests in flight finish.
     .client_request_timeout(Duration::from_secs(config.request_timeout_seconds))

@@ -5,7 +5,6 @@ pub mod auth;
 pub mod authorize;
 pub mod clients;
 pub mod keys;
-pub mod openapi;
 pub mod records;
 pub mod roles;
 pub mod self_service;
@@ -72,15 +71,14 @@ v1_routes! {
     post "/signing-keys/rotate" => signing_keys::rotate;
 }
 
-/// Routes of `/v1` and `/openapi.json`.
+/// Routes of `/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v1")
             .configure(crate::error::extractor_configs)
             .configure(register_v1)
             .default_service(web::to(unknown_endpoint)),
-    )
-    .route("/openapi.json", web::get().to(openapi::document));
+    );
 }
 
 async fn unknown_endpoint() -> Result<actix_web::HttpResponse, crate::error::ApiError> {

@@ -2,9 +2,11 @@
 
 pub mod access;
 pub mod access_key;
+pub mod authorization_code;
 pub mod error_code;
 pub mod grant_type;
 pub mod ids;
+pub mod oauth_text;
 pub mod pkce;
 pub mod private_key;
 pub mod resource;

@@ -14,21 +14,12 @@ use crate::db::authorization_codes::{self, AuthorizationCodeRow};
 use crate::db::revoked_tokens::RevokedTokenRow;
 use crate::db::{refresh_tokens, users};
 use crate::domain::grant_type::GrantType;
-use crate::domain::{pkce, unix_now};
+use crate::domain::{authorization_code, pkce, unix_now};
 use crate::service::sign_ins;
 use crate::state::AppState;
 
-/// How long a code may wait to be exchanged (RFC 6749 §4.1.2 recommends at most 10 minutes).
-pub const CODE_LIFETIME_SECONDS: i64 = 60;
-
 fn invalid(description: &'static str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidGrant, description)
-}
-
-/// The stored form of a code: its SHA-256, hex.
-pub fn code_hash(code: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, code.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub async fn authorization_code(
@@ -38,7 +29,7 @@ pub async fn authorization_code(
 ) -> Result<HttpResponse, OAuthError> {
     let (code, redirect_uri) = (form.require("code")?, form.require("redirect_uri")?);
     let verifier = form.require("code_verifier")?;
-    let hash = code_hash(code);
+    let hash = authorization_code::hash(code);
     let lookup = hash.clone();
     let row = state
         .db

@@ -7,6 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::domain::oauth_text::description_charset;
+
 /// The error codes of RFC 6749 §5.2 and RFC 8707 §2, plus `server_error` for failures of our own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -119,25 +121,6 @@ impl std::fmt::Display for OAuthError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:?}: {}", self.code, self.description)
     }
-}
-
-/// RFC 6749 §5.2: `error_description` is printable ASCII without `"` and `\`. Descriptions are written so; this
-/// keeps any text that came from a request (a scope name, a redirect URI) within that set too.
-pub fn description_charset(description: &str) -> Cow<'_, str> {
-    let allowed = |c: char| matches!(c, '\x20'..='\x7e') && c != '"' && c != '\\';
-    if description.chars().all(allowed) {
-        return Cow::Borrowed(description);
-    }
-    Cow::Owned(
-        description
-            .chars()
-            .map(|c| match c {
-                '"' => '\'',
-                c if allowed(c) => c,
-                _ => '?',
-            })
-            .collect(),
-    )
 }
 
 #[derive(Serialize)]

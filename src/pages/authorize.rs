@@ -12,11 +12,10 @@ use crate::db::authorization_codes::{self, AuthorizationCodeRow};
 use crate::db::{service_clients, tenants};
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::random_base62;
+use crate::domain::oauth_text::description_charset;
 use crate::domain::scope::{self, Scopes};
 use crate::domain::service_client::ServiceClient;
-use crate::domain::{pkce, unix_now};
-use crate::oauth::code_grant::{code_hash, CODE_LIFETIME_SECONDS};
-use crate::oauth::error::description_charset;
+use crate::domain::{authorization_code, pkce, unix_now};
 use crate::oauth::form::OAuthForm;
 use crate::oauth::user_login::{self, LoginAttempt, LoginError};
 use crate::state::AppState;
@@ -332,14 +331,14 @@ pub async fn submit(
     let code = random_base62(43);
     let now = unix_now();
     let row = AuthorizationCodeRow {
-        code_hash: code_hash(&code),
+        code_hash: authorization_code::hash(&code),
         client_id: checked.client.id.clone(),
         user_id: user.id,
         redirect_uri: checked.redirect_uri.clone(),
         scope: checked.scopes.clone(),
         code_challenge: params.code_challenge.clone(),
         created_at: now,
-        expires_at: now + CODE_LIFETIME_SECONDS,
+        expires_at: now + authorization_code::LIFETIME_SECONDS,
         used_at: None,
         family_id: None,
         access_token_jti: None,

@@ -11,7 +11,7 @@ use diesel::{Connection, SqliteConnection};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::helpers::{json_with_status, spawn_app_with, TestApp};
+use crate::helpers::{eventually, json_with_status, spawn_app_with, TestApp};
 
 /// A TCP proxy to `upstream` that can be cut (every connection closed, new ones refused) and healed. It runs on a
 /// thread of its own, so that it keeps serving while the test thread waits for a CLI process.
@@ -148,14 +148,10 @@ async fn postgres_going_away_answers_503_quickly_keeps_jwts_working_and_recovers
     assert_eq!(body["error"], "unavailable");
 
     proxy.heal();
-    let mut recovered = false;
-    for _ in 0..50 {
-        if token_status(&app, &cold).await.0 == 200 {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let recovered = eventually("tokens again", Duration::from_secs(10), || async {
+        (token_status(&app, &cold).await.0 == 200).then_some(true)
+    })
+    .await;
     assert!(
         recovered,
         "the node did not recover after PostgreSQL came back"

@@ -53,6 +53,8 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         master_key_file: dir.path().join("unused.key"),
         credential_cache_seconds: 1,
         signing_key_refresh_seconds: 1,
+        // Batched writes land within a tenth of a second: tests wait for them, never for the production tick.
+        background_tick_ms: 100,
         workers: Some(1),
         ..Config::default()
     };
@@ -519,4 +521,24 @@ pub fn run_node(script: &str, args: &[&str]) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("the script prints JSON")
+}
+
+/// Checks until `check` gives a value, for at most `timeout`: a test waits for the event it needs (a batch written,
+/// a sync done, a key expired), never for a fixed time, and a check that never succeeds fails the test naming `what`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: std::time::Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {timeout:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
 }

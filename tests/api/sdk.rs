@@ -7,7 +7,7 @@ use keygate_sdk::{Error, TokenProvider, VerifiedBy, Verifier};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, TestApp, TestClient};
+use crate::helpers::{eventually, spawn_app, TestApp, TestClient};
 
 fn provider(app: &TestApp, client: &TestClient) -> TokenProvider {
     TokenProvider::builder(&client.secret)
@@ -58,9 +58,11 @@ async fn a_token_is_renewed_before_it_expires() {
     assert_eq!(first.expires_in, 4);
     assert_eq!(tokens.token().await.unwrap(), first.secret());
     // Renewal starts at half the lifetime of so short a token, well before it expires.
-    tokio::time::sleep(Duration::from_millis(2200)).await;
-    let second = tokens.token().await.unwrap();
-    assert_ne!(second, first.secret());
+    let second = eventually("a renewed token", Duration::from_secs(4), || async {
+        let current = tokens.token().await.unwrap();
+        (current != first.secret()).then_some(current)
+    })
+    .await;
     assert!(
         first.expires_at() > std::time::Instant::now(),
         "renewed early"
@@ -106,20 +108,23 @@ async fn the_verifier_picks_up_a_rotated_signing_key() {
 
     let rotated = app.cli_json(&["signing-key", "rotate", "--alg", "ES256", "--immediate"]);
     let kid = rotated["kid"].as_str().unwrap();
-    let mut after = app.token_for(&client).await;
-    for _ in 0..50 {
-        if jsonwebtoken::decode_header(&after).unwrap().kid.as_deref() == Some(kid) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        after = app.token_for(&client).await;
-    }
-    assert_eq!(
-        jsonwebtoken::decode_header(&after).unwrap().kid.as_deref(),
-        Some(kid)
-    );
-    tokio::time::sleep(Duration::from_millis(250)).await;
-    verifier.verify_token(&after).await.unwrap();
+    let after = eventually(
+        "tokens signed by the new key",
+        Duration::from_secs(10),
+        || async {
+            let token = app.token_for(&client).await;
+            let signed_by = jsonwebtoken::decode_header(&token).unwrap().kid;
+            (signed_by.as_deref() == Some(kid)).then_some(token)
+        },
+    )
+    .await;
+    // The verifier refetches the JWKS for the unknown kid once its refetch interval allows.
+    eventually(
+        "the verifier knows the new key",
+        Duration::from_secs(5),
+        || async { verifier.verify_token(&after).await.ok() },
+    )
+    .await;
     verifier.verify_token(&before).await.unwrap();
 }
 
@@ -189,7 +194,18 @@ async fn secret_keys_and_basic_verify_and_a_revoked_key_is_refused() {
         Err(Error::InvalidCredentials),
         "refused at once without a cache"
     );
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    eventually(
+        "the cached answer expires",
+        Duration::from_secs(5),
+        || async {
+            cached
+                .verify_secret_key(&client.secret)
+                .await
+                .is_err()
+                .then_some(())
+        },
+    )
+    .await;
     assert_eq!(
         cached.verify_secret_key(&client.secret).await,
         Err(Error::InvalidCredentials),

@@ -8,7 +8,9 @@ use keygate::domain::signing_alg::SigningAlg;
 use keygate::startup::Application;
 use serde_json::Value;
 
-use crate::helpers::{json_with_status, spawn_app, spawn_app_with, verify_with_jwks, TestApp};
+use crate::helpers::{
+    eventually, json_with_status, spawn_app, spawn_app_with, verify_with_jwks, TestApp,
+};
 
 async fn token_for(app: &TestApp) -> String {
     let client = app.create_client(&[]);
@@ -56,19 +58,16 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
     let rotated = app.cli_json(&["signing-key", "rotate", "--alg", "ES256", "--immediate"]);
     let new_kid = rotated["kid"].as_str().unwrap().to_string();
     // The running node reloads its keyring every signing_key_refresh_seconds (1 s here).
-    let mut new_token = String::new();
-    for _ in 0..50 {
-        new_token = token_for(&app).await;
-        if jsonwebtoken::decode_header(&new_token)
-            .unwrap()
-            .kid
-            .as_deref()
-            == Some(&new_kid)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let new_token = eventually(
+        "tokens signed by the new key",
+        Duration::from_secs(10),
+        || async {
+            let token = token_for(&app).await;
+            let kid = jsonwebtoken::decode_header(&token).unwrap().kid;
+            (kid.as_deref() == Some(&new_kid)).then_some(token)
+        },
+    )
+    .await;
     let header = jsonwebtoken::decode_header(&new_token).unwrap();
     assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()));
     assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);

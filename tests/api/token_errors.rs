@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{basic, json_with_status, spawn_app, TestApp};
+use crate::helpers::{basic, eventually, json_with_status, spawn_app, TestApp};
 
 /// Asserts the RFC 6749 §5.2 shape: status, `error` code, description, `no-store`, and the Basic challenge or not.
 async fn assert_oauth_error(
@@ -230,9 +230,10 @@ async fn revoking_a_key_in_use_takes_effect_within_the_cache_bound() {
     json_with_status(app.token_basic(&client, "").await, 200).await;
     app.cli_json(&["key", "revoke", "--client", &client.id, &client.key_id]);
     // The CLI is another process: this node sees the revocation once its cached entry (1 s here) expires.
-    tokio::time::sleep(Duration::from_millis(
-        1100 * app.config.credential_cache_seconds,
-    ))
+    let bound = Duration::from_secs(app.config.credential_cache_seconds + 3);
+    eventually("the revoked key refused", bound, || async {
+        (app.token_basic(&client, "").await.status().as_u16() == 401).then_some(())
+    })
     .await;
     assert_oauth_error(
         app.token_basic(&client, "").await,
@@ -254,7 +255,12 @@ async fn an_expired_key_is_invalid_client() {
         key_id: key["id"].as_str().unwrap().to_string(),
     };
     json_with_status(app.token_basic(&expiring, "").await, 200).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    eventually(
+        "the expired key refused",
+        Duration::from_secs(5),
+        || async { (app.token_basic(&expiring, "").await.status().as_u16() == 401).then_some(()) },
+    )
+    .await;
     assert_oauth_error(
         app.token_basic(&expiring, "").await,
         401,

@@ -1,5 +1,5 @@
 //! `/openapi.json`: the OpenAPI 3 description of `/v1` and the OAuth endpoints, generated from the handlers and
-//! types.
+//! types. It spans two edges, so it is assembled here, above them, like `startup`.
 
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -9,17 +9,17 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "keygate management API", description = "API keys as a service: tenants, service clients, access keys."),
     paths(
-        super::tenants::create, super::tenants::list, super::tenants::show, super::tenants::update, super::tenants::delete,
-        super::clients::create, super::clients::list, super::clients::show, super::clients::update, super::clients::delete,
-        super::keys::create, super::keys::list, super::keys::revoke,
-        super::users::create, super::users::list, super::users::show, super::users::update, super::users::delete,
-        super::verify::verify,
-        super::roles::create, super::roles::list, super::roles::show, super::roles::update, super::roles::delete,
-        super::records::create, super::records::list, super::records::show, super::records::replace, super::records::delete,
-        super::authorize::check, super::authorize::resources,
-        super::self_service::create, super::self_service::list, super::self_service::delete, super::self_service::revoke_key,
-        super::audit::list,
-        super::signing_keys::list, super::signing_keys::rotate,
+        crate::api::tenants::create, crate::api::tenants::list, crate::api::tenants::show, crate::api::tenants::update, crate::api::tenants::delete,
+        crate::api::clients::create, crate::api::clients::list, crate::api::clients::show, crate::api::clients::update, crate::api::clients::delete,
+        crate::api::keys::create, crate::api::keys::list, crate::api::keys::revoke,
+        crate::api::users::create, crate::api::users::list, crate::api::users::show, crate::api::users::update, crate::api::users::delete,
+        crate::api::verify::verify,
+        crate::api::roles::create, crate::api::roles::list, crate::api::roles::show, crate::api::roles::update, crate::api::roles::delete,
+        crate::api::records::create, crate::api::records::list, crate::api::records::show, crate::api::records::replace, crate::api::records::delete,
+        crate::api::authorize::check, crate::api::authorize::resources,
+        crate::api::self_service::create, crate::api::self_service::list, crate::api::self_service::delete, crate::api::self_service::revoke_key,
+        crate::api::audit::list,
+        crate::api::signing_keys::list, crate::api::signing_keys::rotate,
         crate::oauth::token::token, crate::oauth::introspect::introspect, crate::oauth::revoke::revoke,
     ),
     modifiers(&SecuritySchemes, &ClosedVariants),
