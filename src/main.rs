@@ -5,7 +5,7 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let cli = keygate::cli::Cli::parse();
     keygate::telemetry::init();
-    match keygate::cli::run(cli) {
+    match keygate::cli::run(cli, keygate::startup::serve) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

@@ -2,16 +2,12 @@
 //! authentication failures per reason, throttled requests, and the database pool. Labels come from closed sets
 //! (route patterns, not paths), so no caller can grow the series without bound.
 
-use actix_web::http::header::ContentType;
-use actix_web::{web, HttpResponse};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-
-use crate::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -144,14 +140,13 @@ impl Metrics {
             .inc();
     }
 
-    fn encode(&self, state: &AppState) -> Result<String, std::fmt::Error> {
-        let pool = state.db.pool_state();
-        let max = i64::from(state.config.database_pool_size);
+    /// The OpenMetrics text, with the pool gauges set from `pool` (connections open, idle) and its `max` size.
+    pub fn encode(&self, pool: diesel::r2d2::State, max: u32) -> Result<String, std::fmt::Error> {
         let in_use = i64::from(pool.connections - pool.idle_connections);
         for (name, value) in [
             ("in_use", in_use),
             ("idle", i64::from(pool.idle_connections)),
-            ("max", max),
+            ("max", i64::from(max)),
         ] {
             self.pool
                 .get_or_create(&PoolLabels { state: name })
@@ -160,22 +155,5 @@ impl Metrics {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
-    }
-}
-
-/// `GET /metrics`.
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    match state.metrics.encode(&state) {
-        Ok(text) => HttpResponse::Ok()
-            .content_type(ContentType(
-                "application/openmetrics-text; version=1.0.0; charset=utf-8"
-                    .parse()
-                    .expect("a valid media type"),
-            ))
-            .body(text),
-        Err(error) => {
-            tracing::error!(error = %error, "cannot encode metrics");
-            HttpResponse::InternalServerError().finish()
-        }
     }
 }

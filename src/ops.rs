@@ -1,5 +1,6 @@
 //! Operations endpoints: `/healthz` (the process answers), `/readyz` (the database answers), `/metrics`.
 
+use actix_web::http::header::ContentType;
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
 use serde_json::json;
@@ -9,7 +10,7 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(crate::metrics::metrics));
+        .route("/metrics", web::get().to(metrics));
 }
 
 async fn healthz() -> HttpResponse {
@@ -23,6 +24,26 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             tracing::warn!(error = %error, "readiness check failed");
             HttpResponse::ServiceUnavailable()
                 .json(json!({"status": "unavailable", "reason": "database unreachable"}))
+        }
+    }
+}
+
+/// `GET /metrics`.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let text = state
+        .metrics
+        .encode(state.db.pool_state(), state.config.database_pool_size);
+    match text {
+        Ok(text) => HttpResponse::Ok()
+            .content_type(ContentType(
+                "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                    .parse()
+                    .expect("a valid media type"),
+            ))
+            .body(text),
+        Err(error) => {
+            tracing::error!(error = %error, "cannot encode metrics");
+            HttpResponse::InternalServerError().finish()
         }
     }
 }

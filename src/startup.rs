@@ -112,3 +112,12 @@ fn run(listener: TcpListener, state: AppState, config: &Config) -> anyhow::Resul
     }
     Ok(server.run())
 }
+
+/// `keygate serve`: builds the application and runs it until it is stopped.
+pub fn serve(config: Config) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(config).await?;
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}

@@ -41,6 +41,12 @@ impl From<KeyWithClient> for CachedKey {
     }
 }
 
+/// Every origin some client registered for browser calls (CORS), cached briefly.
+pub type OriginCache = moka::sync::Cache<(), Arc<std::collections::HashSet<String>>>;
+
+/// Registered origins are re-read this often, so a new SPA client works within seconds on every node.
+pub const ORIGINS_TTL: Duration = Duration::from_secs(10);
+
 /// Access keys by key id. Entries expire after a bounded time so that revocation on another node is seen.
 pub type CredentialCache = moka::sync::Cache<String, Arc<CachedKey>>;
 
@@ -57,7 +63,7 @@ pub struct AppState {
     pub passwords: PasswordHasherPool,
     pub login_throttle: Arc<LoginThrottle>,
     pub client_auth_throttle: Arc<ClientAuthThrottle>,
-    pub origins: crate::oauth::cors::OriginCache,
+    pub origins: OriginCache,
     pub metrics: Arc<Metrics>,
     pub rate_limits: Arc<RateLimits>,
     pub trusted_proxies: Arc<TrustedProxies>,
@@ -85,7 +91,10 @@ impl AppState {
             passwords: PasswordHasherPool::default(),
             login_throttle: Arc::default(),
             client_auth_throttle: Arc::default(),
-            origins: crate::oauth::cors::origin_cache(),
+            origins: moka::sync::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(ORIGINS_TTL)
+                .build(),
             metrics: Arc::default(),
             rate_limits,
             trusted_proxies,

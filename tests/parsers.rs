@@ -6,6 +6,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use keygate::credentials::client::decode_basic;
 use keygate::crypto::client_keys::parse_public_key;
 use keygate::crypto::jwt::{self, VerifyingKeys};
 use keygate::crypto::signing_key::generate;
@@ -13,8 +14,7 @@ use keygate::domain::resource::{Resource, ResourcePattern};
 use keygate::domain::secret_key::SecretKey;
 use keygate::domain::signing_alg::SigningAlg;
 use keygate::domain::{pkce, scope};
-use keygate::oauth::client_auth::decode_basic;
-use keygate::oauth::form::OAuthForm;
+use keygate::form::OAuthForm;
 use keygate_sdk::private_key::PrivateKeyBundle;
 use proptest::prelude::*;
 use secrecy::ExposeSecret;

@@ -7,10 +7,10 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use secrecy::ExposeSecret;
 
+use crate::credentials::access_token;
+use crate::credentials::client::{self, decode_basic, Attempt, AuthFailure};
 use crate::domain::scope::{ADMIN, AUTHORIZE, TENANT_ADMIN};
 use crate::error::ApiError;
-use crate::oauth::access_token;
-use crate::oauth::client_auth::{self, decode_basic, AuthFailure};
 use crate::service::{Access, Actor};
 use crate::state::AppState;
 
@@ -86,10 +86,10 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let (client_id, secret) = decode_basic(value.as_bytes()).ok_or_else(|| {
         ApiError::credentials_required("send a Bearer access token or Basic client credentials")
     })?;
-    if let Some(seconds) = client_auth::throttled_for(state, req, &client_id) {
+    if let Some(seconds) = client::throttled_for(state, state.client_address(req), &client_id) {
         return Err(ApiError::throttled(seconds));
     }
-    match client_auth::check_secret(state, Some(&client_id), secret.expose_secret()).await {
+    match client::check_secret(state, Some(&client_id), secret.expose_secret()).await {
         Ok(entry) => {
             let client = &entry.client;
             let scopes: Vec<&str> = client.scopes.iter().map(String::as_str).collect();
@@ -101,7 +101,12 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
         }
         Err(AuthFailure::Database(error)) => Err(error.into()),
         Err(failure) => {
-            client_auth::record_failure(state, req, Some(&client_id), &failure);
+            client::record_failure(
+                state,
+                Attempt::of(state.client_address(req), req.path()),
+                Some(&client_id),
+                &failure,
+            );
             Err(ApiError {
                 challenges: &[crate::error::BASIC_CHALLENGE],
                 ..ApiError::unauthorized("client authentication failed")

@@ -8,10 +8,10 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::auth::strip_scheme;
+use crate::credentials::access_token;
+use crate::credentials::client::{self, decode_basic, Attempt, AuthFailure};
 use crate::domain::secret_key;
 use crate::error::ApiError;
-use crate::oauth::access_token;
-use crate::oauth::client_auth::{self, decode_basic, AuthFailure};
 use crate::state::{AppState, CachedKey};
 
 /// How the caller proved who it is.
@@ -94,10 +94,12 @@ async fn check(
     client_id: Option<&str>,
     secret: &str,
 ) -> Result<std::sync::Arc<CachedKey>, ApiError> {
-    if let Some(seconds) = client_id.and_then(|id| client_auth::throttled_for(state, req, id)) {
+    if let Some(seconds) =
+        client_id.and_then(|id| client::throttled_for(state, state.client_address(req), id))
+    {
         return Err(ApiError::throttled(seconds));
     }
-    match client_auth::check_secret(state, client_id, secret).await {
+    match client::check_secret(state, client_id, secret).await {
         Ok(entry) => {
             state
                 .rate_limits
@@ -107,7 +109,12 @@ async fn check(
         }
         Err(AuthFailure::Database(error)) => Err(error.into()),
         Err(failure) => {
-            client_auth::record_failure(state, req, client_id, &failure);
+            client::record_failure(
+                state,
+                Attempt::of(state.client_address(req), req.path()),
+                client_id,
+                &failure,
+            );
             let message = match failure {
                 AuthFailure::Malformed(_) | AuthFailure::Inactive | AuthFailure::OwnerDisabled => {
                     failure.to_string()

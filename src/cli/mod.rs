@@ -14,7 +14,6 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::domain::ttl::TtlOverrides;
 use crate::keyring::RotationTiming;
-use crate::startup::Application;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -284,7 +283,8 @@ impl From<TtlArgs> for TtlOverrides {
 }
 
 /// Runs one command to completion.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs a command; `serve` is the server's entry point, which `main` passes in (the CLI sits below the wiring).
+pub fn run(cli: Cli, serve: fn(Config) -> anyhow::Result<()>) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => serve(config),
@@ -348,12 +348,4 @@ const CLI_DATABASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 
 fn open(config: &Config) -> anyhow::Result<Db> {
     Db::connect(&config.database_url, 2, CLI_DATABASE_TIMEOUT)
-}
-
-fn serve(config: Config) -> anyhow::Result<()> {
-    actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(config).await?;
-        app.run_until_stopped().await?;
-        Ok(())
-    })
 }

@@ -225,6 +225,58 @@ fn ed25519_public(x: &[u8]) -> Result<Value, KeyUploadError> {
     Ok(json!({"kty": "OKP", "crv": "Ed25519", "x": b64(x)}))
 }
 
+/// Makes a key for `client_id`. RSA generation is slow: call this off the async executor.
+pub fn make(
+    request: KeyRequest,
+    client_id: &str,
+    issuer: &str,
+) -> Result<NewAccessKey, KeyUploadError> {
+    match request {
+        KeyRequest::Secret => {
+            let key = SecretKey::generate();
+            Ok(NewAccessKey {
+                id: key.key_id().to_string(),
+                kind: KeyKind::Secret,
+                stored_secret: Some(key.to_stored()),
+                public_jwk: None,
+                alg: None,
+                shown_once: Some(key.expose().to_string()),
+            })
+        }
+        KeyRequest::PrivateKey(alg) => {
+            let id = IdKind::AccessKey.generate();
+            let pair = generate(alg, &id).map_err(|e| KeyUploadError::Malformed(e.to_string()))?;
+            let bundle = PrivateKeyBundle {
+                client_id: client_id.into(),
+                issuer: issuer.into(),
+                jwk: pair.private_jwk,
+            };
+            Ok(NewAccessKey {
+                id,
+                kind: KeyKind::PrivateKey,
+                stored_secret: None,
+                public_jwk: Some(pair.public_jwk),
+                alg: Some(alg),
+                shown_once: Some(bundle.encode()),
+            })
+        }
+        KeyRequest::PublicKey(input) => {
+            let (mut jwk, alg) = parse_public_key(&input)?;
+            let id = IdKind::AccessKey.generate();
+            jwk["kid"] = Value::String(id.clone());
+            jwk["alg"] = Value::String(alg.as_str().into());
+            Ok(NewAccessKey {
+                id,
+                kind: KeyKind::PublicKey,
+                stored_secret: None,
+                public_jwk: Some(jwk),
+                alg: Some(alg),
+                shown_once: None,
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,57 +338,5 @@ mod tests {
             parse_public_key(&Value::String(private)),
             Err(KeyUploadError::PrivateMaterial)
         );
-    }
-}
-
-/// Makes a key for `client_id`. RSA generation is slow: call this off the async executor.
-pub fn make(
-    request: KeyRequest,
-    client_id: &str,
-    issuer: &str,
-) -> Result<NewAccessKey, KeyUploadError> {
-    match request {
-        KeyRequest::Secret => {
-            let key = SecretKey::generate();
-            Ok(NewAccessKey {
-                id: key.key_id().to_string(),
-                kind: KeyKind::Secret,
-                stored_secret: Some(key.to_stored()),
-                public_jwk: None,
-                alg: None,
-                shown_once: Some(key.expose().to_string()),
-            })
-        }
-        KeyRequest::PrivateKey(alg) => {
-            let id = IdKind::AccessKey.generate();
-            let pair = generate(alg, &id).map_err(|e| KeyUploadError::Malformed(e.to_string()))?;
-            let bundle = PrivateKeyBundle {
-                client_id: client_id.into(),
-                issuer: issuer.into(),
-                jwk: pair.private_jwk,
-            };
-            Ok(NewAccessKey {
-                id,
-                kind: KeyKind::PrivateKey,
-                stored_secret: None,
-                public_jwk: Some(pair.public_jwk),
-                alg: Some(alg),
-                shown_once: Some(bundle.encode()),
-            })
-        }
-        KeyRequest::PublicKey(input) => {
-            let (mut jwk, alg) = parse_public_key(&input)?;
-            let id = IdKind::AccessKey.generate();
-            jwk["kid"] = Value::String(id.clone());
-            jwk["alg"] = Value::String(alg.as_str().into());
-            Ok(NewAccessKey {
-                id,
-                kind: KeyKind::PublicKey,
-                stored_secret: None,
-                public_jwk: Some(jwk),
-                alg: Some(alg),
-                shown_once: None,
-            })
-        }
     }
 }

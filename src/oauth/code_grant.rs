@@ -1,20 +1,18 @@
 //! The authorization code grant at the token endpoint (RFC 6749 §4.1.3) with PKCE (RFC 7636): codes are single use,
 //! short-lived, bound to the client and redirect URI; replaying a used code revokes the sign-in it produced.
 
-use actix_web::HttpResponse;
-
-use super::access_token::{self, TokenGrant};
-use super::client_auth::AuthenticatedClient;
 use super::error::{ErrorCode, OAuthError};
-use super::form::OAuthForm;
+use super::grant::{audience, Issued};
 use super::refresh_grant::{new_refresh_token, SignIn};
-use super::token::audience;
 use crate::audit::AuditEvent;
+use crate::credentials::access_token::{self, TokenGrant};
+use crate::credentials::client::AuthenticatedClient;
 use crate::db::authorization_codes::{self, AuthorizationCodeRow};
 use crate::db::revoked_tokens::RevokedTokenRow;
 use crate::db::{refresh_tokens, users};
 use crate::domain::grant_type::GrantType;
 use crate::domain::{authorization_code, pkce, unix_now};
+use crate::form::OAuthForm;
 use crate::service::sign_ins;
 use crate::state::AppState;
 
@@ -26,7 +24,7 @@ pub async fn authorization_code(
     state: &AppState,
     client: &AuthenticatedClient,
     form: &OAuthForm,
-) -> Result<HttpResponse, OAuthError> {
+) -> Result<Issued, OAuthError> {
     let (code, redirect_uri) = (form.require("code")?, form.require("redirect_uri")?);
     let verifier = form.require("code_verifier")?;
     let hash = authorization_code::hash(code);
@@ -82,13 +80,16 @@ pub async fn authorization_code(
     let grant = TokenGrant {
         grant: GrantType::AuthorizationCode,
         lifetime_of: GrantType::AuthorizationCode,
-        subject: &user.id,
-        tenant_id: Some(&user.tenant_id),
+        subject: user.id.clone(),
+        tenant_id: Some(user.tenant_id.clone()),
         scopes,
         audience: audience(state, form)?,
         jti: Some(jti),
     };
-    access_token::respond(state, client, grant, Some(refresh.expose().to_string())).await
+    Ok(Issued {
+        grant,
+        refresh_token: Some(refresh.expose().to_string()),
+    })
 }
 
 /// RFC 6749 §4.1.2: a code used twice revokes the tokens issued for it: its sign-in (every refresh token) and the

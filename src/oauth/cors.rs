@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -14,19 +13,6 @@ use actix_web::{web, HttpResponse};
 
 use crate::db::service_clients;
 use crate::state::AppState;
-
-/// Registered origins are re-read this often, so a new SPA client works within seconds on every node.
-pub const ORIGINS_TTL: Duration = Duration::from_secs(10);
-
-/// Every origin some client registered, cached briefly.
-pub type OriginCache = moka::sync::Cache<(), Arc<HashSet<String>>>;
-
-pub fn origin_cache() -> OriginCache {
-    moka::sync::Cache::builder()
-        .max_capacity(1)
-        .time_to_live(ORIGINS_TTL)
-        .build()
-}
 
 async fn registered_origins(state: &AppState) -> Arc<HashSet<String>> {
     if let Some(origins) = state.origins.get(&()) {

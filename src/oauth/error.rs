@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::domain::oauth_text::description_charset;
+use crate::form::FormError;
 
 /// The error codes of RFC 6749 §5.2 and RFC 8707 §2, plus `server_error` for failures of our own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -113,6 +114,15 @@ impl OAuthError {
                 OAuthError::invalid_request("parameters may not contain NUL characters")
             }
             other => OAuthError::internal(other),
+        }
+    }
+}
+
+impl From<FormError> for OAuthError {
+    fn from(error: FormError) -> OAuthError {
+        OAuthError {
+            status: (error.status != StatusCode::BAD_REQUEST).then_some(error.status),
+            ..OAuthError::invalid_request(error.description)
         }
     }
 }

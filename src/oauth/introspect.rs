@@ -4,13 +4,14 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::access_token;
-use super::client_auth::{self, AuthenticatedClient};
+use super::client_auth;
 use super::error::OAuthError;
-use super::form::OAuthForm;
 use super::refresh_grant;
+use crate::credentials::access_token;
+use crate::credentials::client::{AuthMethod, AuthenticatedClient};
 use crate::domain::secret_key::REFRESH_TOKEN;
 use crate::domain::unix_now;
+use crate::form::OAuthForm;
 use crate::state::AppState;
 
 /// Answers `{"active": false}` for anything the caller may not see, so introspection is no existence oracle.
@@ -30,7 +31,7 @@ pub async fn introspect(
 ) -> Result<HttpResponse, OAuthError> {
     let form = OAuthForm::read(&req, payload).await?;
     let caller = client_auth::authenticate(&state, &req, &form, "/oauth/introspect").await?;
-    if caller.method == client_auth::AuthMethod::None {
+    if caller.method == AuthMethod::None {
         return Err(OAuthError::invalid_client(
             "public clients may not introspect tokens",
             true,

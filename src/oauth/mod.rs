@@ -1,12 +1,11 @@
 //! The OAuth 2.0 endpoints: form-encoded requests, JSON answers, RFC 6749 §5.2 errors.
 
-pub mod access_token;
-pub mod client_assertion;
 pub mod client_auth;
+pub mod client_credentials_grant;
 pub mod code_grant;
 pub mod cors;
 pub mod error;
-pub mod form;
+pub mod grant;
 pub mod introspect;
 pub mod metadata;
 pub mod password_grant;
@@ -14,7 +13,6 @@ pub mod refresh_grant;
 pub mod revoke;
 pub mod schema;
 pub mod token;
-pub mod user_login;
 
 use actix_web::web;
 

@@ -1,18 +1,18 @@
 //! The resource owner password grant (RFC 6749 §4.3), for clients that allow it. Code + PKCE is preferred
 //! (RFC 9700 §2.4): this grant hands the user's password to the client.
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpRequest;
 use secrecy::SecretString;
 
-use super::access_token::{self, TokenGrant};
-use super::client_auth::AuthenticatedClient;
 use super::error::{ErrorCode, OAuthError};
-use super::form::OAuthForm;
+use super::grant::{audience, granted_scopes, Issued};
 use super::refresh_grant::issue_refresh_token;
-use super::token::{audience, granted_scopes};
-use super::user_login::{self, LoginAttempt, LoginError};
+use crate::credentials::access_token::TokenGrant;
+use crate::credentials::client::AuthenticatedClient;
+use crate::credentials::user_login::{self, LoginAttempt, LoginError};
 use crate::db::tenants;
 use crate::domain::grant_type::GrantType;
+use crate::form::OAuthForm;
 use crate::state::AppState;
 
 /// Unknown user, wrong password and disabled user answer the same, in the same time: no user enumeration.
@@ -23,7 +23,7 @@ pub async fn password(
     req: &HttpRequest,
     client: &AuthenticatedClient,
     form: &OAuthForm,
-) -> Result<HttpResponse, OAuthError> {
+) -> Result<Issued, OAuthError> {
     let username = form.require("username")?.to_string();
     let password = SecretString::from(form.require("password")?);
     let scopes = granted_scopes(client, form)?;
@@ -47,13 +47,16 @@ pub async fn password(
     let grant = TokenGrant {
         grant: GrantType::Password,
         lifetime_of: GrantType::Password,
-        subject: &user.id,
-        tenant_id: Some(&user.tenant_id),
+        subject: user.id.clone(),
+        tenant_id: Some(user.tenant_id.clone()),
         scopes,
         audience,
         jti: None,
     };
-    access_token::respond(state, client, grant, Some(refresh)).await
+    Ok(Issued {
+        grant,
+        refresh_token: Some(refresh),
+    })
 }
 
 /// The tenant users sign in to: the client's, or for a global client the one named by `tenant` (its slug).

@@ -1,14 +1,11 @@
 //! Refresh tokens (RFC 6749 §6, RFC 9700 §4.14): opaque, stored hashed, rotated on every use. Presenting a spent
 //! token revokes its whole family (the sign-in it came from), since either the client or a thief holds a copy.
 
-use actix_web::HttpResponse;
-
-use super::access_token::{self, TokenGrant};
-use super::client_auth::AuthenticatedClient;
 use super::error::{ErrorCode, OAuthError};
-use super::form::OAuthForm;
-use super::token::audience;
+use super::grant::{audience, Issued};
 use crate::audit::AuditEvent;
+use crate::credentials::access_token::TokenGrant;
+use crate::credentials::client::AuthenticatedClient;
 use crate::db::refresh_tokens::{self, RefreshTokenRow};
 use crate::db::users::UserRow;
 use crate::domain::grant_type::GrantType;
@@ -17,6 +14,7 @@ use crate::domain::scope::{self, Scopes};
 use crate::domain::secret_key::{SecretKey, REFRESH_TOKEN};
 use crate::domain::ttl;
 use crate::domain::unix_now;
+use crate::form::OAuthForm;
 use crate::service::sign_ins;
 use crate::state::AppState;
 
@@ -118,7 +116,7 @@ pub async fn refresh(
     state: &AppState,
     client: &AuthenticatedClient,
     form: &OAuthForm,
-) -> Result<HttpResponse, OAuthError> {
+) -> Result<Issued, OAuthError> {
     let found = find_presented(state, form.require("refresh_token")?).await?;
     let (row, user) = found
         .filter(|(row, _)| row.client_id == client.client.id)
@@ -161,13 +159,16 @@ pub async fn refresh(
     let grant = TokenGrant {
         grant: GrantType::RefreshToken,
         lifetime_of,
-        subject: &user.id,
-        tenant_id: Some(&user.tenant_id),
+        subject: user.id.clone(),
+        tenant_id: Some(user.tenant_id.clone()),
         scopes,
         audience,
         jti: None,
     };
-    access_token::respond(state, client, grant, Some(token.expose().to_string())).await
+    Ok(Issued {
+        grant,
+        refresh_token: Some(token.expose().to_string()),
+    })
 }
 
 async fn revoke_family_on_reuse(

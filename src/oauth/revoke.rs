@@ -4,17 +4,17 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::access_token;
 use super::client_auth;
-use super::client_auth::AuthenticatedClient;
 use super::error::OAuthError;
-use super::form::OAuthForm;
 use super::refresh_grant;
 use crate::audit::AuditEvent;
+use crate::credentials::access_token;
+use crate::credentials::client::AuthenticatedClient;
 use crate::db::refresh_tokens;
 use crate::db::revoked_tokens::RevokedTokenRow;
 use crate::domain::secret_key::REFRESH_TOKEN;
 use crate::domain::unix_now;
+use crate::form::OAuthForm;
 use crate::state::AppState;
 
 /// RFC 7009 §2.2: 200 whether or not the token was valid; revoking another client's token has no effect and is

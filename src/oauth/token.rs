@@ -2,13 +2,17 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::access_token::{self, Audience, TokenGrant};
-use super::client_auth::{self, AuthMethod, AuthenticatedClient};
+use actix_web::http::header;
+use serde::Serialize;
+
+use super::client_auth;
 use super::error::{ErrorCode, OAuthError};
-use super::form::OAuthForm;
-use super::{code_grant, password_grant, refresh_grant};
+use super::grant::Issued;
+use super::{client_credentials_grant, code_grant, password_grant, refresh_grant};
+use crate::credentials::access_token;
+use crate::credentials::client::{AuthMethod, AuthenticatedClient};
 use crate::domain::grant_type::GrantType;
-use crate::domain::scope::{self, Scopes};
+use crate::form::OAuthForm;
 use crate::state::AppState;
 
 /// The token endpoint.
@@ -59,90 +63,48 @@ pub async fn token(
             format!("this client may not use the {grant} grant"),
         ));
     }
-    match grant {
-        GrantType::ClientCredentials => client_credentials(&state, &client, &form).await,
-        GrantType::Password => password_grant::password(&state, &req, &client, &form).await,
-        GrantType::RefreshToken => refresh_grant::refresh(&state, &client, &form).await,
-        GrantType::AuthorizationCode => {
-            code_grant::authorization_code(&state, &client, &form).await
+    let issued = match grant {
+        GrantType::ClientCredentials => {
+            client_credentials_grant::client_credentials(&state, &client, &form)?
         }
-    }
+        GrantType::Password => password_grant::password(&state, &req, &client, &form).await?,
+        GrantType::RefreshToken => refresh_grant::refresh(&state, &client, &form).await?,
+        GrantType::AuthorizationCode => {
+            code_grant::authorization_code(&state, &client, &form).await?
+        }
+    };
+    answer(&state, &client, issued).await
 }
 
-/// RFC 6749 §4.4: the client acts on its own behalf, so `sub` is the client id. Public clients may not.
-async fn client_credentials(
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+}
+
+/// Signs the access token a grant decided on and answers it with the refresh token, if any, and
+/// `Cache-Control: no-store` (RFC 6749 §5.1).
+async fn answer(
     state: &AppState,
     client: &AuthenticatedClient,
-    form: &OAuthForm,
+    issued: Issued,
 ) -> Result<HttpResponse, OAuthError> {
-    if client.method == AuthMethod::None {
-        return Err(OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            "public clients cannot use client_credentials",
-        ));
-    }
-    let scopes = granted_scopes(client, form)?;
-    let audience = audience(state, form)?;
-    let grant = TokenGrant {
-        grant: GrantType::ClientCredentials,
-        lifetime_of: GrantType::ClientCredentials,
-        subject: &client.client.id,
-        tenant_id: client.client.tenant_id.as_deref(),
-        scopes,
-        audience,
-        jti: None,
+    let signed = access_token::sign(state, client, issued.grant)
+        .await
+        .map_err(OAuthError::internal)?;
+    let body = TokenResponse {
+        access_token: signed.access_token,
+        token_type: "Bearer",
+        expires_in: signed.expires_in,
+        scope: signed.scope,
+        refresh_token: issued.refresh_token,
     };
-    access_token::respond(state, client, grant, None).await
-}
-
-/// The requested scopes if the client may have them all, else its defaults when none were requested.
-pub fn granted_scopes(
-    client: &AuthenticatedClient,
-    form: &OAuthForm,
-) -> Result<Scopes, OAuthError> {
-    scope::grant(
-        form.get("scope"),
-        &client.client.scopes,
-        &client.client.default_scopes,
-    )
-    .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))
-}
-
-/// `aud` from RFC 8707 `resource` parameters, else the `audience` parameter, else the configured default.
-pub fn audience(state: &AppState, form: &OAuthForm) -> Result<Audience, OAuthError> {
-    let resources = form.resources();
-    for resource in resources {
-        // RFC 8707 §2: an absolute URI without a fragment. RFC 3986 URIs are printable ASCII: the URL parser
-        // would drop a newline or tab silently, and the token would name what was sent, not what was checked.
-        let printable = resource.bytes().all(|b| b.is_ascii_graphic());
-        let valid = printable
-            && url::Url::parse(resource)
-                .is_ok_and(|u| u.fragment().is_none() && !u.cannot_be_a_base());
-        if !valid {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidTarget,
-                match printable {
-                    true => {
-                        format!("resource {resource} must be an absolute URI without a fragment")
-                    }
-                    false => "a resource holds characters no URI has".to_string(),
-                },
-            ));
-        }
-    }
-    if form
-        .get("audience")
-        .is_some_and(|a| !a.bytes().all(|b| b.is_ascii_graphic()))
-    {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidTarget,
-            "audience holds characters no URI has",
-        ));
-    }
-    Ok(match (resources, form.get("audience")) {
-        ([one], _) => Audience::One(one.clone()),
-        ([], Some(audience)) => Audience::One(audience.to_string()),
-        ([], None) => Audience::One(state.config.default_audience()),
-        (many, _) => Audience::Many(many.to_vec()),
-    })
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(body))
 }

@@ -8,10 +8,10 @@ use askama::Template;
 
 use super::authorize::html;
 use super::{csrf, session};
+use crate::credentials::user_login::{self, LoginAttempt, LoginError};
 use crate::db::{roles, tenants, users};
 use crate::error::ApiError;
-use crate::oauth::form::OAuthForm;
-use crate::oauth::user_login::{self, LoginAttempt, LoginError};
+use crate::form::OAuthForm;
 use crate::service::own_clients::{self, NewOwnClient, OwnClient};
 use crate::state::AppState;
 

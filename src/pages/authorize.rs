@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::csrf;
+use crate::credentials::user_login::{self, LoginAttempt, LoginError};
 use crate::db::authorization_codes::{self, AuthorizationCodeRow};
 use crate::db::{service_clients, tenants};
 use crate::domain::grant_type::GrantType;
@@ -16,8 +17,7 @@ use crate::domain::oauth_text::description_charset;
 use crate::domain::scope::{self, Scopes};
 use crate::domain::service_client::ServiceClient;
 use crate::domain::{authorization_code, pkce, unix_now};
-use crate::oauth::form::OAuthForm;
-use crate::oauth::user_login::{self, LoginAttempt, LoginError};
+use crate::form::OAuthForm;
 use crate::state::AppState;
 
 /// The request parameters of RFC 6749 §4.1.1 and RFC 7636 §4.3, plus `tenant` (a slug).

@@ -1,11 +1,9 @@
-//! RFC 9068 JWT access tokens: claims, lifetime, signing, and the RFC 6749 §5.1 token response.
+//! keygate's access tokens (RFC 9068): signed for a grant, verified for every edge that accepts them (`/v1`
+//! Bearer, `/v1/verify`, introspection, revocation).
 
-use actix_web::http::header;
-use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
-use super::client_auth::AuthenticatedClient;
-use super::error::OAuthError;
+use super::client::AuthenticatedClient;
 use crate::crypto::jwt;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::random_base62;
@@ -77,28 +75,18 @@ pub fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, jwt::V
 }
 
 /// What a grant decided: who the token is for, in which tenant, with which scopes and audience.
-pub struct TokenGrant<'a> {
+pub struct TokenGrant {
     pub grant: GrantType,
     /// The grant whose lifetime the token gets: the grant itself, or for a refresh the one that signed the user in.
     pub lifetime_of: GrantType,
-    pub subject: &'a str,
+    pub subject: String,
     /// The subject's tenant: the client's for client_credentials, the user's for user grants (a global client
     /// signs users of every tenant in).
-    pub tenant_id: Option<&'a str>,
+    pub tenant_id: Option<String>,
     pub scopes: Scopes,
     pub audience: Audience,
     /// The token's `jti` when the grant stored it ahead (the code grant, so that a replayed code revokes it).
     pub jti: Option<String>,
-}
-
-#[derive(Serialize)]
-struct TokenResponse<'a> {
-    access_token: String,
-    token_type: &'static str,
-    expires_in: i64,
-    scope: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refresh_token: Option<String>,
 }
 
 /// A fresh access-token `jti`.
@@ -106,14 +94,20 @@ pub fn new_jti() -> String {
     random_base62(22)
 }
 
-/// Signs an access token for `client` and answers it, with the refresh token when there is one, and
-/// `Cache-Control: no-store` (RFC 6749 §5.1).
-pub async fn respond(
+/// A signed access token and what its answer says of it.
+pub struct SignedToken {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+/// Signs an access token for `client` with the lifetime its grant resolves to (client → tenant → server, under the
+/// ceiling), once no revocation of its subjects is still within this second.
+pub async fn sign(
     state: &AppState,
     client: &AuthenticatedClient,
-    grant: TokenGrant<'_>,
-    refresh_token: Option<String>,
-) -> Result<HttpResponse, OAuthError> {
+    grant: TokenGrant,
+) -> anyhow::Result<SignedToken> {
     let server = state.config.server_ttl();
     let lifetime = ttl::resolve(
         grant.lifetime_of,
@@ -124,9 +118,9 @@ pub async fn respond(
     // The ceiling holds whatever the overrides say, server defaults included.
     let seconds = lifetime.seconds.min(state.config.max_access_token_ttl);
     let subjects = [
-        Some(grant.subject),
+        Some(grant.subject.as_str()),
         Some(client.client.id.as_str()),
-        grant.tenant_id,
+        grant.tenant_id.as_deref(),
     ];
     state
         .revocations
@@ -136,29 +130,22 @@ pub async fn respond(
     let scope = grant.scopes.to_string();
     let claims = AccessTokenClaims {
         iss: state.config.issuer(),
-        sub: grant.subject.to_string(),
+        sub: grant.subject,
         aud: grant.audience,
         exp: iat + seconds,
         iat,
         jti: grant.jti.unwrap_or_else(new_jti),
         client_id: client.client.id.clone(),
         scope: scope.clone(),
-        tid: grant.tenant_id.map(String::from),
+        tid: grant.tenant_id,
         gty: grant.grant.as_str().to_string(),
     };
     let keys = state.keyring.current();
-    let access_token =
-        jwt::encode(&keys.signer, "at+jwt", &claims).map_err(OAuthError::internal)?;
+    let access_token = jwt::encode(&keys.signer, "at+jwt", &claims)?;
     state.metrics.token_issued(grant.grant.as_str());
-    let body = TokenResponse {
+    Ok(SignedToken {
         access_token,
-        token_type: "Bearer",
         expires_in: seconds,
-        scope: &scope,
-        refresh_token,
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(body))
+        scope,
+    })
 }

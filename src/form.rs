@@ -1,5 +1,6 @@
-//! The body of an OAuth request: `application/x-www-form-urlencoded`, read by hand so that every malformation
-//! gets an RFC-shaped answer (actix's extractors answer in plain text).
+//! Form bodies (`application/x-www-form-urlencoded`) of the OAuth endpoints and the sign-in pages, read by hand
+//! under RFC 6749's rules so that every malformation is described (actix's extractors answer in plain text). Each
+//! edge answers a `FormError` in its own shape: `invalid_request` at the OAuth endpoints, a page on the pages.
 
 use std::collections::HashMap;
 
@@ -8,10 +9,24 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 
-use super::error::OAuthError;
-
 /// The largest body an OAuth endpoint reads.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Why a form was refused: a description safe to show, and 400 (or 413 for an oversized body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormError {
+    pub status: StatusCode,
+    pub description: String,
+}
+
+impl FormError {
+    fn new(description: impl Into<String>) -> FormError {
+        FormError {
+            status: StatusCode::BAD_REQUEST,
+            description: description.into(),
+        }
+    }
+}
 
 /// Parameters that RFC 8707 §2 allows more than once.
 const REPEATABLE: &[&str] = &["resource"];
@@ -28,18 +43,15 @@ impl OAuthForm {
     pub async fn read(
         req: &HttpRequest,
         mut payload: web::Payload,
-    ) -> Result<OAuthForm, OAuthError> {
+    ) -> Result<OAuthForm, FormError> {
         check_content_type(req)?;
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
-            let chunk =
-                chunk.map_err(|e| OAuthError::invalid_request(format!("unreadable body: {e}")))?;
+            let chunk = chunk.map_err(|e| FormError::new(format!("unreadable body: {e}")))?;
             if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(OAuthError {
-                    status: Some(StatusCode::PAYLOAD_TOO_LARGE),
-                    ..OAuthError::invalid_request(format!(
-                        "request body is larger than {MAX_BODY_BYTES} bytes"
-                    ))
+                return Err(FormError {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    description: format!("request body is larger than {MAX_BODY_BYTES} bytes"),
                 });
             }
             body.extend_from_slice(&chunk);
@@ -49,14 +61,14 @@ impl OAuthForm {
 
     /// Decodes a form body (RFC 6749 §3.2: no parameter more than once; §3.1: empty means absent; Appendix B:
     /// UTF-8). A name or value that is not UTF-8 is refused and described, never echoed.
-    pub fn parse(body: &[u8]) -> Result<OAuthForm, OAuthError> {
+    pub fn parse(body: &[u8]) -> Result<OAuthForm, FormError> {
         let mut form = OAuthForm::default();
         for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
             let mut parts = pair.splitn(2, |b| *b == b'=');
             let name = decode(parts.next().unwrap_or_default())
-                .ok_or_else(|| OAuthError::invalid_request("a parameter name is not UTF-8"))?;
+                .ok_or_else(|| FormError::new("a parameter name is not UTF-8"))?;
             let value = decode(parts.next().unwrap_or_default()).ok_or_else(|| {
-                OAuthError::invalid_request(match describable(&name) {
+                FormError::new(match describable(&name) {
                     Some(name) => format!("parameter {name} is not UTF-8"),
                     None => "a parameter is not UTF-8".to_string(),
                 })
@@ -67,7 +79,7 @@ impl OAuthForm {
             if REPEATABLE.contains(&name.as_str()) {
                 form.resources.push(value);
             } else if form.single.insert(name.clone(), value).is_some() {
-                return Err(OAuthError::invalid_request(match describable(&name) {
+                return Err(FormError::new(match describable(&name) {
                     Some(name) => format!("parameter {name} is repeated"),
                     None => "a parameter is repeated".to_string(),
                 }));
@@ -82,9 +94,9 @@ impl OAuthForm {
     }
 
     /// The value of a required parameter.
-    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+    pub fn require(&self, name: &str) -> Result<&str, FormError> {
         self.get(name)
-            .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter {name}")))
+            .ok_or_else(|| FormError::new(format!("missing parameter {name}")))
     }
 
     /// Every `resource` parameter (RFC 8707).
@@ -109,7 +121,7 @@ fn describable(name: &str) -> Option<&str> {
         .then_some(name)
 }
 
-fn check_content_type(req: &HttpRequest) -> Result<(), OAuthError> {
+fn check_content_type(req: &HttpRequest) -> Result<(), FormError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -119,7 +131,7 @@ fn check_content_type(req: &HttpRequest) -> Result<(), OAuthError> {
     if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         Ok(())
     } else {
-        Err(OAuthError::invalid_request(
+        Err(FormError::new(
             "the body must be application/x-www-form-urlencoded",
         ))
     }

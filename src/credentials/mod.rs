@@ -1,0 +1,7 @@
+//! Who a caller is, below the HTTP edges: client keys and assertions, keygate's access tokens, users' passwords.
+//! The OAuth endpoints, `/v1` and the pages check credentials here and answer in their own shapes.
+
+pub mod access_token;
+pub mod client;
+pub mod client_assertion;
+pub mod user_login;
