@@ -16,13 +16,18 @@ pub mod verify;
 use actix_web::web;
 use serde::{Deserialize, Serialize};
 
-/// The `/v1` table: each line registers one route, and `ROUTES` lists them all (the OpenAPI test holds
-/// `/openapi.json` to it). In matching order: the hot paths first, since actix tries routes in order and each
-/// dynamic one costs a regex match.
+/// The `/v1` table: each line registers one route and documents it (`Paths` holds every handler's OpenAPI
+/// operation, so no route can be served undocumented), and `ROUTES` lists them. In matching order: the hot paths
+/// first, since actix tries routes in order and each dynamic one costs a regex match.
 macro_rules! v1_routes {
     ($($method:ident $path:literal => $handler:path;)*) => {
         /// Every `/v1` route as registered: (method, path).
         pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), concat!("/v1", $path))),*];
+
+        /// The OpenAPI operations of the `/v1` routes, from the same table.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($handler),*))]
+        pub struct Paths;
 
         fn register_v1(cfg: &mut web::ServiceConfig) {
             $(cfg.route($path, web::$method().to($handler));)*

@@ -133,8 +133,10 @@ impl std::fmt::Display for OAuthError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// An OAuth error (RFC 6749 §5.2), as every OAuth endpoint sends it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OAuthErrorAnswer<'a> {
+    #[schema(value_type = String, example = "invalid_client")]
     error: ErrorCode,
     error_description: &'a str,
 }
@@ -173,7 +175,7 @@ impl ResponseError for OAuthError {
                 self.retry_after.unwrap_or(1).to_string(),
             ));
         }
-        response.json(Body {
+        response.json(OAuthErrorAnswer {
             error: self.code,
             error_description: &description_charset(&self.description),
         })

@@ -2,12 +2,12 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::client_auth;
 use super::error::OAuthError;
 use super::refresh_grant;
-use crate::credentials::access_token;
+use crate::credentials::access_token::{self, Audience};
 use crate::credentials::client::{AuthMethod, AuthenticatedClient};
 use crate::domain::secret_key::REFRESH_TOKEN;
 use crate::domain::unix_now;
@@ -19,10 +19,10 @@ use crate::state::AppState;
     request_body(content = super::schema::TokenParameter, content_type = "application/x-www-form-urlencoded"),
     security(("basic" = [])),
     responses(
-        (status = 200, body = super::schema::IntrospectionAnswer),
-        (status = 400, body = super::schema::OAuthErrorAnswer), (status = 401, body = super::schema::OAuthErrorAnswer),
-        (status = 413, body = super::schema::OAuthErrorAnswer),
-        (status = 429, body = super::schema::OAuthErrorAnswer), (status = 503, body = super::schema::OAuthErrorAnswer),
+        (status = 200, body = IntrospectionAnswer),
+        (status = 400, body = super::error::OAuthErrorAnswer), (status = 401, body = super::error::OAuthErrorAnswer),
+        (status = 413, body = super::error::OAuthErrorAnswer),
+        (status = 429, body = super::error::OAuthErrorAnswer), (status = 503, body = super::error::OAuthErrorAnswer),
     ))]
 pub async fn introspect(
     req: HttpRequest,
@@ -48,27 +48,71 @@ pub async fn introspect(
         .json(body))
 }
 
-fn access_token(state: &AppState, caller: &AuthenticatedClient, token: &str) -> Value {
+/// RFC 7662 §2.2: the token's claims, or `{"active": false}` alone.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum IntrospectionAnswer {
+    Active(ActiveToken),
+    Inactive {
+        /// Always false.
+        active: bool,
+    },
+}
+
+const INACTIVE: IntrospectionAnswer = IntrospectionAnswer::Inactive { active: false };
+
+/// What introspection tells of a live token.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ActiveToken {
+    /// Always true.
+    active: bool,
+    scope: String,
+    client_id: String,
+    sub: String,
+    /// One audience, or several (access tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<serde_json::Value>)]
+    aud: Option<Audience>,
+    iss: String,
+    exp: i64,
+    iat: i64,
+    /// The access token's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jti: Option<String>,
+    /// The tenant; null for a global client's token.
+    tid: Option<String>,
+    /// The grant that issued the access token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gty: Option<String>,
+    /// `Bearer`, or `refresh_token`.
+    token_type: &'static str,
+}
+
+fn access_token(
+    state: &AppState,
+    caller: &AuthenticatedClient,
+    token: &str,
+) -> IntrospectionAnswer {
     let claims = access_token::verify(state, token)
         .ok()
         // A tenant's client sees its own tenant's tokens; a global client sees every token.
         .filter(|c| caller.client.tenant_id.is_none() || c.tid == caller.client.tenant_id);
     match claims {
-        Some(c) => json!({
-            "active": true,
-            "scope": c.scope,
-            "client_id": c.client_id,
-            "sub": c.sub,
-            "aud": c.aud,
-            "iss": c.iss,
-            "exp": c.exp,
-            "iat": c.iat,
-            "jti": c.jti,
-            "tid": c.tid,
-            "gty": c.gty,
-            "token_type": "Bearer",
+        Some(c) => IntrospectionAnswer::Active(ActiveToken {
+            active: true,
+            scope: c.scope,
+            client_id: c.client_id,
+            sub: c.sub,
+            aud: Some(c.aud),
+            iss: c.iss,
+            exp: c.exp,
+            iat: c.iat,
+            jti: Some(c.jti),
+            tid: c.tid,
+            gty: Some(c.gty),
+            token_type: "Bearer",
         }),
-        None => json!({"active": false}),
+        None => INACTIVE,
     }
 }
 
@@ -78,25 +122,28 @@ async fn refresh_token(
     state: &AppState,
     caller: &AuthenticatedClient,
     token: &str,
-) -> Result<Value, OAuthError> {
+) -> Result<IntrospectionAnswer, OAuthError> {
     let found = refresh_grant::find_presented(state, token).await?;
     let now = unix_now();
     Ok(match found {
         Some((row, user))
             if row.client_id == caller.client.id && row.is_usable(now) && !user.disabled =>
         {
-            json!({
-                "active": true,
-                "scope": row.scope,
-                "client_id": row.client_id,
-                "sub": row.user_id,
-                "iss": state.config.issuer(),
-                "exp": row.expires_at.min(row.idle_expires_at),
-                "iat": row.created_at,
-                "tid": user.tenant_id,
-                "token_type": "refresh_token",
+            IntrospectionAnswer::Active(ActiveToken {
+                active: true,
+                scope: row.scope.to_string(),
+                client_id: row.client_id,
+                sub: row.user_id,
+                aud: None,
+                iss: state.config.issuer(),
+                exp: row.expires_at.min(row.idle_expires_at),
+                iat: row.created_at,
+                jti: None,
+                tid: Some(user.tenant_id),
+                gty: None,
+                token_type: "refresh_token",
             })
         }
-        _ => json!({"active": false}),
+        _ => INACTIVE,
     })
 }

@@ -16,6 +16,12 @@ pub mod token;
 
 use actix_web::web;
 
+/// The OpenAPI operations of the OAuth endpoints `configure` registers below (the discovery documents describe
+/// themselves).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(token::token, introspect::introspect, revoke::revoke))]
+pub struct Paths;
+
 /// Routes of the OAuth endpoints and their discovery documents.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let cors = || actix_web::middleware::from_fn(cors::allow_registered_origins);

@@ -24,9 +24,9 @@ use crate::state::AppState;
     security(("basic" = [])),
     responses(
         (status = 200, description = "revoked, or nothing to revoke"),
-        (status = 400, body = super::schema::OAuthErrorAnswer), (status = 401, body = super::schema::OAuthErrorAnswer),
-        (status = 413, body = super::schema::OAuthErrorAnswer),
-        (status = 429, body = super::schema::OAuthErrorAnswer), (status = 503, body = super::schema::OAuthErrorAnswer),
+        (status = 400, body = super::error::OAuthErrorAnswer), (status = 401, body = super::error::OAuthErrorAnswer),
+        (status = 413, body = super::error::OAuthErrorAnswer),
+        (status = 429, body = super::error::OAuthErrorAnswer), (status = 503, body = super::error::OAuthErrorAnswer),
     ))]
 pub async fn revoke(
     req: HttpRequest,

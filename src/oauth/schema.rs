@@ -1,5 +1,6 @@
-//! The OAuth endpoints as `/openapi.json` describes them. The handlers read their forms by hand (so that every
-//! malformation gets an RFC-shaped answer); these types say what those forms and answers hold.
+//! The OAuth endpoints' request bodies as `/openapi.json` describes them. The handlers read their forms by hand
+//! (so that every malformation gets an RFC-shaped answer), so these types only describe; the answers are documented
+//! by the types the handlers send (`token::TokenAnswer`, `introspect::IntrospectionAnswer`, `error::OAuthErrorAnswer`).
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -10,7 +11,7 @@ use utoipa::ToSchema;
 #[allow(dead_code)]
 pub struct TokenForm {
     #[schema(example = "client_credentials")]
-    grant_type: GrantTypeName,
+    grant_type: crate::domain::grant_type::GrantType,
     /// Space-separated scopes; absent: the client's default scopes.
     scope: Option<String>,
     /// RFC 8707 resource indicator: an absolute URI (repeatable).
@@ -36,40 +37,6 @@ pub struct TokenForm {
     client_assertion: Option<String>,
 }
 
-/// The grant types keygate supports.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum GrantTypeName {
-    ClientCredentials,
-    Password,
-    RefreshToken,
-    AuthorizationCode,
-}
-
-/// A successful token response (RFC 6749 §5.1).
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct TokenAnswer {
-    /// An RFC 9068 JWT.
-    access_token: String,
-    #[schema(example = "Bearer")]
-    token_type: String,
-    expires_in: i64,
-    scope: String,
-    /// With the password and authorization code grants, and rotated on every refresh.
-    refresh_token: Option<String>,
-}
-
-/// An OAuth error (RFC 6749 §5.2).
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct OAuthErrorAnswer {
-    #[schema(example = "invalid_client")]
-    error: String,
-    error_description: String,
-}
-
 /// The token to introspect or revoke, `application/x-www-form-urlencoded`, with the caller's client authentication
 /// as at the token endpoint.
 #[derive(Serialize, ToSchema)]
@@ -81,24 +48,4 @@ pub struct TokenParameter {
     client_secret: Option<String>,
     client_assertion_type: Option<String>,
     client_assertion: Option<String>,
-}
-
-/// RFC 7662 §2.2: `{"active": false}` alone, or the token's claims.
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct IntrospectionAnswer {
-    active: bool,
-    scope: Option<String>,
-    client_id: Option<String>,
-    sub: Option<String>,
-    /// One audience, or several.
-    aud: Option<serde_json::Value>,
-    iss: Option<String>,
-    exp: Option<i64>,
-    iat: Option<i64>,
-    jti: Option<String>,
-    /// The tenant; null for a global client's token.
-    tid: Option<String>,
-    gty: Option<String>,
-    token_type: Option<String>,
 }

@@ -20,12 +20,12 @@ use crate::state::AppState;
     request_body(content = super::schema::TokenForm, content_type = "application/x-www-form-urlencoded"),
     security((), ("basic" = [])),
     responses(
-        (status = 200, body = super::schema::TokenAnswer),
-        (status = 400, body = super::schema::OAuthErrorAnswer, description = "invalid_request, invalid_grant, invalid_scope, invalid_target, unauthorized_client, unsupported_grant_type"),
-        (status = 401, body = super::schema::OAuthErrorAnswer, description = "invalid_client"),
-        (status = 413, body = super::schema::OAuthErrorAnswer, description = "body over 16 KiB"),
-        (status = 429, body = super::schema::OAuthErrorAnswer, description = "too many failed attempts; see Retry-After"),
-        (status = 503, body = super::schema::OAuthErrorAnswer, description = "temporarily_unavailable; see Retry-After"),
+        (status = 200, body = TokenAnswer),
+        (status = 400, body = super::error::OAuthErrorAnswer, description = "invalid_request, invalid_grant, invalid_scope, invalid_target, unauthorized_client, unsupported_grant_type"),
+        (status = 401, body = super::error::OAuthErrorAnswer, description = "invalid_client"),
+        (status = 413, body = super::error::OAuthErrorAnswer, description = "body over 16 KiB"),
+        (status = 429, body = super::error::OAuthErrorAnswer, description = "too many failed attempts; see Retry-After"),
+        (status = 503, body = super::error::OAuthErrorAnswer, description = "temporarily_unavailable; see Retry-After"),
     ))]
 #[tracing::instrument(skip_all, fields(grant_type, client_id))]
 pub async fn token(
@@ -76,12 +76,16 @@ pub async fn token(
     answer(&state, &client, issued).await
 }
 
-#[derive(Serialize)]
-struct TokenResponse {
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenAnswer {
+    /// An RFC 9068 JWT.
     access_token: String,
+    #[schema(example = "Bearer")]
     token_type: &'static str,
     expires_in: i64,
     scope: String,
+    /// With the password and authorization code grants, and rotated on every refresh.
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
 }
@@ -96,7 +100,7 @@ async fn answer(
     let signed = access_token::sign(state, client, issued.grant)
         .await
         .map_err(OAuthError::internal)?;
-    let body = TokenResponse {
+    let body = TokenAnswer {
         access_token: signed.access_token,
         token_type: "Bearer",
         expires_in: signed.expires_in,
