@@ -230,7 +230,14 @@ pub fn extractor_configs(cfg: &mut actix_web::web::ServiceConfig) {
     let query = web::QueryConfig::default().error_handler(|error, _| {
         ApiError::bad_request(format!("invalid query string: {error}")).into()
     });
-    let path = web::PathConfig::default()
-        .error_handler(|error, _| ApiError::bad_request(format!("invalid path: {error}")).into());
+    // Every `/v1` path parameter is a typed id: one that is malformed names nothing, as an unknown one does.
+    let path = web::PathConfig::default().error_handler(|error, _| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            format!("{error}"),
+        )
+        .into()
+    });
     cfg.app_data(json).app_data(query).app_data(path);
 }

@@ -11,6 +11,7 @@ use super::auth::Principal;
 use super::{Page, PageQuery};
 use crate::db::{service_clients, tenants};
 use crate::domain::grant_type::GrantType;
+use crate::domain::ids::ClientId;
 use crate::domain::service_client::{ClientSpec, Owner, ServiceClient};
 use crate::domain::ttl::{self, EffectiveTtl, TtlOverrides};
 use crate::error::ApiError;
@@ -160,12 +161,12 @@ pub async fn list(
     )
 }
 
-#[utoipa::path(operation_id = "get_client", get, path = "/v1/clients/{id}", tag = "clients",
+#[utoipa::path(operation_id = "get_client", get, path = "/v1/clients/{id}", params(("id" = inline(ClientId), Path)), tag = "clients",
     responses((status = 200, body = ClientView), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
     let client = state
         .db
@@ -174,13 +175,13 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(view(&state, client).await?))
 }
 
-#[utoipa::path(operation_id = "update_client", patch, path = "/v1/clients/{id}", tag = "clients", request_body = UpdateClient,
+#[utoipa::path(operation_id = "update_client", patch, path = "/v1/clients/{id}", params(("id" = inline(ClientId), Path)), tag = "clients", request_body = UpdateClient,
     responses((status = 200, body = ClientView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<ClientId>,
     body: web::Json<UpdateClient>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = body.into_inner();
@@ -191,13 +192,13 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(view(&state, client).await?))
 }
 
-#[utoipa::path(operation_id = "delete_client", delete, path = "/v1/clients/{id}", tag = "clients",
+#[utoipa::path(operation_id = "delete_client", delete, path = "/v1/clients/{id}", params(("id" = inline(ClientId), Path)), tag = "clients",
     description = "Deletes the client with its keys and refresh tokens; its access tokens are refused from now on.",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
     let config = state.config.clone();
     state

@@ -8,6 +8,7 @@ use super::auth::Principal;
 use crate::crypto::client_keys;
 use crate::domain::access_key::KeyRequest;
 use crate::domain::error_code::ErrorCode;
+use crate::domain::ids::{AccessKeyId, ClientId};
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::ttl::whole_number;
 use crate::error::ApiError;
@@ -87,7 +88,7 @@ fn key_request(body: &CreateKey) -> Result<KeyRequest, ApiError> {
     })
 }
 
-#[utoipa::path(operation_id = "create_key", post, path = "/v1/clients/{id}/keys", tag = "keys", request_body = CreateKey,
+#[utoipa::path(operation_id = "create_key", post, path = "/v1/clients/{id}/keys", params(("id" = inline(ClientId), Path)), tag = "keys", request_body = CreateKey,
     responses((status = 201, body = KeyView), (status = 404, body = crate::error::ErrorBody),
         (status = 409, description = "the client already has 5 active keys", body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
@@ -95,16 +96,16 @@ fn key_request(body: &CreateKey) -> Result<KeyRequest, ApiError> {
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<ClientId>,
     body: web::Json<CreateKey>,
 ) -> Result<HttpResponse, ApiError> {
     let request = key_request(&body)?;
     // Refuse early what the service would refuse anyway, before an RSA key is generated for nothing.
-    let (actor, client_id, expires_at) = (principal.actor.clone(), id.clone(), body.expires_at());
+    let (actor, asked, expires_at) = (principal.actor.clone(), id.clone(), body.expires_at());
     let client = state
         .db
         .run_as(move |conn| {
-            let client = clients::find_writable(conn, &actor, &client_id)?;
+            let client = clients::find_writable(conn, &actor, &asked)?;
             service::check_new_key(&client, expires_at).map(|()| client)
         })
         .await?;
@@ -115,7 +116,7 @@ pub async fn create(
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidPublicKey, e.to_string()))?;
     let view = state
-        .change(move |conn| service::create(conn, &principal.actor, &client.id, &made, expires_at))
+        .change(move |conn| service::create(conn, &principal.actor, &id, &made, expires_at))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("cache-control", "no-store"))
@@ -123,12 +124,12 @@ pub async fn create(
 }
 
 #[utoipa::path(operation_id = "list_keys", get, path = "/v1/clients/{id}/keys", tag = "keys",
-    params(super::PageQuery),
+    params(("id" = inline(ClientId), Path), super::PageQuery),
     responses((status = 200, body = super::Page<KeyView>), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<ClientId>,
     page: web::Query<super::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = state
@@ -138,13 +139,13 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(super::Page::of_all(keys, &page, |k| &k.id)))
 }
 
-#[utoipa::path(operation_id = "revoke_key", delete, path = "/v1/clients/{id}/keys/{key_id}", tag = "keys",
+#[utoipa::path(operation_id = "revoke_key", delete, path = "/v1/clients/{id}/keys/{key_id}", params(("id" = inline(ClientId), Path), ("key_id" = inline(AccessKeyId), Path)), tag = "keys",
     responses((status = 204, description = "revoked; the key stays listed with revoked_at"), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn revoke(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<(ClientId, AccessKeyId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (client_id, key_id) = path.into_inner();
     state

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 
 use super::auth::Principal;
 use super::{Page, PageQuery};
+use crate::domain::ids::RecordId;
 use crate::error::ApiError;
 use crate::service::records::{self as service};
 pub use crate::service::records::{Record, RecordInput as RecordBody};
@@ -39,12 +40,12 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::from_rows(records, limit, |r: &Record| r.id.clone())))
 }
 
-#[utoipa::path(get, operation_id = "get_record", path = "/v1/records/{id}", tag = "access",
+#[utoipa::path(get, operation_id = "get_record", path = "/v1/records/{id}", params(("id" = inline(RecordId), Path)), tag = "access",
     responses((status = 200, body = Record), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<RecordId>,
 ) -> Result<HttpResponse, ApiError> {
     let (row, subjects, _) = state
         .db
@@ -53,7 +54,7 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(Record::new(row, subjects)))
 }
 
-#[utoipa::path(put, operation_id = "replace_record", path = "/v1/records/{id}", tag = "access", request_body = RecordBody,
+#[utoipa::path(put, operation_id = "replace_record", path = "/v1/records/{id}", params(("id" = inline(RecordId), Path)), tag = "access", request_body = RecordBody,
     description = "A user who administers the record may grant only what they hold themselves, and name only users and clients of the record's tenant.",
     responses((status = 200, body = Record), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
@@ -61,7 +62,7 @@ pub async fn show(
 pub async fn replace(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<RecordId>,
     body: web::Json<RecordBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
@@ -71,12 +72,12 @@ pub async fn replace(
     Ok(HttpResponse::Ok().json(record))
 }
 
-#[utoipa::path(delete, operation_id = "delete_record", path = "/v1/records/{id}", tag = "access",
+#[utoipa::path(delete, operation_id = "delete_record", path = "/v1/records/{id}", params(("id" = inline(RecordId), Path)), tag = "access",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<RecordId>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .change(move |conn| service::delete(conn, &principal.actor, &id))

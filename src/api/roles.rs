@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::auth::Principal;
 use super::{Page, PageQuery};
+use crate::domain::ids::RoleId;
 use crate::error::ApiError;
 pub use crate::service::roles::Role;
 use crate::service::roles::{self as service};
@@ -90,12 +91,12 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::from_rows(roles, limit, |r: &Role| r.id.clone())))
 }
 
-#[utoipa::path(get, operation_id = "get_role", path = "/v1/roles/{id}", tag = "access",
+#[utoipa::path(get, operation_id = "get_role", path = "/v1/roles/{id}", params(("id" = inline(RoleId), Path)), tag = "access",
     responses((status = 200, body = Role), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<RoleId>,
 ) -> Result<HttpResponse, ApiError> {
     let row = state
         .db
@@ -104,12 +105,12 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(Role::from(row)))
 }
 
-#[utoipa::path(patch, operation_id = "update_role", path = "/v1/roles/{id}", tag = "access", request_body = UpdateRole,
+#[utoipa::path(patch, operation_id = "update_role", path = "/v1/roles/{id}", params(("id" = inline(RoleId), Path)), tag = "access", request_body = UpdateRole,
     responses((status = 200, body = Role), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<RoleId>,
     body: web::Json<UpdateRole>,
 ) -> Result<HttpResponse, ApiError> {
     let permissions = body.into_inner().permissions;
@@ -119,12 +120,12 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(role))
 }
 
-#[utoipa::path(delete, operation_id = "delete_role", path = "/v1/roles/{id}", tag = "access",
+#[utoipa::path(delete, operation_id = "delete_role", path = "/v1/roles/{id}", params(("id" = inline(RoleId), Path)), tag = "access",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<RoleId>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .change(move |conn| service::delete(conn, &principal.actor, &id))

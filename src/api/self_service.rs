@@ -4,6 +4,7 @@
 use actix_web::{web, HttpResponse};
 
 use super::auth::Principal;
+use crate::domain::ids::{AccessKeyId, ClientId};
 use crate::error::ApiError;
 use crate::service::own_clients::{self as service};
 pub use crate::service::own_clients::{NewOwnClient as CreateOwnClient, OwnClient};
@@ -41,12 +42,12 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(super::Page::of_all(clients, &page, |c| &c.client.id)))
 }
 
-#[utoipa::path(delete, operation_id = "delete_own_client", path = "/v1/self/clients/{id}", tag = "self",
+#[utoipa::path(delete, operation_id = "delete_own_client", path = "/v1/self/clients/{id}", params(("id" = inline(ClientId), Path)), tag = "self",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
     let config = state.config.clone();
     state
@@ -55,12 +56,12 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(delete, operation_id = "revoke_own_key", path = "/v1/self/clients/{id}/keys/{key_id}", tag = "self",
+#[utoipa::path(delete, operation_id = "revoke_own_key", path = "/v1/self/clients/{id}/keys/{key_id}", params(("id" = inline(ClientId), Path), ("key_id" = inline(AccessKeyId), Path)), tag = "self",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke_key(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<(ClientId, AccessKeyId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (client_id, key_id) = path.into_inner();
     state

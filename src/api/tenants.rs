@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::auth::Principal;
 use super::{Page, PageQuery};
 use crate::db::tenants::{self, Tenant};
+use crate::domain::ids::TenantId;
 use crate::domain::tenant::TenantSpec;
 use crate::domain::ttl::TtlOverrides;
 use crate::error::ApiError;
@@ -71,12 +72,12 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::from_rows(tenants, limit, |t: &Tenant| t.id.clone())))
 }
 
-#[utoipa::path(operation_id = "get_tenant", get, path = "/v1/tenants/{id}", tag = "tenants",
+#[utoipa::path(operation_id = "get_tenant", get, path = "/v1/tenants/{id}", params(("id" = inline(TenantId), Path)), tag = "tenants",
     responses((status = 200, body = Tenant), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<TenantId>,
 ) -> Result<HttpResponse, ApiError> {
     let row = state
         .db
@@ -85,12 +86,12 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(Tenant::from(row)))
 }
 
-#[utoipa::path(operation_id = "update_tenant", patch, path = "/v1/tenants/{id}", tag = "tenants", request_body = UpdateTenant,
+#[utoipa::path(operation_id = "update_tenant", patch, path = "/v1/tenants/{id}", params(("id" = inline(TenantId), Path)), tag = "tenants", request_body = UpdateTenant,
     responses((status = 200, body = Tenant), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<TenantId>,
     body: web::Json<UpdateTenant>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = body.into_inner();
@@ -101,12 +102,12 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(tenant))
 }
 
-#[utoipa::path(operation_id = "delete_tenant", delete, path = "/v1/tenants/{id}", tag = "tenants",
+#[utoipa::path(operation_id = "delete_tenant", delete, path = "/v1/tenants/{id}", params(("id" = inline(TenantId), Path)), tag = "tenants",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<String>,
+    id: web::Path<TenantId>,
 ) -> Result<HttpResponse, ApiError> {
     let config = state.config.clone();
     state

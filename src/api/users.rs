@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::auth::Principal;
 use super::{Page, PageQuery};
 use crate::db::users::{self, User};
+use crate::domain::ids::{TenantId, UserId};
 use crate::error::ApiError;
 use crate::service::users::{self as service, NewUser, UserChanges};
 use crate::state::AppState;
@@ -48,17 +49,17 @@ async fn hashed(state: &AppState, password: SecretString) -> Result<String, ApiE
         .map_err(ApiError::internal)
 }
 
-#[utoipa::path(post, operation_id = "create_user", path = "/v1/tenants/{id}/users", tag = "users", request_body = CreateUser,
+#[utoipa::path(post, operation_id = "create_user", path = "/v1/tenants/{id}/users", params(("id" = inline(TenantId), Path)), tag = "users", request_body = CreateUser,
     responses((status = 201, body = User), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
-    tenant_id: web::Path<String>,
+    tenant_id: web::Path<TenantId>,
     body: web::Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    service::ensure_administers(&principal, &tenant_id)?;
+    service::ensure_administers(&principal, tenant_id.as_str())?;
     let body = body.into_inner();
     let new = NewUser {
         password_hash: hashed(&state, body.password).await?,
@@ -71,31 +72,31 @@ pub async fn create(
     Ok(HttpResponse::Created().json(user))
 }
 
-#[utoipa::path(get, operation_id = "list_users", path = "/v1/tenants/{id}/users", tag = "users", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_users", path = "/v1/tenants/{id}/users", tag = "users", params(("id" = inline(TenantId), Path), PageQuery),
     responses((status = 200, body = Page<User>), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
-    tenant_id: web::Path<String>,
+    tenant_id: web::Path<TenantId>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant_id = tenant_id.into_inner();
-    service::ensure_administers(&principal, &tenant_id)?;
+    service::ensure_administers(&principal, tenant_id.as_str())?;
     let (limit, cursor) = (page.limit(), page.cursor.clone());
     let rows = state
         .db
-        .run(move |conn| users::list(conn, &tenant_id, cursor.as_deref(), limit + 1))
+        .run(move |conn| users::list(conn, tenant_id.as_str(), cursor.as_deref(), limit + 1))
         .await?;
     let all = rows.into_iter().map(User::from).collect();
     Ok(HttpResponse::Ok().json(Page::from_rows(all, limit, |u: &User| u.id.clone())))
 }
 
-#[utoipa::path(get, operation_id = "get_user", path = "/v1/tenants/{id}/users/{user_id}", tag = "users",
+#[utoipa::path(get, operation_id = "get_user", path = "/v1/tenants/{id}/users/{user_id}", params(("id" = inline(TenantId), Path), ("user_id" = inline(UserId), Path)), tag = "users",
     responses((status = 200, body = User), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TenantId, UserId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant_id, user_id) = path.into_inner();
     let user = state
@@ -105,17 +106,17 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(User::from(user)))
 }
 
-#[utoipa::path(patch, operation_id = "update_user", path = "/v1/tenants/{id}/users/{user_id}", tag = "users", request_body = UpdateUser,
+#[utoipa::path(patch, operation_id = "update_user", path = "/v1/tenants/{id}/users/{user_id}", params(("id" = inline(TenantId), Path), ("user_id" = inline(UserId), Path)), tag = "users", request_body = UpdateUser,
     responses((status = 200, body = User), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TenantId, UserId)>,
     body: web::Json<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant_id, user_id) = path.into_inner();
-    service::ensure_administers(&principal, &tenant_id)?;
+    service::ensure_administers(&principal, tenant_id.as_str())?;
     let body = body.into_inner();
     let password_hash = match body.password {
         Some(password) => Some(hashed(&state, password).await?),
@@ -142,13 +143,13 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(user))
 }
 
-#[utoipa::path(delete, operation_id = "delete_user", path = "/v1/tenants/{id}/users/{user_id}", tag = "users",
+#[utoipa::path(delete, operation_id = "delete_user", path = "/v1/tenants/{id}/users/{user_id}", params(("id" = inline(TenantId), Path), ("user_id" = inline(UserId), Path)), tag = "users",
     description = "Deletes the user, the service clients they own (with their keys and records), their refresh tokens, sessions and access tokens.",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TenantId, UserId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant_id, user_id) = path.into_inner();
     let config = state.config.clone();

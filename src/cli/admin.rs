@@ -15,6 +15,7 @@ use crate::db::tenants::{self, Tenant};
 use crate::db::{Db, DbConn};
 use crate::domain::access_key::KeyRequest;
 use crate::domain::grant_type::GrantType;
+use crate::domain::ids::{AccessKeyId, ClientId};
 use crate::domain::scope::ADMIN;
 use crate::domain::service_client::{ClientSpec, ServiceClient};
 use crate::domain::signing_alg::SigningAlg;
@@ -163,7 +164,12 @@ pub fn client(db: &Db, config: &Config, command: ClientCommand) -> anyhow::Resul
         }
         ClientCommand::Show { id, json } => show_client(db, config, &id, json),
         ClientCommand::Delete { id, json } => {
-            service::clients::delete(&mut *db.conn()?, config, &Actor::cli(), &id)?;
+            service::clients::delete(
+                &mut *db.conn()?,
+                config,
+                &Actor::cli(),
+                &ClientId::parse(&id)?,
+            )?;
             print(json, &json!({"deleted": id}), || {
                 format!("Deleted client {id} and its keys")
             })
@@ -209,7 +215,8 @@ pub fn key(db: &Db, command: KeyCommand) -> anyhow::Result<()> {
             })
         }
         KeyCommand::List { client, json } => {
-            let keys: Vec<KeyView> = service::keys::list(&mut *db.conn()?, &Actor::cli(), &client)?;
+            let keys: Vec<KeyView> =
+                service::keys::list(&mut *db.conn()?, &Actor::cli(), &ClientId::parse(&client)?)?;
             let state = |k: &KeyView| {
                 if k.revoked_at.is_some() {
                     "revoked"
@@ -227,7 +234,12 @@ pub fn key(db: &Db, command: KeyCommand) -> anyhow::Result<()> {
             key_id,
             json,
         } => {
-            service::keys::revoke(&mut *db.conn()?, &Actor::cli(), &client, &key_id)?;
+            service::keys::revoke(
+                &mut *db.conn()?,
+                &Actor::cli(),
+                &ClientId::parse(&client)?,
+                &AccessKeyId::parse(&key_id)?,
+            )?;
             print(json, &json!({"revoked": key_id}), || {
                 format!("Revoked key {key_id}")
             })
@@ -274,7 +286,8 @@ fn create_secret_key(
 ) -> anyhow::Result<NewSecret> {
     let made = client_keys::make(KeyRequest::Secret, client_id, "")?;
     let mut conn = db.conn()?;
-    let key = service::keys::create(&mut conn, &Actor::cli(), client_id, &made, expires_at)?.value;
+    let client_id = ClientId::parse(client_id)?;
+    let key = service::keys::create(&mut conn, &Actor::cli(), &client_id, &made, expires_at)?.value;
     Ok(NewSecret {
         id: key.id,
         key: key.key.context("a secret key is shown once")?,

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::crypto::password;
 use crate::db::users::{self, User};
 use crate::db::Db;
+use crate::domain::ids::{TenantId, UserId};
 use crate::service::users::{self as service, NewUser};
 use crate::service::Actor;
 
@@ -32,7 +33,8 @@ pub fn run(db: &Db, config: &Config, command: UserCommand) -> anyhow::Result<()>
                 password_hash: password::hash_blocking(&password)?,
                 display_name,
             };
-            let user = service::create(&mut conn, &Actor::cli(), &tenant, new)?.value;
+            let user =
+                service::create(&mut conn, &Actor::cli(), &TenantId::parse(&tenant)?, new)?.value;
             print(json, &user, || {
                 format!("Created user {} ({})", user.id, user.username)
             })
@@ -54,7 +56,8 @@ pub fn run(db: &Db, config: &Config, command: UserCommand) -> anyhow::Result<()>
             user_id,
             json,
         } => {
-            service::delete(&mut conn, config, &Actor::cli(), &tenant, &user_id)?;
+            let (tenant, user) = (TenantId::parse(&tenant)?, UserId::parse(&user_id)?);
+            service::delete(&mut conn, config, &Actor::cli(), &tenant, &user)?;
             print(json, &json!({"deleted": user_id}), || {
                 format!("Deleted user {user_id}, the clients they owned and their sign-ins")
             })

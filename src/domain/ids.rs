@@ -12,10 +12,82 @@ pub const ID_RANDOM_LEN: usize = 22;
 #[schema(value_type = String, pattern = "^(usr|sc)_[0-9A-Za-z]{22}$")]
 pub struct SubjectId(pub String);
 
-/// A user's id, as the OpenAPI document describes it.
-#[derive(utoipa::ToSchema)]
-#[schema(value_type = String, pattern = "^usr_[0-9A-Za-z]{22}$")]
-pub struct UserId(pub String);
+/// An id that is not of the kind its place needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{given:?} is not {what}")]
+pub struct MalformedId {
+    given: String,
+    what: &'static str,
+}
+
+/// Ids of one kind each: made only from a string of that kind's shape, so that a malformed id is refused where it
+/// enters (a path, a body, a command line) and one kind cannot be passed where another is wanted.
+macro_rules! typed_ids {
+    ($($(#[$doc:meta])* $name:ident = $kind:ident, $what:literal, $pattern:literal;)+) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, utoipa::ToSchema)]
+        #[serde(transparent)]
+        #[schema(value_type = String, pattern = $pattern)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(id: &str) -> Result<$name, MalformedId> {
+                match IdKind::$kind.matches(id) {
+                    true => Ok($name(id.to_string())),
+                    false => Err(MalformedId { given: id.chars().take(64).collect(), what: $what }),
+                }
+            }
+
+            /// A fresh id of this kind.
+            pub fn generate() -> $name {
+                $name(IdKind::$kind.generate())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = MalformedId;
+            fn from_str(id: &str) -> Result<$name, MalformedId> {
+                $name::parse(id)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                let id = String::deserialize(deserializer)?;
+                $name::parse(&id).map_err(serde::de::Error::custom)
+            }
+        }
+    )+};
+}
+
+typed_ids! {
+    /// A tenant's id, `ten_…`.
+    TenantId = Tenant, "a tenant id", "^ten_[0-9A-Za-z]{22}$";
+    /// A user's id, `usr_…`.
+    UserId = User, "a user id", "^usr_[0-9A-Za-z]{22}$";
+    /// A service client's id, `sc_…`.
+    ClientId = ServiceClient, "a client id", "^sc_[0-9A-Za-z]{22}$";
+    /// An access key's id, `acc_…`.
+    AccessKeyId = AccessKey, "an access key id", "^acc_[0-9A-Za-z]{22}$";
+    /// A role's id, `rol_…`.
+    RoleId = Role, "a role id", "^rol_[0-9A-Za-z]{22}$";
+    /// An access record's id, `rec_…`.
+    RecordId = AccessRecord, "a record id", "^rec_[0-9A-Za-z]{22}$";
+}
 
 /// The kinds of object that have identifiers, with their prefixes (docs/contract.md, "Identifiers and references").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

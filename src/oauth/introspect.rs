@@ -52,7 +52,7 @@ pub async fn introspect(
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum IntrospectionAnswer {
-    Active(ActiveToken),
+    Active(Box<ActiveToken>),
     Inactive {
         /// Always false.
         active: bool,
@@ -98,7 +98,7 @@ fn access_token(
         // A tenant's client sees its own tenant's tokens; a global client sees every token.
         .filter(|c| caller.client.tenant_id.is_none() || c.tid == caller.client.tenant_id);
     match claims {
-        Some(c) => IntrospectionAnswer::Active(ActiveToken {
+        Some(c) => IntrospectionAnswer::Active(Box::new(ActiveToken {
             active: true,
             scope: c.scope,
             client_id: c.client_id,
@@ -111,7 +111,7 @@ fn access_token(
             tid: c.tid,
             gty: Some(c.gty),
             token_type: "Bearer",
-        }),
+        })),
         None => INACTIVE,
     }
 }
@@ -129,7 +129,7 @@ async fn refresh_token(
         Some((row, user))
             if row.client_id == caller.client.id && row.is_usable(now) && !user.disabled =>
         {
-            IntrospectionAnswer::Active(ActiveToken {
+            IntrospectionAnswer::Active(Box::new(ActiveToken {
                 active: true,
                 scope: row.scope.to_string(),
                 client_id: row.client_id,
@@ -142,7 +142,7 @@ async fn refresh_token(
                 tid: Some(user.tenant_id),
                 gty: None,
                 token_type: "refresh_token",
-            })
+            }))
         }
         _ => INACTIVE,
     })

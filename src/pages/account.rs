@@ -10,9 +10,11 @@ use super::authorize::html;
 use super::{csrf, session};
 use crate::credentials::user_login::{self, LoginAttempt, LoginError};
 use crate::db::{roles, tenants, users};
+use crate::domain::ids::{AccessKeyId, ClientId};
 use crate::error::ApiError;
 use crate::form::OAuthForm;
 use crate::service::own_clients::{self, NewOwnClient, OwnClient};
+use crate::service::ServiceError;
 use crate::state::AppState;
 
 const PATH: &str = "/account";
@@ -394,7 +396,7 @@ async fn back_to_list(
     req: &HttpRequest,
     state: &AppState,
     who: &session::Session,
-    outcome: Result<(), crate::service::ServiceError>,
+    outcome: Result<(), ServiceError>,
 ) -> HttpResponse {
     match outcome.map_err(ApiError::from) {
         Ok(()) => see_other("/account/keys"),
@@ -412,8 +414,13 @@ pub async fn revoke(
         Ok(ok) => ok,
         Err(answer) => return answer,
     };
-    let client_id = form.get("client_id").unwrap_or_default().to_string();
-    let key_id = form.get("key_id").unwrap_or_default().to_string();
+    let field = |name| form.get(name).unwrap_or_default();
+    let (Ok(client_id), Ok(key_id)) = (
+        ClientId::parse(field("client_id")),
+        AccessKeyId::parse(field("key_id")),
+    ) else {
+        return back_to_list(&req, &state, &who, Err(ServiceError::NotFound("key"))).await;
+    };
     let actor = who.actor();
     let outcome = state
         .change(move |conn| own_clients::revoke_key(conn, &actor, &client_id, &key_id))
@@ -431,7 +438,9 @@ pub async fn delete(
         Ok(ok) => ok,
         Err(answer) => return answer,
     };
-    let client_id = form.get("client_id").unwrap_or_default().to_string();
+    let Ok(client_id) = ClientId::parse(form.get("client_id").unwrap_or_default()) else {
+        return back_to_list(&req, &state, &who, Err(ServiceError::NotFound("client"))).await;
+    };
     let (config, actor) = (state.config.clone(), who.actor());
     let outcome = state
         .change(move |conn| own_clients::delete(conn, &config, &actor, &client_id))

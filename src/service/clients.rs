@@ -7,6 +7,7 @@ use crate::db::service_clients::{self, ServiceClientRow};
 use crate::db::{access_records, tenants, users, DbConn};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::grant_type::GrantType;
+use crate::domain::ids::ClientId;
 use crate::domain::scope::ScopeToken;
 use crate::domain::service_client::AbsoluteUri;
 use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient};
@@ -40,10 +41,10 @@ pub struct ClientChanges {
 pub fn find_visible(
     conn: &mut DbConn,
     actor: &Actor,
-    id: &str,
+    id: &ClientId,
 ) -> Result<ServiceClient, ServiceError> {
     actor.require_admin()?;
-    service_clients::find_by_id(conn, id)?
+    service_clients::find_by_id(conn, id.as_str())?
         .map(ServiceClient::from)
         .filter(|c| actor.can_see(c.tenant_id.as_deref()))
         .ok_or(ServiceError::NotFound("client"))
@@ -53,9 +54,9 @@ pub fn find_visible(
 pub fn find_writable(
     conn: &mut DbConn,
     actor: &Actor,
-    id: &str,
+    id: &ClientId,
 ) -> Result<ServiceClient, ServiceError> {
-    let client = service_clients::find_by_id(conn, id)?.map(ServiceClient::from);
+    let client = service_clients::find_by_id(conn, id.as_str())?.map(ServiceClient::from);
     let owned = |c: &ServiceClient| {
         actor.as_user().is_some_and(|(user, tenant)| {
             c.tenant_id.as_deref() == Some(tenant)
@@ -135,7 +136,7 @@ pub fn update(
     conn: &mut DbConn,
     config: &Config,
     actor: &Actor,
-    id: &str,
+    id: &ClientId,
     changes: ClientChanges,
 ) -> Result<Changed<ServiceClient>, ServiceError> {
     transaction(conn, |conn, effects| {
@@ -191,7 +192,7 @@ pub fn delete(
     conn: &mut DbConn,
     config: &Config,
     actor: &Actor,
-    id: &str,
+    id: &ClientId,
 ) -> Result<Changed<()>, ServiceError> {
     transaction(conn, |conn, effects| {
         let client = find_writable(conn, actor, id)?;

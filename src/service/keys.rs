@@ -9,6 +9,7 @@ use crate::db::access_keys::{self, AccessKeyRow, MAX_ACTIVE_PER_CLIENT};
 use crate::db::DbConn;
 use crate::domain::access_key::{KeyKind, NewAccessKey};
 use crate::domain::error_code::ErrorCode;
+use crate::domain::ids::{AccessKeyId, ClientId};
 use crate::domain::service_client::ServiceClient;
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::unix_now;
@@ -73,7 +74,7 @@ pub fn check_new_key(client: &ServiceClient, expires_at: Option<i64>) -> Result<
 pub fn create(
     conn: &mut DbConn,
     actor: &Actor,
-    client_id: &str,
+    client_id: &ClientId,
     made: &NewAccessKey,
     expires_at: Option<i64>,
 ) -> Result<Changed<KeyView>, ServiceError> {
@@ -119,19 +120,19 @@ pub(super) fn insert(
 pub fn revoke(
     conn: &mut DbConn,
     actor: &Actor,
-    client_id: &str,
-    key_id: &str,
+    client_id: &ClientId,
+    key_id: &AccessKeyId,
 ) -> Result<Changed<()>, ServiceError> {
     transaction(conn, |conn, effects| {
         let client = clients::find_writable(conn, actor, client_id)?;
-        if !access_keys::revoke(conn, &client.id, key_id, unix_now())? {
+        if !access_keys::revoke(conn, &client.id, key_id.as_str(), unix_now())? {
             return Err(ServiceError::NotFound("active key"));
         }
         let event = actor.event(
             "key.revoked",
             client.tenant_id.as_deref(),
             Some(&client.id),
-            key_id,
+            key_id.as_str(),
         );
         audit(conn, event, None)?;
         effects.stale.push(key_id.to_string());
@@ -143,7 +144,7 @@ pub fn revoke(
 pub fn list(
     conn: &mut DbConn,
     actor: &Actor,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<Vec<KeyView>, ServiceError> {
     let client = clients::find_writable(conn, actor, client_id)?;
     let rows = access_keys::find_by_client(conn, &client.id)?;

@@ -15,6 +15,7 @@ use crate::domain::access::Statement;
 use crate::domain::access_key::KeyRequest;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::IdKind;
+use crate::domain::ids::{AccessKeyId, ClientId};
 use crate::domain::resource::{ResourcePattern, ResourcePatternText};
 use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient};
 use crate::domain::unix_now;
@@ -153,10 +154,10 @@ pub fn delete(
     conn: &mut DbConn,
     config: &Config,
     actor: &Actor,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<Changed<()>, ServiceError> {
     let (user_id, _) = user_of(actor)?;
-    ensure_owned(conn, &user_id, client_id)?;
+    ensure_owned(conn, &user_id, client_id.as_str())?;
     clients::delete(conn, config, actor, client_id)
 }
 
@@ -164,11 +165,11 @@ pub fn delete(
 pub fn revoke_key(
     conn: &mut DbConn,
     actor: &Actor,
-    client_id: &str,
-    key_id: &str,
+    client_id: &ClientId,
+    key_id: &AccessKeyId,
 ) -> Result<Changed<()>, ServiceError> {
     let (user_id, _) = user_of(actor)?;
-    ensure_owned(conn, &user_id, client_id)?;
+    ensure_owned(conn, &user_id, client_id.as_str())?;
     keys::revoke(conn, actor, client_id, key_id)
 }
 

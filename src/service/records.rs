@@ -12,6 +12,7 @@ use crate::db::{roles, service_clients, users, DbConn};
 use crate::domain::access::{self, Statement, StatementInput};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::IdKind;
+use crate::domain::ids::RecordId;
 use crate::domain::unix_now;
 
 /// An access record as written.
@@ -175,10 +176,10 @@ pub fn create(
 pub fn find_visible(
     conn: &mut DbConn,
     actor: &Actor,
-    id: &str,
+    id: &RecordId,
 ) -> Result<(AccessRecordRow, Vec<String>, bool), ServiceError> {
     let (row, subjects) =
-        access_records::find_by_id(conn, id)?.ok_or(ServiceError::NotFound("record"))?;
+        access_records::find_by_id(conn, id.as_str())?.ok_or(ServiceError::NotFound("record"))?;
     if actor.can_see(row.tenant_id.as_deref()) {
         return Ok((row, subjects, false));
     }
@@ -196,7 +197,7 @@ pub fn find_visible(
 pub fn replace(
     conn: &mut DbConn,
     actor: &Actor,
-    id: &str,
+    id: &RecordId,
     input: RecordInput,
 ) -> Result<Changed<Record>, ServiceError> {
     transaction(conn, |conn, _| {
@@ -223,7 +224,11 @@ pub fn replace(
 }
 
 /// Deletes a record (its admins may too: that only takes power away).
-pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Changed<()>, ServiceError> {
+pub fn delete(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &RecordId,
+) -> Result<Changed<()>, ServiceError> {
     transaction(conn, |conn, _| {
         let (row, _, _) = find_visible(conn, actor, id)?;
         access_records::delete_by_id(conn, &row.id)?;

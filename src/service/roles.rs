@@ -9,6 +9,7 @@ use crate::db::{tenants, DbConn};
 use crate::domain::access::validate_permissions;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::IdKind;
+use crate::domain::ids::RoleId;
 use crate::domain::unix_now;
 
 /// A role.
@@ -42,7 +43,7 @@ fn invalid(message: String) -> ServiceError {
 pub fn find_visible(
     conn: &mut DbConn,
     actor: &Actor,
-    id: &str,
+    id: &RoleId,
     change: bool,
 ) -> Result<RoleRow, ServiceError> {
     actor.require_admin()?;
@@ -50,7 +51,7 @@ pub fn find_visible(
         None => !change || actor.access == Access::Global,
         tenant => actor.can_see(tenant.as_deref()),
     };
-    roles::find_by_id(conn, id)?
+    roles::find_by_id(conn, id.as_str())?
         .filter(visible)
         .ok_or(ServiceError::NotFound("role"))
 }
@@ -118,7 +119,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
-    id: &str,
+    id: &RoleId,
     permissions: Vec<String>,
 ) -> Result<Changed<Role>, ServiceError> {
     validate_permissions(&permissions).map_err(invalid)?;
@@ -136,7 +137,7 @@ pub fn update(
 }
 
 /// Deletes a role; statements naming it grant nothing more.
-pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Changed<()>, ServiceError> {
+pub fn delete(conn: &mut DbConn, actor: &Actor, id: &RoleId) -> Result<Changed<()>, ServiceError> {
     transaction(conn, |conn, _| {
         let row = find_visible(conn, actor, id, true)?;
         roles::delete_by_id(conn, &row.id)?;

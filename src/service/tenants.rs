@@ -6,6 +6,7 @@ use crate::db::column::Json;
 use crate::db::tenants::{self, Tenant, TenantRow};
 use crate::db::{access_records, service_clients, users, DbConn};
 use crate::domain::error_code::ErrorCode;
+use crate::domain::ids::TenantId;
 use crate::domain::tenant::TenantSpec;
 use crate::domain::ttl::TtlOverrides;
 use crate::domain::unix_now;
@@ -29,9 +30,13 @@ fn validated(spec: &TenantSpec, config: &Config) -> Result<(), ServiceError> {
 }
 
 /// The tenant `id` if the actor administers it.
-pub fn find_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<TenantRow, ServiceError> {
+pub fn find_visible(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &TenantId,
+) -> Result<TenantRow, ServiceError> {
     actor.require_admin()?;
-    tenants::find_by_id(conn, id)?
+    tenants::find_by_id(conn, id.as_str())?
         .filter(|t| actor.can_see(Some(&t.id)))
         .ok_or(ServiceError::NotFound("tenant"))
 }
@@ -66,7 +71,7 @@ pub fn update(
     conn: &mut DbConn,
     config: &Config,
     actor: &Actor,
-    id: &str,
+    id: &TenantId,
     changes: TenantChanges,
 ) -> Result<Changed<Tenant>, ServiceError> {
     actor.require_global()?;
@@ -96,7 +101,7 @@ pub fn delete(
     conn: &mut DbConn,
     config: &Config,
     actor: &Actor,
-    id: &str,
+    id: &TenantId,
 ) -> Result<Changed<()>, ServiceError> {
     actor.require_global()?;
     transaction(conn, |conn, effects| {

@@ -10,6 +10,7 @@ use crate::db::users::{self, User, UserRow};
 use crate::db::{access_records, refresh_tokens, service_clients, DbConn};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::IdKind;
+use crate::domain::ids::{TenantId, UserId};
 use crate::domain::unix_now;
 use crate::domain::user::Username;
 
@@ -38,12 +39,12 @@ pub fn check_password(candidate: &SecretString) -> Result<(), ServiceError> {
 pub fn find_visible(
     conn: &mut DbConn,
     actor: &Actor,
-    tenant_id: &str,
-    user_id: &str,
+    tenant_id: &TenantId,
+    user_id: &UserId,
 ) -> Result<UserRow, ServiceError> {
-    ensure_administers(actor, tenant_id)?;
-    users::find_by_id(conn, user_id)?
-        .filter(|u| u.tenant_id == tenant_id)
+    ensure_administers(actor, tenant_id.as_str())?;
+    users::find_by_id(conn, user_id.as_str())?
+        .filter(|u| u.tenant_id == tenant_id.as_str())
         .ok_or(ServiceError::NotFound("user"))
 }
 
@@ -60,10 +61,10 @@ pub fn ensure_administers(actor: &Actor, tenant_id: &str) -> Result<(), ServiceE
 pub fn create(
     conn: &mut DbConn,
     actor: &Actor,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     new: NewUser,
 ) -> Result<Changed<User>, ServiceError> {
-    ensure_administers(actor, tenant_id)?;
+    ensure_administers(actor, tenant_id.as_str())?;
     let username = Username::parse(&new.username)
         .map_err(|e| ServiceError::refused(ErrorCode::InvalidUser, e.to_string()))?;
     let now = unix_now();
@@ -79,7 +80,8 @@ pub fn create(
         password_changed_at: now,
     };
     transaction(conn, |conn, _| {
-        crate::db::tenants::find_by_id(conn, tenant_id)?.ok_or(ServiceError::NotFound("tenant"))?;
+        crate::db::tenants::find_by_id(conn, tenant_id.as_str())?
+            .ok_or(ServiceError::NotFound("tenant"))?;
         users::insert(conn, &row).map_err(|e| {
             unique_or(e, ErrorCode::UsernameTaken, || {
                 "this username is taken in the tenant".into()
@@ -87,7 +89,7 @@ pub fn create(
         })?;
         audit(
             conn,
-            actor.event("user.created", Some(tenant_id), None, &row.id),
+            actor.event("user.created", Some(tenant_id.as_str()), None, &row.id),
             None,
         )?;
         Ok(User::from(row.clone()))
@@ -100,8 +102,8 @@ pub fn update(
     conn: &mut DbConn,
     config: &Config,
     actor: &Actor,
-    tenant_id: &str,
-    user_id: &str,
+    tenant_id: &TenantId,
+    user_id: &UserId,
     changes: UserChanges,
 ) -> Result<Changed<User>, ServiceError> {
     transaction(conn, |conn, effects| {
@@ -128,7 +130,7 @@ pub fn update(
         effects.stale.push(row.id.clone());
         audit(
             conn,
-            actor.event("user.updated", Some(tenant_id), None, &row.id),
+            actor.event("user.updated", Some(tenant_id.as_str()), None, &row.id),
             None,
         )?;
         Ok(User::from(row))
@@ -141,8 +143,8 @@ pub fn delete(
     conn: &mut DbConn,
     config: &Config,
     actor: &Actor,
-    tenant_id: &str,
-    user_id: &str,
+    tenant_id: &TenantId,
+    user_id: &UserId,
 ) -> Result<Changed<()>, ServiceError> {
     transaction(conn, |conn, effects| {
         let user = find_visible(conn, actor, tenant_id, user_id)?;
@@ -150,12 +152,12 @@ pub fn delete(
             clients::remove(conn, config, effects, actor, &client.into())?;
         }
         access_records::forget_subjects(conn, std::slice::from_ref(&user.id))?;
-        access_records::forget_admin(conn, tenant_id, &user.id)?;
+        access_records::forget_admin(conn, tenant_id.as_str(), &user.id)?;
         users::delete_by_id(conn, &user.id)?;
         revoke_subject(conn, effects, config.max_access_token_ttl, &user.id)?;
         audit(
             conn,
-            actor.event("user.deleted", Some(tenant_id), None, &user.id),
+            actor.event("user.deleted", Some(tenant_id.as_str()), None, &user.id),
             None,
         )?;
         Ok(())

@@ -443,3 +443,50 @@ async fn unknown_v1_paths_answer_a_json_404() {
     let response = app.api(Method::GET, "/v1/nothing-here", &admin, None).await;
     assert_eq!(json_with_status(response, 404).await["error"], "not_found");
 }
+
+#[actix_web::test]
+async fn an_id_of_the_wrong_shape_or_kind_in_a_path_is_not_found_and_named() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let client = app.create_client(&[]);
+    let tenant = app.create_tenant("acme", &[]);
+    // Each path takes one kind of id: another kind, or no id at all, names nothing there.
+    for (path, refused) in [
+        (format!("/v1/clients/{tenant}"), tenant.clone()),
+        ("/v1/clients/sc_short".to_string(), "sc_short".to_string()),
+        (
+            format!("/v1/clients/{}/keys/{}", client.id, client.id),
+            client.id.clone(),
+        ),
+        (format!("/v1/tenants/{}", client.id), client.id.clone()),
+        (
+            format!("/v1/tenants/{tenant}/users/{tenant}"),
+            tenant.clone(),
+        ),
+        (
+            "/v1/roles/rec_0000000000000000000000".to_string(),
+            "rec_0000000000000000000000".to_string(),
+        ),
+    ] {
+        let method = if path.contains("/keys/") {
+            Method::DELETE
+        } else {
+            Method::GET
+        };
+        let answer = app.api(method, &path, &admin, None).await;
+        let body = json_with_status(answer, 404).await;
+        assert_eq!(body["error"], "not_found", "{path}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(&refused), "{path}: {message}");
+    }
+    // The well-formed id of the right kind still works.
+    let found = app
+        .api(
+            Method::GET,
+            &format!("/v1/clients/{}", client.id),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(found.status().as_u16(), 200);
+}
