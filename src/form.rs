@@ -40,10 +40,10 @@ pub struct OAuthForm {
 
 impl OAuthForm {
     /// Reads and decodes the body, refusing a wrong content type, an oversized body and repeated parameters.
-    pub async fn read(
-        req: &HttpRequest,
-        mut payload: web::Payload,
-    ) -> Result<OAuthForm, FormError> {
+    pub async fn read<S>(req: &HttpRequest, mut payload: S) -> Result<OAuthForm, FormError>
+    where
+        S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+    {
         check_content_type(req)?;
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {

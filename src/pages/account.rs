@@ -6,13 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::authorize::html;
+use super::extract::{PageError, PostedForm, SignedInForm};
 use super::{csrf, session};
-use crate::credentials::user_login::{self, LoginAttempt, LoginError};
+use super::{html, ErrorPage};
+use crate::credentials::user_login::{self, LoginAttempt};
 use crate::db::{roles, tenants, users};
 use crate::domain::ids::{AccessKeyId, ClientId};
 use crate::error::ApiError;
-use crate::form::OAuthForm;
 use crate::service::own_clients::{self, NewOwnClient, OwnClient};
 use crate::service::ServiceError;
 use crate::state::AppState;
@@ -106,94 +106,65 @@ pub async fn show_login(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
     )
 }
 
-/// `POST /account/login`.
+/// `POST /account/login` (its CSRF token checked by `PostedForm`).
 pub async fn submit_login(
     req: HttpRequest,
-    payload: web::Payload,
     state: web::Data<AppState>,
+    PostedForm(form): PostedForm,
 ) -> HttpResponse {
-    let Ok(form) = OAuthForm::read(&req, payload).await else {
-        return see_other("/account/login");
-    };
     let field = |name: &str| form.get(name).unwrap_or_default().to_string();
     let (next, slug, username) = (
         field("next"),
         field("tenant").trim().to_lowercase(),
         field("username"),
     );
-    let again = |status, message: &str| {
-        login_page(
+    match sign_in(&req, &state, &slug, &username, field("password")).await {
+        Ok(cookie) => with_cookie(see_other(safe_next(&next)), &cookie),
+        Err(error) => login_page(
             &req,
             &state,
-            status,
+            error.status(),
             (&next, &slug, &username),
-            Some(message),
-        )
-    };
-    if !csrf::is_valid(&req, &state, form.get("csrf_token")) {
-        return again(
-            StatusCode::FORBIDDEN,
-            "This form has expired. Please sign in again.",
-        );
+            Some(error.message()),
+        ),
     }
-    let lookup = slug.clone();
-    let Ok(Some(tenant)) = state
+}
+
+/// Signs the user in to the tenant with this slug and starts their session: its cookie.
+async fn sign_in(
+    req: &HttpRequest,
+    state: &AppState,
+    slug: &str,
+    username: &str,
+    password: String,
+) -> Result<actix_web::cookie::Cookie<'static>, PageError> {
+    let lookup = slug.to_string();
+    let tenant = state
         .db
         .run(move |conn| tenants::find_by_slug(conn, &lookup))
         .await
-    else {
-        return again(
-            StatusCode::UNAUTHORIZED,
-            "Invalid organisation, username or password.",
-        );
-    };
+        .map_err(PageError::unavailable)?
+        .ok_or_else(PageError::wrong_credentials)?;
     let attempt = LoginAttempt {
         tenant_id: &tenant.id,
-        username: &username,
-        password: field("password").into(),
-        address: state.client_address(&req),
+        username,
+        password: password.into(),
+        address: state.client_address(req),
         client_id: "account-pages",
     };
-    match user_login::sign_in_at_page(&state, attempt).await {
-        Ok(user) => match session::start(&state, &user.id, &tenant.id).await {
-            Ok(cookie) => with_cookie(see_other(safe_next(&next)), &cookie),
-            Err(error) => {
-                tracing::error!(error = %error, "cannot start a session");
-                again(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The service is unavailable, retry shortly.",
-                )
-            }
-        },
-        Err(LoginError::Throttled(seconds)) => again(
-            StatusCode::TOO_MANY_REQUESTS,
-            &format!("Too many failed attempts. Try again in {seconds} seconds."),
-        ),
-        Err(LoginError::Refused) => again(
-            StatusCode::UNAUTHORIZED,
-            "Invalid organisation, username or password.",
-        ),
-        Err(error) => {
-            tracing::error!(error = %error, "sign-in failed");
-            again(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The service is unavailable, retry shortly.",
-            )
-        }
-    }
+    let user = user_login::sign_in_at_page(state, attempt).await?;
+    session::start(state, &user.id, &tenant.id)
+        .await
+        .map_err(PageError::unavailable)
 }
 
 /// `POST /account/logout` (with the form's CSRF token): the session ends on the server, so a copy of its cookie
 /// stops working too.
 pub async fn logout(
     req: HttpRequest,
-    payload: web::Payload,
     state: web::Data<AppState>,
+    SignedInForm { who, .. }: SignedInForm,
 ) -> HttpResponse {
-    let (who, _) = match signed_in_form(&req, payload, &state).await {
-        Ok(signed_in) => signed_in,
-        Err(answer) => return answer,
-    };
     if let Err(error) = session::revoke(&state, &who).await {
         tracing::warn!(error = %error, "cannot end a session");
         return keys_page(
@@ -253,7 +224,7 @@ async fn keys_page(
         Err(error) => {
             return html(
                 StatusCode::SERVICE_UNAVAILABLE,
-                super::authorize::ErrorPage {
+                ErrorPage {
                     message: &error.message,
                 },
             )
@@ -280,40 +251,12 @@ pub async fn show_keys(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
     }
 }
 
-/// A form posted by a signed-in user with a valid CSRF token, or the answer to send instead.
-async fn signed_in_form(
-    req: &HttpRequest,
-    payload: web::Payload,
-    state: &AppState,
-) -> Result<(session::Session, OAuthForm), HttpResponse> {
-    let who = session::current(req, state)
-        .ok_or_else(|| see_other("/account/login?next=/account/keys"))?;
-    let form = OAuthForm::read(req, payload)
-        .await
-        .map_err(|_| see_other("/account/keys"))?;
-    if !csrf::is_valid(req, state, form.get("csrf_token")) {
-        return Err(keys_page(
-            req,
-            state,
-            &who,
-            StatusCode::FORBIDDEN,
-            Some("This form has expired. Please try again."),
-        )
-        .await);
-    }
-    Ok((who, form))
-}
-
 /// `POST /account/keys`: create a client and show its key once.
 pub async fn create(
     req: HttpRequest,
-    payload: web::Payload,
     state: web::Data<AppState>,
+    SignedInForm { who, form }: SignedInForm,
 ) -> HttpResponse {
-    let (who, form) = match signed_in_form(&req, payload, &state).await {
-        Ok(ok) => ok,
-        Err(answer) => return answer,
-    };
     let role = form.get("role").unwrap_or_default().to_string();
     if !state.config.self_service_roles.contains(&role) {
         return keys_page(
@@ -366,15 +309,7 @@ pub async fn create(
 }
 
 /// `POST /account/keys/download`: the key just shown, as a file. It passes through, it is not kept.
-pub async fn download(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    let (_, form) = match signed_in_form(&req, payload, &state).await {
-        Ok(ok) => ok,
-        Err(answer) => return answer,
-    };
+pub async fn download(SignedInForm { form, .. }: SignedInForm) -> HttpResponse {
     let client_id: String = form
         .get("client_id")
         .unwrap_or_default()
@@ -407,13 +342,9 @@ async fn back_to_list(
 /// `POST /account/keys/revoke`.
 pub async fn revoke(
     req: HttpRequest,
-    payload: web::Payload,
     state: web::Data<AppState>,
+    SignedInForm { who, form }: SignedInForm,
 ) -> HttpResponse {
-    let (who, form) = match signed_in_form(&req, payload, &state).await {
-        Ok(ok) => ok,
-        Err(answer) => return answer,
-    };
     let field = |name| form.get(name).unwrap_or_default();
     let (Ok(client_id), Ok(key_id)) = (
         ClientId::parse(field("client_id")),
@@ -431,13 +362,9 @@ pub async fn revoke(
 /// `POST /account/keys/delete`.
 pub async fn delete(
     req: HttpRequest,
-    payload: web::Payload,
     state: web::Data<AppState>,
+    SignedInForm { who, form }: SignedInForm,
 ) -> HttpResponse {
-    let (who, form) = match signed_in_form(&req, payload, &state).await {
-        Ok(ok) => ok,
-        Err(answer) => return answer,
-    };
     let Ok(client_id) = ClientId::parse(form.get("client_id").unwrap_or_default()) else {
         return back_to_list(&req, &state, &who, Err(ServiceError::NotFound("client"))).await;
     };

@@ -7,8 +7,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf;
-use crate::credentials::user_login::{self, LoginAttempt, LoginError};
+use super::extract::{PageError, PostedForm};
+use super::{csrf, html, ErrorPage};
+use crate::credentials::user_login::{self, LoginAttempt};
 use crate::db::authorization_codes::{self, AuthorizationCodeRow};
 use crate::db::{service_clients, tenants};
 use crate::domain::grant_type::GrantType;
@@ -17,7 +18,6 @@ use crate::domain::oauth_text::description_charset;
 use crate::domain::scope::{self, Scopes};
 use crate::domain::service_client::ServiceClient;
 use crate::domain::{authorization_code, pkce, unix_now};
-use crate::form::OAuthForm;
 use crate::state::AppState;
 
 /// The request parameters of RFC 6749 §4.1.1 and RFC 7636 §4.3, plus `tenant` (a slug).
@@ -55,12 +55,6 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage<'a> {
-    pub message: &'a str,
-}
-
 /// A request that passed every check, with what it asked for.
 struct Checked {
     client: ServiceClient,
@@ -72,19 +66,6 @@ struct Checked {
 enum Refusal {
     Page(String),
     Redirect(String),
-}
-
-/// Renders a page; a template failure is logged and answered with a bare 500.
-pub fn html(status: StatusCode, page: impl Template) -> HttpResponse {
-    match page.render() {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body),
-        Err(error) => {
-            tracing::error!(error = %error, "template failed");
-            HttpResponse::InternalServerError().finish()
-        }
-    }
 }
 
 fn refuse(refusal: Refusal) -> HttpResponse {
@@ -247,24 +228,13 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     }
 }
 
-/// `POST /oauth/authorize`: check the CSRF token and the request again, sign the user in, and send the code back.
+/// `POST /oauth/authorize` (its CSRF token checked by `PostedForm`): check the request again, sign the user in, and
+/// send the code back.
 pub async fn submit(
     req: HttpRequest,
-    payload: web::Payload,
     state: web::Data<AppState>,
+    PostedForm(form): PostedForm,
 ) -> HttpResponse {
-    let form = match OAuthForm::read(&req, payload).await {
-        Ok(form) => form,
-        Err(error) => return refuse(Refusal::Page(error.description.to_string())),
-    };
-    if !csrf::is_valid(&req, &state, form.get("csrf_token")) {
-        return html(
-            StatusCode::FORBIDDEN,
-            ErrorPage {
-                message: "This form has expired. Go back, reload the page and sign in again.",
-            },
-        );
-    }
     let field = |name: &str| form.get(name).unwrap_or_default().to_string();
     let params = AuthorizeParams {
         response_type: field("response_type"),
@@ -282,52 +252,44 @@ pub async fn submit(
         Err(refusal) => return refuse(refusal),
     };
     let username = field("username");
-    let again = |status, message: &str| {
-        login_page(
+    let password = field("password");
+    match sign_in_and_issue(&req, &state, &checked, &params, &username, password).await {
+        // The login page's CSP lets its form lead to the redirect URI's origin, so browsers follow this.
+        Ok(location) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .finish(),
+        Err(error) => login_page(
             &req,
             &state,
             &checked,
             &params,
-            status,
-            Some(message),
+            error.status(),
+            Some(error.message()),
             &username,
-        )
-    };
-    let Some(tenant_id) = tenant_of(&state, &checked.client, &params.tenant).await else {
-        return again(
-            StatusCode::UNAUTHORIZED,
-            "Invalid organisation, username or password.",
-        );
-    };
+        ),
+    }
+}
+
+/// Signs the user in to the client's tenant and stores a code for the checked request: where to send the browser.
+async fn sign_in_and_issue(
+    req: &HttpRequest,
+    state: &AppState,
+    checked: &Checked,
+    params: &AuthorizeParams,
+    username: &str,
+    password: String,
+) -> Result<String, PageError> {
+    let tenant_id = tenant_of(state, &checked.client, &params.tenant)
+        .await
+        .ok_or_else(PageError::wrong_credentials)?;
     let attempt = LoginAttempt {
         tenant_id: &tenant_id,
-        username: &username,
-        password: field("password").into(),
-        address: state.client_address(&req),
+        username,
+        password: password.into(),
+        address: state.client_address(req),
         client_id: &checked.client.id,
     };
-    let user = match user_login::sign_in_at_page(&state, attempt).await {
-        Ok(user) => user,
-        Err(LoginError::Throttled(seconds)) => {
-            return again(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!("Too many failed attempts. Try again in {seconds} seconds."),
-            );
-        }
-        Err(LoginError::Refused) => {
-            return again(
-                StatusCode::UNAUTHORIZED,
-                "Invalid organisation, username or password.",
-            )
-        }
-        Err(error) => {
-            tracing::error!(error = %error, "sign-in failed");
-            return again(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The service is unavailable, retry shortly.",
-            );
-        }
-    };
+    let user = user_login::sign_in_at_page(state, attempt).await?;
     let code = random_base62(43);
     let now = unix_now();
     let row = AuthorizationCodeRow {
@@ -343,25 +305,15 @@ pub async fn submit(
         family_id: None,
         access_token_jti: None,
     };
-    if let Err(error) = state
+    state
         .db
         .run(move |conn| authorization_codes::insert(conn, &row))
         .await
-    {
-        tracing::error!(error = %error, "cannot store an authorization code");
-        return again(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The service is unavailable, retry shortly.",
-        );
-    }
-    let location = with_query(
+        .map_err(PageError::unavailable)?;
+    Ok(with_query(
         &checked.redirect_uri,
         &[("code", code.as_str()), ("state", params.state.as_str())],
-    );
-    // The login page's CSP lets its form lead to the redirect URI's origin, so browsers follow this.
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
+    ))
 }
 
 /// The tenant the user signs in to: the client's own, else the one whose slug was given.

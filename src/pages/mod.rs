@@ -4,10 +4,32 @@
 pub mod account;
 pub mod authorize;
 pub mod csrf;
+pub mod extract;
 pub mod session;
 
+use actix_web::http::StatusCode;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, HttpResponse};
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub message: &'a str,
+}
+
+/// Renders a page; a template failure is logged and answered with a bare 500.
+pub fn html(status: StatusCode, page: impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(error) => {
+            tracing::error!(error = %error, "template failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
 
 const CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; \

@@ -1,0 +1,160 @@
+//! What the page handlers start from and how they refuse: a form posted from one of keygate's own pages (read, its
+//! CSRF token checked), for the account pages with the signed-in user, and `PageError`, the one shape of a refusal
+//! (shown on a page of its own, or on the page the user came from).
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+
+use super::{csrf, html, session, ErrorPage};
+use crate::credentials::user_login::LoginError;
+use crate::form::OAuthForm;
+use crate::state::AppState;
+
+/// Why a page cannot do what was asked.
+#[derive(Debug)]
+pub enum PageError {
+    /// Told to the user with this status: on the page they came from when the handler shows it again, else on a
+    /// page of its own.
+    Told(StatusCode, Cow<'static, str>),
+    /// Not signed in: to the sign-in page, and back to the keys page after.
+    SignIn,
+}
+
+impl PageError {
+    pub fn expired() -> PageError {
+        PageError::Told(
+            StatusCode::FORBIDDEN,
+            "This form has expired. Go back, reload the page and try again.".into(),
+        )
+    }
+
+    /// The same answer for an unknown organisation, user or password.
+    pub fn wrong_credentials() -> PageError {
+        PageError::Told(
+            StatusCode::UNAUTHORIZED,
+            "Invalid organisation, username or password.".into(),
+        )
+    }
+
+    /// Logs `error`; the user learns only that the service is unavailable.
+    pub fn unavailable(error: impl std::fmt::Display) -> PageError {
+        tracing::error!(error = %error, "a page could not be served");
+        PageError::Told(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The service is unavailable, retry shortly.".into(),
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            PageError::Told(status, _) => *status,
+            PageError::SignIn => StatusCode::SEE_OTHER,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            PageError::Told(_, message) => message,
+            PageError::SignIn => "Sign in first.",
+        }
+    }
+}
+
+impl From<LoginError> for PageError {
+    fn from(error: LoginError) -> PageError {
+        match error {
+            LoginError::Throttled(seconds) => PageError::Told(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many failed attempts. Try again in {seconds} seconds.").into(),
+            ),
+            LoginError::Refused => PageError::wrong_credentials(),
+            error => PageError::unavailable(error),
+        }
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status(), self.message())
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            PageError::SignIn => HttpResponse::SeeOther()
+                .insert_header(("Location", "/account/login?next=/account/keys"))
+                .finish(),
+            PageError::Told(status, message) => html(*status, ErrorPage { message }),
+        }
+    }
+}
+
+type Extracting<T> = Pin<Box<dyn Future<Output = Result<T, PageError>>>>;
+
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, PageError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| PageError::unavailable("the application state is missing"))
+}
+
+async fn read_checked(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: Payload,
+) -> Result<OAuthForm, PageError> {
+    let form = OAuthForm::read(req, payload)
+        .await
+        .map_err(|error| PageError::Told(error.status, error.description.into()))?;
+    match csrf::is_valid(req, state, form.get("csrf_token")) {
+        true => Ok(form),
+        false => Err(PageError::expired()),
+    }
+}
+
+/// A form posted from one of keygate's pages, with a CSRF token this server issued for it.
+pub struct PostedForm(pub OAuthForm);
+
+impl FromRequest for PostedForm {
+    type Error = PageError;
+    type Future = Extracting<PostedForm>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (req, payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            read_checked(&req, &state, payload).await.map(PostedForm)
+        })
+    }
+}
+
+/// A form posted by a signed-in user from an account page: the session is checked first, so a signed-out visitor
+/// is sent to sign in whatever they posted.
+pub struct SignedInForm {
+    pub who: session::Session,
+    pub form: OAuthForm,
+}
+
+impl FromRequest for SignedInForm {
+    type Error = PageError;
+    type Future = Extracting<SignedInForm>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (req, payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            let who = session::current(&req, &state).ok_or(PageError::SignIn)?;
+            let form = read_checked(&req, &state, payload).await?;
+            Ok(SignedInForm { who, form })
+        })
+    }
+}
