@@ -232,12 +232,11 @@ pub fn extractor_configs(cfg: &mut actix_web::web::ServiceConfig) {
     });
     // Every `/v1` path parameter is a typed id: one that is malformed names nothing, as an unknown one does.
     let path = web::PathConfig::default().error_handler(|error, _| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            format!("{error}"),
-        )
-        .into()
+        let why = match error {
+            actix_web::error::PathError::Deserialize(error) => error.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, why).into()
     });
     cfg.app_data(json).app_data(query).app_data(path);
 }

@@ -14,6 +14,7 @@ mod document_repository;
 #[path = "../../examples/document_repository.rs"]
 mod document_repository_example;
 mod faults;
+mod fixtures;
 mod helpers;
 mod integrity;
 mod introspection;
@@ -29,5 +30,6 @@ mod sdk;
 mod secrets;
 mod serve;
 mod signing_keys;
+mod snapshots;
 mod token_errors;
 mod users;
