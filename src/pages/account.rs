@@ -12,7 +12,6 @@ use super::{html, ErrorPage};
 use crate::credentials::user_login::{self, LoginAttempt};
 use crate::db::{roles, tenants, users};
 use crate::domain::ids::{AccessKeyId, ClientId};
-use crate::error::ApiError;
 use crate::service::own_clients::{self, NewOwnClient, OwnClient};
 use crate::service::ServiceError;
 use crate::state::AppState;
@@ -180,7 +179,7 @@ pub async fn logout(
 }
 
 /// The roles offered on the page: the configured list, as far as the tenant has them.
-async fn offered_roles(state: &AppState, tenant_id: &str) -> Result<Vec<String>, ApiError> {
+async fn offered_roles(state: &AppState, tenant_id: &str) -> Result<Vec<String>, PageError> {
     let (tenant, wanted) = (
         tenant_id.to_string(),
         state.config.self_service_roles.clone(),
@@ -217,15 +216,15 @@ async fn keys_page(
             .db
             .run(move |conn| users::find_by_id(conn, &user_id))
             .await?;
-        Ok::<_, ApiError>((clients, roles, user.map(|u| u.username).unwrap_or_default()))
+        Ok::<_, PageError>((clients, roles, user.map(|u| u.username).unwrap_or_default()))
     };
     let (clients, roles, username) = match loaded.await {
         Ok(loaded) => loaded,
         Err(error) => {
             return html(
-                StatusCode::SERVICE_UNAVAILABLE,
+                error.status(),
                 ErrorPage {
-                    message: &error.message,
+                    message: error.message(),
                 },
             )
         }
@@ -302,8 +301,8 @@ pub async fn create(
             html(StatusCode::OK, page)
         }
         Err(error) => {
-            let error = ApiError::from(error);
-            keys_page(&req, &state, &who, error.status, Some(&error.message)).await
+            let error = PageError::from(error);
+            keys_page(&req, &state, &who, error.status(), Some(error.message())).await
         }
     }
 }
@@ -333,9 +332,9 @@ async fn back_to_list(
     who: &session::Session,
     outcome: Result<(), ServiceError>,
 ) -> HttpResponse {
-    match outcome.map_err(ApiError::from) {
+    match outcome.map_err(PageError::from) {
         Ok(()) => see_other("/account/keys"),
-        Err(error) => keys_page(req, state, who, error.status, Some(&error.message)).await,
+        Err(error) => keys_page(req, state, who, error.status(), Some(error.message())).await,
     }
 }
 

@@ -12,7 +12,9 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 
 use super::{csrf, html, session, ErrorPage};
 use crate::credentials::user_login::LoginError;
+use crate::db::DbError;
 use crate::form::OAuthForm;
+use crate::service::ServiceError;
 use crate::state::AppState;
 
 /// Why a page cannot do what was asked.
@@ -75,6 +77,38 @@ impl From<LoginError> for PageError {
             LoginError::Refused => PageError::wrong_credentials(),
             error => PageError::unavailable(error),
         }
+    }
+}
+
+/// A refused change, told as the API tells it; a database or internal failure is logged and the user only learns
+/// that the service is unavailable.
+impl From<ServiceError> for PageError {
+    fn from(error: ServiceError) -> PageError {
+        match error {
+            ServiceError::NotFound(what) => {
+                PageError::Told(StatusCode::NOT_FOUND, format!("No such {what}.").into())
+            }
+            ServiceError::Forbidden(message) => {
+                PageError::Told(StatusCode::FORBIDDEN, message.into())
+            }
+            ServiceError::Refused(_, message) => {
+                PageError::Told(StatusCode::UNPROCESSABLE_ENTITY, message.into())
+            }
+            ServiceError::Conflict(_, message) => {
+                PageError::Told(StatusCode::CONFLICT, message.into())
+            }
+            ServiceError::Database(error) if error.is_unstorable_text() => PageError::Told(
+                StatusCode::BAD_REQUEST,
+                "Text may not contain NUL characters.".into(),
+            ),
+            other => PageError::unavailable(other),
+        }
+    }
+}
+
+impl From<DbError> for PageError {
+    fn from(error: DbError) -> PageError {
+        PageError::from(ServiceError::Database(error))
     }
 }
 

@@ -3,6 +3,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::fixtures::PASSWORD;
 use crate::helpers::{basic, json_with_status, spawn_app, TestApp, TestClient};
 
 /// A tenant with Viewer and Editor roles, its admin's token, and a user `alice` (id, password token).
@@ -13,33 +14,14 @@ struct World {
 }
 
 async fn world(app: &TestApp, slug: &str) -> World {
-    let global = app.admin_token().await;
-    let tenant = app.create_tenant(slug, &[]);
-    let admin_client = app.create_client(&["--tenant", &tenant, "--scope", "keygate:tenant-admin"]);
-    let admin = app.token_for(&admin_client).await;
-    app.api_post(
-        "/v1/roles",
-        &admin,
-        json!({"name": "Viewer", "permissions": ["documents:read"]}),
-    )
-    .await;
-    app.api_post(
-        "/v1/roles",
-        &admin,
-        json!({"name": "Editor", "permissions": ["documents:*"]}),
-    )
-    .await;
-    let user = app
-        .api_post(
-            &format!("/v1/tenants/{tenant}/users"),
-            &global,
-            json!({"username": "alice", "password": "correct horse"}),
-        )
-        .await;
+    let tenant = app.tenant(slug).await;
+    tenant.role(app, "Viewer", &["documents:read"]).await;
+    tenant.role(app, "Editor", &["documents:*"]).await;
+    let alice = tenant.user(app, "alice").await;
     World {
-        tenant,
-        admin,
-        alice: user["id"].as_str().unwrap().to_string(),
+        tenant: tenant.id,
+        admin: tenant.admin_token,
+        alice: alice.id,
     }
 }
 
@@ -309,7 +291,7 @@ async fn a_record_admin_changes_it_only_within_what_they_hold_and_nobody_else_ma
 
     let spa = app.create_client(&["--tenant", &w.tenant, "--grant-type", "password"]);
     let bob_token = user_token(&app, &spa, "bob", "bob's password").await;
-    let alice_token = user_token(&app, &spa, "alice", "correct horse").await;
+    let alice_token = user_token(&app, &spa, "alice", PASSWORD).await;
     // Bob holds nothing on /documents: administering the record lets him grant only what he holds.
     let widened = record(
         &[&service.id],
@@ -435,7 +417,7 @@ async fn a_user_makes_an_api_key_limited_to_their_documents_in_one_call() {
     let app = spawn_app().await;
     let w = world(&app, "acme").await;
     let spa = app.create_client(&["--tenant", &w.tenant, "--grant-type", "password"]);
-    let alice = user_token(&app, &spa, "alice", "correct horse").await;
+    let alice = user_token(&app, &spa, "alice", PASSWORD).await;
 
     let created = app
         .api_post(
@@ -544,7 +526,7 @@ async fn a_user_cannot_grant_more_than_they_hold() {
     )
     .await;
     let spa = app.create_client(&["--tenant", &w.tenant, "--grant-type", "password"]);
-    let alice = user_token(&app, &spa, "alice", "correct horse").await;
+    let alice = user_token(&app, &spa, "alice", PASSWORD).await;
 
     let too_much = json!({"name": "x", "role": "Editor", "resources": ["/documents/*"]});
     assert_eq!(

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, TestClient};
 
 /// The password every fixture user has.
-pub const PASSWORD: &str = "correct horse battery staple";
+pub const PASSWORD: &str = "correct horse";
 
 /// A tenant, with a client holding `keygate:tenant-admin` and that client's access token.
 pub struct Tenant {
@@ -56,6 +56,16 @@ impl Tenant {
             )
             .await;
         serde_json::from_value(created).expect("a user")
+    }
+
+    /// A role of this tenant.
+    pub async fn role(&self, app: &TestApp, name: &str, permissions: &[&str]) {
+        app.api_post(
+            "/v1/roles",
+            &self.admin_token,
+            json!({"name": name, "permissions": permissions}),
+        )
+        .await;
     }
 
     /// A confidential client of this tenant with its first secret key; `extra` are `keygate client create` flags.

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{basic, eventually, json_with_status, spawn_app, TestApp, TestClient};
 
-pub(crate) const PASSWORD: &str = "correct horse";
+pub(crate) use crate::fixtures::PASSWORD;
 
 /// A tenant with an Editor role, a tenant-admin client, a client for the password grant and a user `alice`.
 pub(crate) struct World {
@@ -18,36 +18,19 @@ pub(crate) struct World {
 }
 
 pub(crate) async fn world(app: &TestApp, slug: &str) -> World {
-    let tenant = app.create_tenant(slug, &[]);
-    let tenant_admin = app.create_client(&["--tenant", &tenant, "--scope", "keygate:tenant-admin"]);
-    let admin = app.token_for(&tenant_admin).await;
-    app.api_post(
-        "/v1/roles",
-        &admin,
-        json!({"name": "Editor", "permissions": ["documents:*"]}),
-    )
-    .await;
-    let alice = app
-        .api_post(
-            &format!("/v1/tenants/{tenant}/users"),
-            &admin,
-            json!({"username": "alice", "password": PASSWORD}),
-        )
-        .await;
-    let spa = app.create_client(&[
-        "--tenant",
-        &tenant,
-        "--grant-type",
-        "password",
-        "--grant-type",
-        "refresh_token",
-    ]);
+    let tenant = app.tenant(slug).await;
+    tenant.role(app, "Editor", &["documents:*"]).await;
+    let alice = tenant.user(app, "alice").await;
+    let spa = tenant.client(
+        app,
+        &["--grant-type", "password", "--grant-type", "refresh_token"],
+    );
     World {
-        tenant,
-        tenant_admin,
-        admin,
+        tenant: tenant.id,
+        tenant_admin: tenant.admin,
+        admin: tenant.admin_token,
         spa,
-        alice: alice["id"].as_str().unwrap().to_string(),
+        alice: alice.id,
     }
 }
 
