@@ -3,8 +3,7 @@
 use super::error::{ErrorCode, OAuthError};
 use super::grant::{audience, granted_scopes, Issued};
 use crate::credentials::access_token::TokenGrant;
-use crate::credentials::client::AuthMethod;
-use crate::credentials::client::AuthenticatedClient;
+use crate::credentials::client::{AuthMethod, AuthenticatedClient};
 use crate::domain::grant_type::GrantType;
 use crate::form::OAuthForm;
 use crate::state::AppState;
