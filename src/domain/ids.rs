@@ -38,17 +38,8 @@ macro_rules! typed_ids {
                 }
             }
 
-            /// A fresh id of this kind.
-            pub fn generate() -> $name {
-                $name(IdKind::$kind.generate())
-            }
-
             pub fn as_str(&self) -> &str {
                 &self.0
-            }
-
-            pub fn into_string(self) -> String {
-                self.0
             }
         }
 

@@ -48,17 +48,8 @@ impl Scopes {
         parse(scope).map(Scopes)
     }
 
-    /// Scopes already known to be tokens (a client's, checked when it was stored).
-    pub fn from_tokens(tokens: Vec<String>) -> Scopes {
-        Scopes(tokens)
-    }
-
     pub fn tokens(&self) -> &[String] {
         &self.0
-    }
-
-    pub fn contains(&self, token: &str) -> bool {
-        self.0.iter().any(|t| t == token)
     }
 }
 
