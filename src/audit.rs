@@ -11,7 +11,7 @@ use crate::db::audit_events::{self, AuditEventRow};
 use crate::db::column::Json;
 use crate::db::{Db, DbConn, DbError};
 use crate::domain::ids::random_base62;
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 
 /// The most events kept waiting for a write; past it new events are dropped (and counted in the log).
 const MAX_PENDING: usize = 10_000;
@@ -58,7 +58,7 @@ impl AuditEvent {
                     .unwrap_or_else(|| Value::Object(Default::default())),
             ),
             source_ip: self.source_ip,
-            created_at: unix_now(),
+            created_at: UnixTime::now(),
         }
     }
 }

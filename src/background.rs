@@ -2,7 +2,7 @@
 //! audit events and key usage in batches, and forgetting expired single-use and revocation records.
 
 use crate::db::{authorization_codes, revoked_subjects, revoked_tokens, used_assertions};
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 use crate::state::AppState;
 
 /// How often expired `jti` and revocation records are deleted, in seconds.
@@ -43,7 +43,7 @@ pub fn spawn(state: AppState) {
 }
 
 async fn purge_expired(state: &AppState) {
-    let now = unix_now();
+    let now = UnixTime::now();
     let purged = state
         .db
         .run(move |conn| {

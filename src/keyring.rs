@@ -14,7 +14,7 @@ use crate::db::column::Json;
 use crate::db::signing_keys::{self, SigningKeyRow};
 use crate::db::{Db, DbConn};
 use crate::domain::signing_alg::SigningAlg;
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 
 /// What a node signs with and publishes, as of its last load.
 pub struct LoadedKeys {
@@ -32,13 +32,13 @@ pub struct LoadedKeys {
 pub struct PublishedKey {
     pub kid: String,
     pub alg: SigningAlg,
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// When it stops signing (a newer key takes over); absent for the newest key.
-    pub retired_at: Option<i64>,
+    pub retired_at: Option<UnixTime>,
     /// Until when a retired key stays in the JWKS.
     pub published_until: Option<i64>,
     /// When it starts signing: a rotated key is published first.
-    pub activates_at: i64,
+    pub activates_at: UnixTime,
     /// Whether this node signs with it now.
     pub active: bool,
 }
@@ -154,7 +154,7 @@ fn ensure_key(
             .max_by_key(|k| (k.activates_at, k.created_at))
             .map(|k| k.alg == alg)
     };
-    let published = signing_keys::find_published(conn, unix_now())?;
+    let published = signing_keys::find_published(conn, UnixTime::now())?;
     // A node given the wrong master key must not add a key only it can open: check before writing anything.
     if let Some(newest) = published
         .iter()
@@ -205,7 +205,7 @@ fn rotate_if(
     needed: impl FnOnce(&[SigningKeyRow]) -> bool,
 ) -> anyhow::Result<Option<String>> {
     let generated = signing_key::generate(alg)?;
-    let now = unix_now();
+    let now = UnixTime::now();
     let row = SigningKeyRow {
         private_key: master_key.seal(generated.kid.as_bytes(), &generated.pkcs8)?,
         public_jwk: Json(generated.public_jwk),
@@ -221,7 +221,7 @@ fn rotate_if(
 }
 
 fn load(conn: &mut DbConn, master_key: &MasterKey) -> anyhow::Result<LoadedKeys> {
-    let now = unix_now();
+    let now = UnixTime::now();
     let published = signing_keys::find_published(conn, now)?;
     let active = published
         .iter()

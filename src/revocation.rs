@@ -9,7 +9,7 @@ use std::sync::RwLock;
 use crate::db::revoked_subjects::{self, RevokedSubjectRow};
 use crate::db::revoked_tokens::{self, RevokedTokenRow};
 use crate::db::{Db, DbError};
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 
 /// A sync re-reads revocations this many seconds before its last one, so clock skew between nodes loses none.
 const SYNC_OVERLAP_SECONDS: i64 = 5;
@@ -18,9 +18,9 @@ const SYNC_OVERLAP_SECONDS: i64 = 5;
 #[derive(Default)]
 pub struct Revocations {
     /// `jti` → when the token expires.
-    tokens: RwLock<HashMap<String, i64>>,
+    tokens: RwLock<HashMap<String, UnixTime>>,
     /// Subject id → (revoked at, forgotten after).
-    subjects: RwLock<HashMap<String, (i64, i64)>>,
+    subjects: RwLock<HashMap<String, (UnixTime, UnixTime)>>,
     synced_at: AtomicI64,
 }
 
@@ -35,7 +35,11 @@ impl Revocations {
 
     /// Whether a token or session issued at `issued_at` to any of `subjects` (its user, client, tenant) is refused:
     /// one of them was revoked at or after that second.
-    pub fn refuses<'a>(&self, subjects: impl IntoIterator<Item = &'a str>, issued_at: i64) -> bool {
+    pub fn refuses<'a>(
+        &self,
+        subjects: impl IntoIterator<Item = &'a str>,
+        issued_at: UnixTime,
+    ) -> bool {
         let Ok(revoked) = self.subjects.read() else {
             return true;
         };
@@ -54,7 +58,7 @@ impl Revocations {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        if self.refuses(subjects, now.as_secs() as i64) {
+        if self.refuses(subjects, UnixTime::from_seconds(now.as_secs() as i64)) {
             let into_next_second =
                 std::time::Duration::from_nanos(1_000_000_000 - u64::from(now.subsec_nanos()));
             actix_web::rt::time::sleep(into_next_second + std::time::Duration::from_millis(5))
@@ -75,7 +79,9 @@ impl Revocations {
     pub fn remember_subjects(&self, rows: impl IntoIterator<Item = RevokedSubjectRow>) {
         if let Ok(mut set) = self.subjects.write() {
             for row in rows {
-                let entry = set.entry(row.subject_id).or_insert((0, 0));
+                let entry = set
+                    .entry(row.subject_id)
+                    .or_insert((row.revoked_at, row.expires_at));
                 *entry = (entry.0.max(row.revoked_at), entry.1.max(row.expires_at));
             }
         }
@@ -83,8 +89,9 @@ impl Revocations {
 
     /// Reads revocations made by any node since the last sync, and forgets expired ones.
     pub async fn sync(&self, db: &Db) -> Result<(), DbError> {
-        let now = unix_now();
-        let since = self.synced_at.load(Ordering::Relaxed) - SYNC_OVERLAP_SECONDS;
+        let now = UnixTime::now();
+        let since =
+            UnixTime::from_seconds(self.synced_at.load(Ordering::Relaxed)) - SYNC_OVERLAP_SECONDS;
         let (tokens, subjects) = db
             .run(move |conn| {
                 Ok((
@@ -101,11 +108,11 @@ impl Revocations {
         if let Ok(mut set) = self.subjects.write() {
             set.retain(|_, (_, expires_at)| *expires_at > now);
         }
-        self.synced_at.store(now, Ordering::Relaxed);
+        self.synced_at.store(now.seconds(), Ordering::Relaxed);
         Ok(())
     }
 
-    fn remember_tokens(&self, entries: impl IntoIterator<Item = (String, i64)>) {
+    fn remember_tokens(&self, entries: impl IntoIterator<Item = (String, UnixTime)>) {
         if let Ok(mut set) = self.tokens.write() {
             set.extend(entries);
         }

@@ -4,19 +4,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::db::{access_keys, Db};
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 
 /// Access keys used since the last flush, with the time of their latest use.
 #[derive(Clone, Default)]
 pub struct KeyUsage {
-    used: Arc<Mutex<HashMap<String, i64>>>,
+    used: Arc<Mutex<HashMap<String, UnixTime>>>,
 }
 
 impl KeyUsage {
     /// Notes that `key_id` was used now.
     pub fn touch(&self, key_id: &str) {
         let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
-        used.insert(key_id.to_string(), unix_now());
+        used.insert(key_id.to_string(), UnixTime::now());
     }
 
     /// Writes the noted uses in one transaction.
@@ -25,7 +25,7 @@ impl KeyUsage {
         if batch.is_empty() {
             return;
         }
-        let uses: Vec<(String, i64)> = batch.into_iter().collect();
+        let uses: Vec<(String, UnixTime)> = batch.into_iter().collect();
         if let Err(error) = db
             .run(move |conn| access_keys::update_last_used(conn, &uses))
             .await

@@ -10,6 +10,7 @@ use crate::domain::access_key::KeyRequest;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{AccessKeyId, ClientId};
 use crate::domain::signing_alg::SigningAlg;
+use crate::domain::time::UnixTime;
 use crate::domain::ttl::whole_number;
 use crate::error::ApiError;
 pub use crate::service::keys::KeyView;
@@ -63,11 +64,11 @@ fn public_key_schema() -> utoipa::openapi::schema::Schema {
 }
 
 impl CreateKey {
-    fn expires_at(&self) -> Option<i64> {
+    fn expires_at(&self) -> Option<UnixTime> {
         match self {
             CreateKey::Secret { expires_at }
             | CreateKey::PrivateKey { expires_at, .. }
-            | CreateKey::PublicKey { expires_at, .. } => *expires_at,
+            | CreateKey::PublicKey { expires_at, .. } => expires_at.map(UnixTime::from_seconds),
         }
     }
 }

@@ -11,6 +11,7 @@ use super::auth::strip_scheme;
 use crate::credentials::access_token;
 use crate::credentials::client::{self, decode_basic, Attempt, AuthFailure};
 use crate::domain::secret_key;
+use crate::domain::time::UnixTime;
 use crate::error::ApiError;
 use crate::state::{AppState, CachedKey};
 
@@ -35,7 +36,7 @@ pub struct Identity {
     /// The access key used, for secret keys and Basic.
     pub key_id: Option<String>,
     /// Expiry of an access token.
-    pub exp: Option<i64>,
+    pub exp: Option<UnixTime>,
     pub verified_by: VerifiedBy,
 }
 

@@ -20,8 +20,8 @@ use crate::domain::scope::ADMIN;
 use crate::domain::service_client::{ClientSpec, ServiceClient};
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantSpec;
+use crate::domain::time::UnixTime;
 use crate::domain::ttl;
-use crate::domain::unix_now;
 use crate::keyring::{self, RotationTiming};
 use crate::service::keys::KeyView;
 use crate::service::{self, Actor};
@@ -207,7 +207,7 @@ pub fn key(db: &Db, command: KeyCommand) -> anyhow::Result<()> {
             if let Some(seconds) = expires_in {
                 anyhow::ensure!(seconds > 0, "--expires-in must be positive");
             }
-            let secret = create_secret_key(db, &client, expires_in.map(|s| unix_now() + s))?;
+            let secret = create_secret_key(db, &client, expires_in.map(|s| UnixTime::now() + s))?;
             let value =
                 json!({"id": secret.id, "client_id": client, "kind": "secret", "key": secret.key});
             print(json, &value, || {
@@ -282,7 +282,7 @@ fn create_client(db: &Db, config: &Config, spec: ClientSpec) -> anyhow::Result<S
 fn create_secret_key(
     db: &Db,
     client_id: &str,
-    expires_at: Option<i64>,
+    expires_at: Option<UnixTime>,
 ) -> anyhow::Result<NewSecret> {
     let made = client_keys::make(KeyRequest::Secret, client_id, "")?;
     let mut conn = db.conn()?;

@@ -13,7 +13,7 @@ use crate::db::service_clients::{self, ServiceClientRow};
 use crate::db::{write_transaction, Db};
 use crate::domain::access_key::KeyRequest;
 use crate::domain::service_client::ClientSpec;
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 
 /// Clients per transaction: large enough to amortise the commit, small enough to keep memory flat.
 const BATCH: usize = 2_000;
@@ -26,7 +26,7 @@ pub fn seed(db: &Db, tenant: Option<String>, count: usize, out: &Path) -> anyhow
     let spec = ClientSpec::confidential("bench", tenant, Vec::new());
     let mut left = count;
     while left > 0 {
-        let now = unix_now();
+        let now = UnixTime::now();
         let mut clients = Vec::new();
         let mut keys = Vec::new();
         for _ in 0..left.min(BATCH) {

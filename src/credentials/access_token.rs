@@ -8,8 +8,8 @@ use crate::crypto::jwt;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::random_base62;
 use crate::domain::scope::Scopes;
+use crate::domain::time::UnixTime;
 use crate::domain::ttl;
-use crate::domain::unix_now;
 use crate::state::AppState;
 
 /// `aud`: one audience as a string, several as an array (RFC 7519 §4.1.3).
@@ -35,8 +35,8 @@ pub struct AccessTokenClaims {
     pub iss: String,
     pub sub: String,
     pub aud: Audience,
-    pub exp: i64,
-    pub iat: i64,
+    pub exp: UnixTime,
+    pub iat: UnixTime,
     pub jti: String,
     pub client_id: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -126,7 +126,7 @@ pub async fn sign(
         .revocations
         .wait_until_clear_of(subjects.into_iter().flatten())
         .await;
-    let iat = unix_now();
+    let iat = UnixTime::now();
     let scope = grant.scopes.to_string();
     let claims = AccessTokenClaims {
         iss: state.config.issuer(),

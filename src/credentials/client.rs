@@ -14,8 +14,8 @@ use crate::credentials::client_assertion::{self, AssertionError};
 use crate::db::{access_keys, DbError};
 use crate::domain::secret_key::SecretKey;
 use crate::domain::service_client::ServiceClient;
+use crate::domain::time::UnixTime;
 use crate::domain::ttl::TtlOverrides;
-use crate::domain::unix_now;
 use crate::state::{AppState, CachedKey};
 
 /// How a client proved who it is (RFC 8414 method names).
@@ -139,7 +139,7 @@ pub async fn check_assertion(
 }
 
 fn ensure_active(state: &AppState, entry: Arc<CachedKey>) -> Result<Arc<CachedKey>, AuthFailure> {
-    if !entry.key.is_active(unix_now()) {
+    if !entry.key.is_active(UnixTime::now()) {
         return Err(AuthFailure::Inactive);
     }
     if entry.owner_disabled {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::crypto::jwt::{check_validity, verifying_key, Jws};
 use crate::db::used_assertions;
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 use crate::state::{AppState, CachedKey};
 
 /// The only `client_assertion_type` (RFC 7523 §2.2).
@@ -23,9 +23,9 @@ struct AssertionClaims {
     sub: Option<String>,
     // RFC 7519 §4.1.3 allows an array; keygate wants the one string that names it (docs/contract.md).
     aud: Option<Value>,
-    exp: Option<i64>,
-    nbf: Option<i64>,
-    iat: Option<i64>,
+    exp: Option<UnixTime>,
+    nbf: Option<UnixTime>,
+    iat: Option<UnixTime>,
     jti: Option<String>,
 }
 
@@ -65,7 +65,7 @@ pub struct Checked<'a> {
     pub kid: String,
     pub iss: String,
     jti: String,
-    exp: i64,
+    exp: UnixTime,
 }
 
 /// Reads an assertion and checks the rules that need no key: `iss` = `sub`, the audience, `exp` within the
@@ -88,8 +88,8 @@ pub fn check<'a>(
     check_audience(state, claims.aud.as_ref(), endpoint)?;
     check_validity(claims.exp, claims.nbf, LEEWAY_SECONDS)
         .map_err(|e| AssertionError::Rule(e.to_string()))?;
-    let exp = claims.exp.unwrap_or_default();
-    let now = unix_now();
+    let now = UnixTime::now();
+    let exp = claims.exp.unwrap_or(now);
     let max_lifetime = state.config.max_assertion_lifetime;
     if exp > now + max_lifetime + LEEWAY_SECONDS {
         return Err(AssertionError::Rule(format!(

@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::signing_key::Signer;
+use crate::domain::time::UnixTime;
 
 #[derive(Serialize)]
 struct Header<'a> {
@@ -133,8 +134,12 @@ impl<'a> Jws<'a> {
 }
 
 /// `exp` (required) and `nbf` against the clock, `leeway` seconds either way (RFC 7519 §4.1.4, §4.1.5).
-pub fn check_validity(exp: Option<i64>, nbf: Option<i64>, leeway: i64) -> Result<(), JwsError> {
-    let now = crate::domain::unix_now();
+pub fn check_validity(
+    exp: Option<UnixTime>,
+    nbf: Option<UnixTime>,
+    leeway: i64,
+) -> Result<(), JwsError> {
+    let now = UnixTime::now();
     match exp {
         None => Err(JwsError::NoExpiry),
         Some(exp) if exp + leeway <= now => Err(JwsError::Expired),
@@ -146,8 +151,8 @@ pub fn check_validity(exp: Option<i64>, nbf: Option<i64>, leeway: i64) -> Result
 #[derive(Deserialize)]
 struct Registered {
     iss: Option<String>,
-    exp: Option<i64>,
-    nbf: Option<i64>,
+    exp: Option<UnixTime>,
+    nbf: Option<UnixTime>,
 }
 
 /// Verifies a compact JWS of type `typ` from `issuer`: signature by a known key with its own algorithm, `iss`, and

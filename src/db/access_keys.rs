@@ -9,6 +9,7 @@ use super::DbConn;
 use crate::domain::access_key::{KeyKind, NewAccessKey};
 use crate::domain::secret_key::StoredSecret;
 use crate::domain::signing_alg::SigningAlg;
+use crate::domain::time::UnixTime;
 use crate::domain::ttl::TtlOverrides;
 
 /// At most this many unrevoked, unexpired keys per client (docs/contract.md).
@@ -25,10 +26,10 @@ pub struct AccessKeyRow {
     pub secret_hash: Option<Vec<u8>>,
     pub public_jwk: Option<Json<serde_json::Value>>,
     pub alg: Option<SigningAlg>,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+    pub created_at: UnixTime,
+    pub expires_at: Option<UnixTime>,
+    pub last_used_at: Option<UnixTime>,
+    pub revoked_at: Option<UnixTime>,
 }
 
 impl AccessKeyRow {
@@ -36,8 +37,8 @@ impl AccessKeyRow {
     pub fn new(
         key: &NewAccessKey,
         client_id: &str,
-        now: i64,
-        expires_at: Option<i64>,
+        now: UnixTime,
+        expires_at: Option<UnixTime>,
     ) -> AccessKeyRow {
         let stored = key.stored_secret.clone();
         AccessKeyRow {
@@ -67,7 +68,7 @@ impl AccessKeyRow {
     }
 
     /// Neither revoked nor expired at `now`.
-    pub fn is_active(&self, now: i64) -> bool {
+    pub fn is_active(&self, now: UnixTime) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|exp| exp > now)
     }
 }
@@ -122,7 +123,7 @@ pub fn find_by_client(conn: &mut DbConn, client_id: &str) -> QueryResult<Vec<Acc
 }
 
 /// How many of a client's keys are active at `now`.
-pub fn count_active(conn: &mut DbConn, client_id: &str, now: i64) -> QueryResult<i64> {
+pub fn count_active(conn: &mut DbConn, client_id: &str, now: UnixTime) -> QueryResult<i64> {
     access_keys::table
         .filter(access_keys::client_id.eq(client_id))
         .filter(access_keys::revoked_at.is_null())
@@ -136,7 +137,12 @@ pub fn count_active(conn: &mut DbConn, client_id: &str, now: i64) -> QueryResult
 }
 
 /// Marks a key of `client_id` revoked at `now`; returns whether an unrevoked key was found.
-pub fn revoke(conn: &mut DbConn, client_id: &str, key_id: &str, now: i64) -> QueryResult<bool> {
+pub fn revoke(
+    conn: &mut DbConn,
+    client_id: &str,
+    key_id: &str,
+    now: UnixTime,
+) -> QueryResult<bool> {
     diesel::update(access_keys::table.find(key_id))
         .filter(access_keys::client_id.eq(client_id))
         .filter(access_keys::revoked_at.is_null())
@@ -158,14 +164,16 @@ pub fn lock_client(conn: &mut DbConn, client_id: &str) -> QueryResult<()> {
 
 /// Sets `last_used_at` of many keys at once. On SQLite, in one transaction, one statement per second of use and 500
 /// keys, since diesel prepares every update anew and a busy node's flush names thousands of keys.
-pub fn update_last_used(conn: &mut DbConn, uses: &[(String, i64)]) -> QueryResult<()> {
+pub fn update_last_used(conn: &mut DbConn, uses: &[(String, UnixTime)]) -> QueryResult<()> {
     if let DbConn::Postgres(pg) = conn {
         // One prepared statement for the whole batch: an `IN` list of hundreds of parameters is parsed and planned
         // anew on every flush, which cost PostgreSQL more than the rows themselves. A time never moves back, so two
         // nodes flushing the same key in either order leave the later use.
         use diesel::sql_types::{Array, BigInt, Text};
-        let (ids, times): (Vec<&str>, Vec<i64>) =
-            uses.iter().map(|(id, at)| (id.as_str(), *at)).unzip();
+        let (ids, times): (Vec<&str>, Vec<i64>) = uses
+            .iter()
+            .map(|(id, at)| (id.as_str(), at.seconds()))
+            .unzip();
         return diesel::sql_query(
             "UPDATE access_keys SET last_used_at = u.at \
              FROM unnest($1::text[], $2::bigint[]) AS u(id, at) \
@@ -176,7 +184,7 @@ pub fn update_last_used(conn: &mut DbConn, uses: &[(String, i64)]) -> QueryResul
         .execute(pg)
         .map(drop);
     }
-    let mut by_time: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+    let mut by_time: std::collections::BTreeMap<UnixTime, Vec<&str>> = Default::default();
     for (key_id, at) in uses {
         by_time.entry(*at).or_default().push(key_id);
     }

@@ -6,6 +6,7 @@ use super::column::Json;
 use super::schema::{access_records, record_subjects};
 use super::DbConn;
 use crate::domain::access::Statement;
+use crate::domain::time::UnixTime;
 
 /// An access record row; `admins` and `statements` are JSON.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -16,7 +17,7 @@ pub struct AccessRecordRow {
     pub name: String,
     pub admins: Json<Vec<String>>,
     pub statements: Json<Vec<Statement>>,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 /// Stores a record and its subjects, or replaces them; the caller provides the transaction.

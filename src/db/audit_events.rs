@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::column::Json;
 use super::schema::audit_events;
 use super::DbConn;
+use crate::domain::time::UnixTime;
 
 /// An audit event. `detail` is a JSON object and never holds a secret.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
@@ -20,7 +21,7 @@ pub struct AuditEventRow {
     #[schema(value_type = Object)]
     pub detail: Json<serde_json::Value>,
     pub source_ip: Option<String>,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 /// Stores a batch of events in one transaction.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::schema::authorization_codes;
 use super::DbConn;
 use crate::domain::scope::Scopes;
+use crate::domain::time::UnixTime;
 
 /// An issued authorization code (only its hash is stored).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -16,9 +17,9 @@ pub struct AuthorizationCodeRow {
     pub redirect_uri: String,
     pub scope: Scopes,
     pub code_challenge: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub used_at: Option<UnixTime>,
     /// Set when the code is exchanged: the sign-in it started and the access token it was exchanged for.
     pub family_id: Option<String>,
     pub access_token_jti: Option<String>,
@@ -45,7 +46,7 @@ pub fn mark_used(
     code_hash: &str,
     family_id: &str,
     access_token_jti: &str,
-    now: i64,
+    now: UnixTime,
 ) -> QueryResult<bool> {
     diesel::update(authorization_codes::table.find(code_hash))
         .filter(authorization_codes::used_at.is_null())
@@ -59,7 +60,7 @@ pub fn mark_used(
 }
 
 /// Forgets codes that expired before `now`.
-pub fn delete_expired(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
+pub fn delete_expired(conn: &mut DbConn, now: UnixTime) -> QueryResult<usize> {
     diesel::delete(authorization_codes::table.filter(authorization_codes::expires_at.lt(now)))
         .execute(conn)
 }

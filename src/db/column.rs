@@ -8,13 +8,14 @@ use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
 use diesel::pg::Pg;
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::Text;
+use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::Sqlite;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::MultiBackend;
 use crate::domain::scope::Scopes;
+use crate::domain::time::UnixTime;
 
 /// A JSON document in a TEXT column.
 #[derive(Debug, Clone, Default, PartialEq, Eq, AsExpression, FromSqlRow)]
@@ -152,6 +153,38 @@ impl ToSql<Text, Pg> for Scopes {
 impl ToSql<Text, MultiBackend> for Scopes {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
         out.set_value((Text, self));
+        Ok(IsNull::No)
+    }
+}
+
+impl<DB> FromSql<BigInt, DB> for UnixTime
+where
+    DB: Backend,
+    i64: FromSql<BigInt, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        i64::from_sql(bytes).map(UnixTime::from_seconds)
+    }
+}
+
+impl ToSql<BigInt, Sqlite> for UnixTime {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.seconds());
+        Ok(IsNull::No)
+    }
+}
+
+impl ToSql<BigInt, Pg> for UnixTime {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        use std::io::Write;
+        out.write_all(&self.seconds().to_be_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+impl ToSql<BigInt, MultiBackend> for UnixTime {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((BigInt, self));
         Ok(IsNull::No)
     }
 }

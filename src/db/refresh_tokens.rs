@@ -8,6 +8,7 @@ use super::DbConn;
 use crate::domain::grant_type::GrantType;
 use crate::domain::scope::Scopes;
 use crate::domain::secret_key::StoredSecret;
+use crate::domain::time::UnixTime;
 
 /// A refresh token row. `expires_at` bounds the whole family (absolute lifetime); `idle_expires_at` this token.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -20,18 +21,18 @@ pub struct RefreshTokenRow {
     pub scope: Scopes,
     pub secret_salt: Vec<u8>,
     pub secret_hash: Vec<u8>,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub idle_expires_at: i64,
-    pub used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub idle_expires_at: UnixTime,
+    pub used_at: Option<UnixTime>,
+    pub revoked_at: Option<UnixTime>,
     /// The grant that signed the user in (`password`, `authorization_code`): refreshed tokens get its lifetime.
     pub sign_in_grant: GrantType,
 }
 
 impl RefreshTokenRow {
     /// Not yet spent, revoked, or past its absolute or idle expiry.
-    pub fn is_usable(&self, now: i64) -> bool {
+    pub fn is_usable(&self, now: UnixTime) -> bool {
         self.used_at.is_none()
             && self.revoked_at.is_none()
             && self.expires_at > now
@@ -67,7 +68,7 @@ pub fn find_with_user(
 }
 
 /// Marks an unused, unrevoked token used at `at`; returns false when it was spent or revoked already.
-pub fn mark_used(conn: &mut DbConn, id: &str, at: i64) -> QueryResult<bool> {
+pub fn mark_used(conn: &mut DbConn, id: &str, at: UnixTime) -> QueryResult<bool> {
     diesel::update(refresh_tokens::table.find(id))
         .filter(refresh_tokens::used_at.is_null())
         .filter(refresh_tokens::revoked_at.is_null())
@@ -77,7 +78,7 @@ pub fn mark_used(conn: &mut DbConn, id: &str, at: i64) -> QueryResult<bool> {
 }
 
 /// Revokes every token of a family (one sign-in).
-pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: i64) -> QueryResult<usize> {
+pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: UnixTime) -> QueryResult<usize> {
     diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)))
         .filter(refresh_tokens::revoked_at.is_null())
         .set(refresh_tokens::revoked_at.eq(now))
@@ -85,7 +86,7 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: i64) -> QueryResul
 }
 
 /// Revokes every token of a user (disabled, or password changed).
-pub fn revoke_for_user(conn: &mut DbConn, user_id: &str, now: i64) -> QueryResult<usize> {
+pub fn revoke_for_user(conn: &mut DbConn, user_id: &str, now: UnixTime) -> QueryResult<usize> {
     diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
         .filter(refresh_tokens::revoked_at.is_null())
         .set(refresh_tokens::revoked_at.eq(now))

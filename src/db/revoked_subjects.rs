@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::revoked_subjects;
 use super::DbConn;
+use crate::domain::time::UnixTime;
 
 /// Tokens and sessions of `subject_id` issued at or before `revoked_at` are refused until `expires_at`, when the
 /// last of them has expired anyway.
@@ -11,8 +12,8 @@ use super::DbConn;
 #[diesel(table_name = revoked_subjects)]
 pub struct RevokedSubjectRow {
     pub subject_id: String,
-    pub revoked_at: i64,
-    pub expires_at: i64,
+    pub revoked_at: UnixTime,
+    pub expires_at: UnixTime,
 }
 
 /// Records a revocation, moving a subject's earlier one forward.
@@ -34,7 +35,11 @@ pub fn upsert(conn: &mut DbConn, row: &RevokedSubjectRow) -> QueryResult<()> {
 }
 
 /// Revocations made at or after `since` that still cover live tokens at `now`: what a node syncs.
-pub fn find_since(conn: &mut DbConn, since: i64, now: i64) -> QueryResult<Vec<RevokedSubjectRow>> {
+pub fn find_since(
+    conn: &mut DbConn,
+    since: UnixTime,
+    now: UnixTime,
+) -> QueryResult<Vec<RevokedSubjectRow>> {
     revoked_subjects::table
         .filter(revoked_subjects::revoked_at.ge(since))
         .filter(revoked_subjects::expires_at.gt(now))
@@ -43,7 +48,7 @@ pub fn find_since(conn: &mut DbConn, since: i64, now: i64) -> QueryResult<Vec<Re
 }
 
 /// Forgets revocations that no live token needs any more.
-pub fn delete_expired(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
+pub fn delete_expired(conn: &mut DbConn, now: UnixTime) -> QueryResult<usize> {
     diesel::delete(revoked_subjects::table.filter(revoked_subjects::expires_at.lt(now)))
         .execute(conn)
 }

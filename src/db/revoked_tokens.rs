@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::revoked_tokens;
 use super::{is_unique_violation, DbConn};
+use crate::domain::time::UnixTime;
 
 /// A revoked access token.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -11,8 +12,8 @@ use super::{is_unique_violation, DbConn};
 pub struct RevokedTokenRow {
     pub jti: String,
     pub client_id: String,
-    pub expires_at: i64,
-    pub revoked_at: i64,
+    pub expires_at: UnixTime,
+    pub revoked_at: UnixTime,
 }
 
 /// Records a revocation; revoking twice is not an error.
@@ -27,7 +28,11 @@ pub fn insert(conn: &mut DbConn, row: &RevokedTokenRow) -> QueryResult<()> {
 }
 
 /// Revocations made at or after `since` of tokens still unexpired at `now`: what a node syncs.
-pub fn find_since(conn: &mut DbConn, since: i64, now: i64) -> QueryResult<Vec<RevokedTokenRow>> {
+pub fn find_since(
+    conn: &mut DbConn,
+    since: UnixTime,
+    now: UnixTime,
+) -> QueryResult<Vec<RevokedTokenRow>> {
     revoked_tokens::table
         .filter(revoked_tokens::revoked_at.ge(since))
         .filter(revoked_tokens::expires_at.gt(now))
@@ -36,6 +41,6 @@ pub fn find_since(conn: &mut DbConn, since: i64, now: i64) -> QueryResult<Vec<Re
 }
 
 /// Forgets revocations of tokens that have expired anyway.
-pub fn delete_expired(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
+pub fn delete_expired(conn: &mut DbConn, now: UnixTime) -> QueryResult<usize> {
     diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now))).execute(conn)
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::column::Json;
 use super::schema::roles;
 use super::DbConn;
+use crate::domain::time::UnixTime;
 
 /// A role row; `permissions` is a JSON array.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -15,7 +16,7 @@ pub struct RoleRow {
     pub scope_key: String,
     pub name: String,
     pub permissions: Json<Vec<String>>,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 /// The uniqueness scope of a role: its tenant, or '' for global roles.

@@ -8,6 +8,7 @@ use super::DbConn;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::IdKind;
 use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient};
+use crate::domain::time::UnixTime;
 use crate::domain::ttl::TtlOverrides;
 
 /// A service client row; list columns are JSON arrays.
@@ -26,12 +27,12 @@ pub struct ServiceClientRow {
     pub redirect_uris: Json<Vec<String>>,
     pub allowed_origins: Json<Vec<String>>,
     pub ttl: Json<TtlOverrides>,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 impl ServiceClientRow {
     /// The row for a new client made from a validated spec.
-    pub fn new(spec: &ClientSpec, created_at: i64) -> ServiceClientRow {
+    pub fn new(spec: &ClientSpec, created_at: UnixTime) -> ServiceClientRow {
         ServiceClientRow {
             id: IdKind::ServiceClient.generate(),
             tenant_id: spec.tenant_id.clone(),

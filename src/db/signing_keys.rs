@@ -6,6 +6,7 @@ use super::column::Json;
 use super::schema::signing_keys;
 use super::DbConn;
 use crate::domain::signing_alg::SigningAlg;
+use crate::domain::time::UnixTime;
 
 /// A signing key row. A key is published from its creation, signs from `activates_at` (one JWKS max-age later
 /// after a rotation, so that every verifier has seen it), and stops signing at `retired_at`, when the next key
@@ -17,15 +18,15 @@ pub struct SigningKeyRow {
     pub alg: SigningAlg,
     pub private_key: Vec<u8>,
     pub public_jwk: Json<serde_json::Value>,
-    pub created_at: i64,
-    pub retired_at: Option<i64>,
+    pub created_at: UnixTime,
+    pub retired_at: Option<UnixTime>,
     pub published_until: Option<i64>,
-    pub activates_at: i64,
+    pub activates_at: UnixTime,
 }
 
 /// Every key still published at `now`, active ones first, then newest first: the active key and the retired ones
 /// whose tokens may still live.
-pub fn find_published(conn: &mut DbConn, now: i64) -> QueryResult<Vec<SigningKeyRow>> {
+pub fn find_published(conn: &mut DbConn, now: UnixTime) -> QueryResult<Vec<SigningKeyRow>> {
     signing_keys::table
         .filter(
             signing_keys::retired_at

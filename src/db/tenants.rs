@@ -8,6 +8,7 @@ use super::schema::tenants;
 use super::DbConn;
 use crate::domain::ids::IdKind;
 use crate::domain::tenant::TenantSpec;
+use crate::domain::time::UnixTime;
 use crate::domain::ttl::TtlOverrides;
 
 /// A tenant row; `ttl` holds the tenant's TTL overrides as JSON.
@@ -18,7 +19,7 @@ pub struct TenantRow {
     pub name: String,
     pub slug: String,
     pub ttl: Json<TtlOverrides>,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 /// A tenant as shown to operators.
@@ -28,7 +29,7 @@ pub struct Tenant {
     pub name: String,
     pub slug: String,
     pub ttl: TtlOverrides,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 impl From<TenantRow> for Tenant {
@@ -45,7 +46,7 @@ impl From<TenantRow> for Tenant {
 
 impl TenantRow {
     /// The row for a new tenant made from a validated spec.
-    pub fn new(spec: &TenantSpec, created_at: i64) -> TenantRow {
+    pub fn new(spec: &TenantSpec, created_at: UnixTime) -> TenantRow {
         TenantRow {
             id: IdKind::Tenant.generate(),
             name: spec.name.trim().to_string(),

@@ -4,13 +4,14 @@ use diesel::prelude::*;
 
 use super::schema::used_assertions;
 use super::{is_unique_violation, DbConn};
+use crate::domain::time::UnixTime;
 
 /// Records a `jti` for `client_id`; returns false when it was already used (a replay).
 pub fn insert_once(
     conn: &mut DbConn,
     client_id: &str,
     jti: &str,
-    expires_at: i64,
+    expires_at: UnixTime,
 ) -> QueryResult<bool> {
     let row = (
         used_assertions::client_id.eq(client_id),
@@ -28,6 +29,6 @@ pub fn insert_once(
 }
 
 /// Forgets assertions that expired before `now`: they can no longer be replayed anyway.
-pub fn delete_expired(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
+pub fn delete_expired(conn: &mut DbConn, now: UnixTime) -> QueryResult<usize> {
     diesel::delete(used_assertions::table.filter(used_assertions::expires_at.lt(now))).execute(conn)
 }

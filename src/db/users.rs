@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::schema::users;
 use super::DbConn;
+use crate::domain::time::UnixTime;
 
 /// A user row; `password_hash` is an argon2id PHC string.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -17,8 +18,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub display_name: Option<String>,
     pub disabled: bool,
-    pub created_at: i64,
-    pub password_changed_at: i64,
+    pub created_at: UnixTime,
+    pub password_changed_at: UnixTime,
 }
 
 /// A user as shown by the API: never the hash.
@@ -29,8 +30,8 @@ pub struct User {
     pub username: String,
     pub display_name: Option<String>,
     pub disabled: bool,
-    pub created_at: i64,
-    pub password_changed_at: i64,
+    pub created_at: UnixTime,
+    pub password_changed_at: UnixTime,
 }
 
 impl From<UserRow> for User {

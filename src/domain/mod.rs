@@ -15,15 +15,6 @@ pub mod secret_key;
 pub mod service_client;
 pub mod signing_alg;
 pub mod tenant;
+pub mod time;
 pub mod ttl;
 pub mod user;
-
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// Seconds since the Unix epoch: the one time format of the database and of JWT claims.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}

@@ -6,6 +6,7 @@ use super::grant_type::GrantType;
 use super::ids::IdKind;
 use super::scope::{self, ADMIN};
 use super::ttl::TtlOverrides;
+use crate::domain::time::UnixTime;
 
 /// Who owns a client: a user, the tenant itself, or (when absent) nobody.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -74,7 +75,7 @@ pub struct ServiceClient {
     pub redirect_uris: Vec<String>,
     pub allowed_origins: Vec<String>,
     pub ttl: TtlOverrides,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 /// What a caller asks for when creating a client; `validate` before storing it.

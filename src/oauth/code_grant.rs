@@ -11,7 +11,8 @@ use crate::db::authorization_codes::{self, AuthorizationCodeRow};
 use crate::db::revoked_tokens::RevokedTokenRow;
 use crate::db::{refresh_tokens, users};
 use crate::domain::grant_type::GrantType;
-use crate::domain::{authorization_code, pkce, unix_now};
+use crate::domain::time::UnixTime;
+use crate::domain::{authorization_code, pkce};
 use crate::form::OAuthForm;
 use crate::service::sign_ins;
 use crate::state::AppState;
@@ -35,7 +36,7 @@ pub async fn authorization_code(
         .await
         .map_err(OAuthError::database)?;
     let row = row.ok_or_else(|| invalid("unknown authorization code"))?;
-    let now = unix_now();
+    let now = UnixTime::now();
     if row.client_id != client.client.id
         || row.redirect_uri != redirect_uri
         || row.expires_at <= now
@@ -103,7 +104,7 @@ async fn replayed(
     let family_id = family.to_string();
     if let Err(error) = state
         .db
-        .run(move |conn| refresh_tokens::revoke_family(conn, &family_id, unix_now()))
+        .run(move |conn| refresh_tokens::revoke_family(conn, &family_id, UnixTime::now()))
         .await
     {
         return OAuthError::database(error);
@@ -115,7 +116,7 @@ async fn replayed(
             client_id: code.client_id.clone(),
             // The token lived at most this long; its exact lifetime is not stored.
             expires_at: used_at + state.config.max_access_token_ttl,
-            revoked_at: unix_now(),
+            revoked_at: UnixTime::now(),
         };
         if let Err(error) = state.revocations.revoke_token(&state.db, row).await {
             return OAuthError::database(error);

@@ -10,7 +10,7 @@ use super::refresh_grant;
 use crate::credentials::access_token::{self, Audience};
 use crate::credentials::client::{AuthMethod, AuthenticatedClient};
 use crate::domain::secret_key::REFRESH_TOKEN;
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 use crate::form::OAuthForm;
 use crate::state::AppState;
 
@@ -74,8 +74,8 @@ pub struct ActiveToken {
     #[schema(value_type = Option<serde_json::Value>)]
     aud: Option<Audience>,
     iss: String,
-    exp: i64,
-    iat: i64,
+    exp: UnixTime,
+    iat: UnixTime,
     /// The access token's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     jti: Option<String>,
@@ -124,7 +124,7 @@ async fn refresh_token(
     token: &str,
 ) -> Result<IntrospectionAnswer, OAuthError> {
     let found = refresh_grant::find_presented(state, token).await?;
-    let now = unix_now();
+    let now = UnixTime::now();
     Ok(match found {
         Some((row, user))
             if row.client_id == caller.client.id && row.is_usable(now) && !user.disabled =>

@@ -12,8 +12,8 @@ use crate::domain::grant_type::GrantType;
 use crate::domain::ids::random_base62;
 use crate::domain::scope::{self, Scopes};
 use crate::domain::secret_key::{SecretKey, REFRESH_TOKEN};
+use crate::domain::time::UnixTime;
 use crate::domain::ttl;
-use crate::domain::unix_now;
 use crate::form::OAuthForm;
 use crate::service::sign_ins;
 use crate::state::AppState;
@@ -36,7 +36,7 @@ pub fn new_refresh_token(
 ) -> (RefreshTokenRow, SecretKey) {
     let token = SecretKey::generate_in(REFRESH_TOKEN);
     let stored = token.to_stored();
-    let now = unix_now();
+    let now = UnixTime::now();
     let lifetime = ttl::resolve(
         GrantType::RefreshToken,
         &client.client.ttl,
@@ -121,7 +121,7 @@ pub async fn refresh(
     let (row, user) = found
         .filter(|(row, _)| row.client_id == client.client.id)
         .ok_or_else(|| invalid("unknown refresh token"))?;
-    let now = unix_now();
+    let now = UnixTime::now();
     // A spent token is not refused here: the rotation below finds it spent and revokes the family (reuse).
     if row.revoked_at.is_some()
         || row.expires_at <= now
@@ -179,7 +179,7 @@ async fn revoke_family_on_reuse(
     let family = row.family_id.clone();
     let revoked = state
         .db
-        .run(move |conn| refresh_tokens::revoke_family(conn, &family, unix_now()))
+        .run(move |conn| refresh_tokens::revoke_family(conn, &family, UnixTime::now()))
         .await
         .map_err(OAuthError::database)?;
     tracing::warn!(client_id = %client.client.id, family_id = %row.family_id, revoked, "refresh token reused: family revoked");

@@ -13,7 +13,7 @@ use crate::credentials::client::AuthenticatedClient;
 use crate::db::refresh_tokens;
 use crate::db::revoked_tokens::RevokedTokenRow;
 use crate::domain::secret_key::REFRESH_TOKEN;
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 use crate::form::OAuthForm;
 use crate::state::AppState;
 
@@ -46,7 +46,7 @@ pub async fn revoke(
                 jti: claims.jti.clone(),
                 client_id: claims.client_id.clone(),
                 expires_at: claims.exp,
-                revoked_at: unix_now(),
+                revoked_at: UnixTime::now(),
             };
             state
                 .revocations
@@ -86,7 +86,7 @@ async fn revoke_refresh_family(
         let family = row.family_id.clone();
         state
             .db
-            .run(move |conn| refresh_tokens::revoke_family(conn, &family, unix_now()))
+            .run(move |conn| refresh_tokens::revoke_family(conn, &family, UnixTime::now()))
             .await
             .map_err(OAuthError::database)?;
     }

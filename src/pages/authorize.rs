@@ -17,7 +17,8 @@ use crate::domain::ids::random_base62;
 use crate::domain::oauth_text::description_charset;
 use crate::domain::scope::{self, Scopes};
 use crate::domain::service_client::ServiceClient;
-use crate::domain::{authorization_code, pkce, unix_now};
+use crate::domain::time::UnixTime;
+use crate::domain::{authorization_code, pkce};
 use crate::state::AppState;
 
 /// The request parameters of RFC 6749 §4.1.1 and RFC 7636 §4.3, plus `tenant` (a slug).
@@ -291,7 +292,7 @@ async fn sign_in_and_issue(
     };
     let user = user_login::sign_in_at_page(state, attempt).await?;
     let code = random_base62(43);
-    let now = unix_now();
+    let now = UnixTime::now();
     let row = AuthorizationCodeRow {
         code_hash: authorization_code::hash(&code),
         client_id: checked.client.id.clone(),

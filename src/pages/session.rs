@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::jwt;
 use crate::domain::ids::random_base62;
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 use crate::state::AppState;
 
 const COOKIE: &str = "keygate_session";
@@ -22,8 +22,8 @@ pub struct Session {
     pub iss: String,
     pub sub: String,
     pub tid: String,
-    pub exp: i64,
-    pub iat: i64,
+    pub exp: UnixTime,
+    pub iat: UnixTime,
     pub jti: String,
 }
 
@@ -63,7 +63,7 @@ pub async fn start(
         .revocations
         .wait_until_clear_of([user_id, tenant_id])
         .await;
-    let now = unix_now();
+    let now = UnixTime::now();
     let session = Session {
         iss: state.config.issuer(),
         sub: user_id.into(),
@@ -87,7 +87,7 @@ pub async fn revoke(state: &AppState, session: &Session) -> Result<(), crate::db
         // The column names whose token it was; a session is its user's.
         client_id: session.sub.clone(),
         expires_at: session.exp,
-        revoked_at: unix_now(),
+        revoked_at: UnixTime::now(),
     };
     state.revocations.revoke_token(&state.db, row).await
 }

@@ -11,8 +11,8 @@ use crate::domain::ids::ClientId;
 use crate::domain::scope::ScopeToken;
 use crate::domain::service_client::AbsoluteUri;
 use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient};
+use crate::domain::time::UnixTime;
 use crate::domain::ttl::TtlOverrides;
-use crate::domain::unix_now;
 
 /// Changes to a client; absent fields stay as they are.
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -116,7 +116,7 @@ pub(super) fn insert(
         tenants::find_by_id(conn, tenant_id)?.ok_or(ServiceError::NotFound("tenant"))?;
     }
     ensure_owner_exists(conn, spec)?;
-    let row = ServiceClientRow::new(spec, unix_now());
+    let row = ServiceClientRow::new(spec, UnixTime::now());
     service_clients::insert(conn, &row)?;
     audit(
         conn,

@@ -12,7 +12,7 @@ use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{AccessKeyId, ClientId};
 use crate::domain::service_client::ServiceClient;
 use crate::domain::signing_alg::SigningAlg;
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 
 /// An access key's metadata; `key` is present only in the answer that created it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -29,10 +29,10 @@ pub struct KeyView {
     /// The `kg_sk_…` or `kg_pk_…` string: shown exactly once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+    pub created_at: UnixTime,
+    pub expires_at: Option<UnixTime>,
+    pub last_used_at: Option<UnixTime>,
+    pub revoked_at: Option<UnixTime>,
 }
 
 impl From<AccessKeyRow> for KeyView {
@@ -53,14 +53,17 @@ impl From<AccessKeyRow> for KeyView {
 }
 
 /// Refuses a new key for a public client or with an expiry in the past: checked before the key is made.
-pub fn check_new_key(client: &ServiceClient, expires_at: Option<i64>) -> Result<(), ServiceError> {
+pub fn check_new_key(
+    client: &ServiceClient,
+    expires_at: Option<UnixTime>,
+) -> Result<(), ServiceError> {
     if client.public {
         return Err(ServiceError::refused(
             ErrorCode::PublicClient,
             "public clients have no access keys; they use PKCE",
         ));
     }
-    if expires_at.is_some_and(|at| at <= unix_now()) {
+    if expires_at.is_some_and(|at| at <= UnixTime::now()) {
         return Err(ServiceError::refused(
             ErrorCode::InvalidExpiry,
             "expires_at must be in the future",
@@ -76,7 +79,7 @@ pub fn create(
     actor: &Actor,
     client_id: &ClientId,
     made: &NewAccessKey,
-    expires_at: Option<i64>,
+    expires_at: Option<UnixTime>,
 ) -> Result<Changed<KeyView>, ServiceError> {
     transaction(conn, |conn, _| {
         let client = clients::find_writable(conn, actor, client_id)?;
@@ -91,9 +94,9 @@ pub(super) fn insert(
     actor: &Actor,
     client: &ServiceClient,
     made: &NewAccessKey,
-    expires_at: Option<i64>,
+    expires_at: Option<UnixTime>,
 ) -> Result<KeyView, ServiceError> {
-    let row = AccessKeyRow::new(made, &client.id, unix_now(), expires_at);
+    let row = AccessKeyRow::new(made, &client.id, UnixTime::now(), expires_at);
     // Two creations at once must not both see four keys: PostgreSQL locks the client row; SQLite's write
     // transaction already serialises writers.
     access_keys::lock_client(conn, &client.id)?;
@@ -125,7 +128,7 @@ pub fn revoke(
 ) -> Result<Changed<()>, ServiceError> {
     transaction(conn, |conn, effects| {
         let client = clients::find_writable(conn, actor, client_id)?;
-        if !access_keys::revoke(conn, &client.id, key_id.as_str(), unix_now())? {
+        if !access_keys::revoke(conn, &client.id, key_id.as_str(), UnixTime::now())? {
             return Err(ServiceError::NotFound("active key"));
         }
         let event = actor.event(

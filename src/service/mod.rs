@@ -24,8 +24,8 @@ use crate::db::revoked_subjects::{self, RevokedSubjectRow};
 use crate::db::{write_transaction, DbConn, DbError, QueryFailure};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::IdKind;
+use crate::domain::time::UnixTime;
 use crate::domain::ttl::ACCOUNT_SESSION_SECONDS;
-use crate::domain::unix_now;
 
 /// What an actor administers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,7 +228,7 @@ fn revoke_subject(
     max_access_token_ttl: i64,
     subject: &str,
 ) -> Result<(), ServiceError> {
-    let now = unix_now();
+    let now = UnixTime::now();
     let row = RevokedSubjectRow {
         subject_id: subject.to_string(),
         revoked_at: now,

@@ -18,7 +18,7 @@ use crate::domain::ids::IdKind;
 use crate::domain::ids::{AccessKeyId, ClientId};
 use crate::domain::resource::{ResourcePattern, ResourcePatternText};
 use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient};
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 
 /// A new client of the calling user.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -100,7 +100,7 @@ pub fn create(
             name: format!("{} (self-service)", client.name),
             admins: Json(vec![user_id.clone()]),
             statements: Json(vec![statement.clone()]),
-            created_at: unix_now(),
+            created_at: UnixTime::now(),
         };
         access_records::insert(conn, &record, std::slice::from_ref(&client.id))?;
         super::audit(

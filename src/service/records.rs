@@ -13,7 +13,7 @@ use crate::domain::access::{self, Statement, StatementInput};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::IdKind;
 use crate::domain::ids::RecordId;
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 
 /// An access record as written.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -48,7 +48,7 @@ pub struct Record {
     pub subjects: Vec<String>,
     pub admins: Vec<String>,
     pub statements: Vec<Statement>,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 impl Record {
@@ -129,7 +129,7 @@ fn row_of(
     tenant_id: Option<String>,
     input: &RecordInput,
     statements: &[Statement],
-    created_at: i64,
+    created_at: UnixTime,
 ) -> AccessRecordRow {
     AccessRecordRow {
         id,
@@ -159,7 +159,7 @@ pub fn create(
             tenant_id.clone(),
             &input,
             &statements,
-            unix_now(),
+            UnixTime::now(),
         );
         access_records::save(conn, &row, &input.subjects)?;
         audit(

@@ -10,7 +10,7 @@ use crate::domain::access::validate_permissions;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::IdKind;
 use crate::domain::ids::RoleId;
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 
 /// A role.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -19,7 +19,7 @@ pub struct Role {
     pub tenant_id: Option<String>,
     pub name: String,
     pub permissions: Vec<String>,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 impl From<RoleRow> for Role {
@@ -95,7 +95,7 @@ pub fn create(
         tenant_id,
         name: name.to_string(),
         permissions: Json(permissions),
-        created_at: unix_now(),
+        created_at: UnixTime::now(),
     };
     transaction(conn, |conn, _| {
         if let Some(tenant_id) = &row.tenant_id {

@@ -8,8 +8,8 @@ use crate::db::{access_records, service_clients, users, DbConn};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::TenantId;
 use crate::domain::tenant::TenantSpec;
+use crate::domain::time::UnixTime;
 use crate::domain::ttl::TtlOverrides;
-use crate::domain::unix_now;
 
 /// Changes to a tenant; absent fields stay as they are.
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -50,7 +50,7 @@ pub fn create(
 ) -> Result<Changed<Tenant>, ServiceError> {
     actor.require_global()?;
     validated(&spec, config)?;
-    let row = TenantRow::new(&spec, unix_now());
+    let row = TenantRow::new(&spec, UnixTime::now());
     transaction(conn, |conn, _| {
         tenants::insert(conn, &row).map_err(|e| {
             unique_or(e, ErrorCode::SlugTaken, || {

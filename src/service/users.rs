@@ -11,7 +11,7 @@ use crate::db::{access_records, refresh_tokens, service_clients, DbConn};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::IdKind;
 use crate::domain::ids::{TenantId, UserId};
-use crate::domain::unix_now;
+use crate::domain::time::UnixTime;
 use crate::domain::user::Username;
 
 /// A new user; `password_hash` comes from [`check_password`] and the hasher.
@@ -67,7 +67,7 @@ pub fn create(
     ensure_administers(actor, tenant_id.as_str())?;
     let username = Username::parse(&new.username)
         .map_err(|e| ServiceError::refused(ErrorCode::InvalidUser, e.to_string()))?;
-    let now = unix_now();
+    let now = UnixTime::now();
     let row = UserRow {
         id: IdKind::User.generate(),
         tenant_id: tenant_id.to_string(),
@@ -108,7 +108,7 @@ pub fn update(
 ) -> Result<Changed<User>, ServiceError> {
     transaction(conn, |conn, effects| {
         let mut row = find_visible(conn, actor, tenant_id, user_id)?;
-        let now = unix_now();
+        let now = UnixTime::now();
         let disabling = changes.disabled == Some(true) && !row.disabled;
         let ends_sign_ins = changes.password_hash.is_some() || changes.disabled == Some(true);
         if let Some(hash) = changes.password_hash {

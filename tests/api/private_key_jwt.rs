@@ -6,7 +6,7 @@ use base64::Engine;
 use keygate::crypto::client_keys::signer_from_private_jwk;
 use keygate::domain::ids::random_base62;
 use keygate::domain::private_key::PrivateKeyBundle;
-use keygate::domain::unix_now;
+use keygate::domain::time::UnixTime;
 use serde_json::{json, Value};
 
 use crate::helpers::{json_with_status, run_python, spawn_app, verify_with_jwks, TestApp};
@@ -30,7 +30,7 @@ async fn private_key(app: &TestApp, alg: &str) -> (String, PrivateKeyBundle) {
 
 /// Standard claims for `bundle`'s client, to be altered by each test.
 fn claims(app: &TestApp, bundle: &PrivateKeyBundle) -> Value {
-    let now = unix_now();
+    let now = UnixTime::now().seconds();
     json!({
         "iss": bundle.client_id, "sub": bundle.client_id, "aud": app.url("/oauth/token"),
         "iat": now, "exp": now + 60, "jti": random_base62(22),
@@ -190,7 +190,7 @@ async fn a_replayed_assertion_is_invalid_client() {
 async fn assertions_with_wrong_claims_are_invalid_client_saying_which_rule_failed() {
     let app = spawn_app().await;
     let (_, bundle) = private_key(&app, "ES256").await;
-    let now = unix_now();
+    let now = UnixTime::now().seconds();
     // Each rule that needs no key is named, so a client library knows what to change.
     let alterations: Vec<(&str, Value, &str)> = vec![
         (
