@@ -90,6 +90,19 @@ pub fn extract(req: &HttpRequest, form: &OAuthForm) -> Result<Presented, OAuthEr
     })
 }
 
+impl Presented {
+    /// The client id the credentials claim, before they are checked (to throttle and record failures by).
+    fn claimed_id(&self) -> Option<&str> {
+        match self {
+            Presented::Basic { client_id, .. } | Presented::Post { client_id, .. } => {
+                Some(client_id)
+            }
+            Presented::Assertion { client_id, .. } => client_id.as_deref(),
+            Presented::ClientIdOnly(_) | Presented::Nothing => None,
+        }
+    }
+}
+
 /// Authenticates the client of an OAuth request at `endpoint`; every failure is `invalid_client` (401).
 pub async fn authenticate(
     state: &AppState,
@@ -103,43 +116,37 @@ pub async fn authenticate(
         .check_address(address)
         .map_err(OAuthError::rate_limited)?;
     let presented = extract(req, form)?;
-    let claimed = match &presented {
-        Presented::Basic { client_id, .. } | Presented::Post { client_id, .. } => {
-            Some(client_id.as_str())
-        }
-        Presented::Assertion { client_id, .. } => client_id.as_deref(),
-        Presented::ClientIdOnly(_) | Presented::Nothing => None,
-    };
-    if let Some(seconds) =
-        claimed.and_then(|id| throttled_for(state, state.client_address(req), id))
+    let claimed_id = presented.claimed_id().map(String::from);
+    if let Some(seconds) = claimed_id
+        .as_deref()
+        .and_then(|id| throttled_for(state, address, id))
     {
         return Err(OAuthError::throttled(seconds));
     }
-    let (claimed_id, method, outcome) = match presented {
-        Presented::Basic { client_id, secret } => {
-            let outcome = check_secret(state, Some(&client_id), secret.expose_secret()).await;
-            (Some(client_id), AuthMethod::ClientSecretBasic, outcome)
-        }
-        Presented::Post { client_id, secret } => {
-            let outcome = check_secret(state, Some(&client_id), secret.expose_secret()).await;
-            (Some(client_id), AuthMethod::ClientSecretPost, outcome)
-        }
+    let (method, outcome) = match presented {
+        Presented::Basic { client_id, secret } => (
+            AuthMethod::ClientSecretBasic,
+            check_secret(state, Some(&client_id), secret.expose_secret()).await,
+        ),
+        Presented::Post { client_id, secret } => (
+            AuthMethod::ClientSecretPost,
+            check_secret(state, Some(&client_id), secret.expose_secret()).await,
+        ),
         Presented::Assertion {
             client_id,
             assertion,
-        } => {
-            let outcome = check_assertion(state, client_id.as_deref(), &assertion, endpoint).await;
-            (client_id, AuthMethod::PrivateKeyJwt, outcome)
-        }
+        } => (
+            AuthMethod::PrivateKeyJwt,
+            check_assertion(state, client_id.as_deref(), &assertion, endpoint).await,
+        ),
         Presented::ClientIdOnly(client_id) => return public_client(state, &client_id).await,
         Presented::Nothing => {
             return Err(OAuthError::invalid_client(
                 "client authentication is required",
                 true,
-            ));
+            ))
         }
     };
-    let challenge = method == AuthMethod::ClientSecretBasic;
     match outcome {
         Ok(entry) => {
             state
@@ -154,23 +161,24 @@ pub async fn authenticate(
         }
         Err(AuthFailure::Database(error)) => Err(OAuthError::database(error)),
         Err(failure) => {
-            record_failure(
-                state,
-                Attempt::of(state.client_address(req), req.path()),
-                claimed_id.as_deref(),
-                &failure,
-            );
-            let description = match &failure {
-                AuthFailure::Malformed(_) | AuthFailure::Inactive | AuthFailure::OwnerDisabled => {
-                    format!("client authentication failed: {failure}")
-                }
-                AuthFailure::Assertion(error) if error.is_disclosable() => {
-                    format!("client authentication failed: {failure}")
-                }
-                _ => "client authentication failed".to_string(),
-            };
-            Err(OAuthError::invalid_client(description, challenge))
+            let attempt = Attempt::of(address, req.path());
+            record_failure(state, attempt, claimed_id.as_deref(), &failure);
+            let challenge = method == AuthMethod::ClientSecretBasic;
+            Err(OAuthError::invalid_client(described(&failure), challenge))
         }
+    }
+}
+
+/// What a failure tells the client: why, where that discloses nothing an attacker could not learn otherwise.
+fn described(failure: &AuthFailure) -> String {
+    match failure {
+        AuthFailure::Malformed(_) | AuthFailure::Inactive | AuthFailure::OwnerDisabled => {
+            format!("client authentication failed: {failure}")
+        }
+        AuthFailure::Assertion(error) if error.is_disclosable() => {
+            format!("client authentication failed: {failure}")
+        }
+        _ => "client authentication failed".to_string(),
     }
 }
 

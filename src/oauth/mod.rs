@@ -16,41 +16,46 @@ pub mod token;
 
 use actix_web::web;
 
-/// The OpenAPI operations of the OAuth endpoints `configure` registers below (the discovery documents describe
-/// themselves).
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(token::token, introspect::introspect, revoke::revoke))]
-pub struct Paths;
+/// The OAuth endpoints, each registered once: the table registers their routes and derives their OpenAPI
+/// operations. `cross_origin` endpoints answer browsers from a client's registered origins (and their preflight).
+macro_rules! oauth_endpoints {
+    ($($path:literal => $handler:path $(, $cross_origin:ident)?;)*) => {
+        /// The OpenAPI operations of the OAuth endpoints (the discovery documents describe themselves).
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($handler),*))]
+        pub struct Paths;
+
+        fn register_endpoints(cfg: &mut web::ServiceConfig) {
+            $(cfg.service(oauth_endpoints!(@resource $path, $handler $(, $cross_origin)?));)*
+        }
+    };
+    (@resource $path:literal, $handler:path) => {
+        web::resource($path).route(web::post().to($handler))
+    };
+    (@resource $path:literal, $handler:path, cross_origin) => {
+        web::resource($path)
+            .wrap(actix_web::middleware::from_fn(cors::allow_registered_origins))
+            .route(web::post().to($handler))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(actix_web::HttpResponse::NoContent))
+    };
+}
+
+oauth_endpoints! {
+    "/oauth/token" => token::token, cross_origin;
+    "/oauth/revoke" => revoke::revoke, cross_origin;
+    "/oauth/introspect" => introspect::introspect;
+}
 
 /// Routes of the OAuth endpoints and their discovery documents.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let cors = || actix_web::middleware::from_fn(cors::allow_registered_origins);
-    cfg.service(
-        web::resource("/oauth/token")
-            .wrap(cors())
-            .route(web::post().to(token::token))
-            .route(
-                web::method(actix_web::http::Method::OPTIONS)
-                    .to(actix_web::HttpResponse::NoContent),
-            ),
-    )
-    .service(
-        web::resource("/oauth/revoke")
-            .wrap(cors())
-            .route(web::post().to(revoke::revoke))
-            .route(
-                web::method(actix_web::http::Method::OPTIONS)
-                    .to(actix_web::HttpResponse::NoContent),
-            ),
-    )
-    .route("/oauth/introspect", web::post().to(introspect::introspect))
-    .route("/.well-known/jwks.json", web::get().to(metadata::jwks))
-    .route(
-        "/.well-known/oauth-authorization-server",
-        web::get().to(metadata::authorization_server),
-    )
-    .route(
-        "/.well-known/openid-configuration",
-        web::get().to(metadata::authorization_server),
-    );
+    register_endpoints(cfg);
+    cfg.route("/.well-known/jwks.json", web::get().to(metadata::jwks))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            web::get().to(metadata::authorization_server),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            web::get().to(metadata::authorization_server),
+        );
 }
