@@ -75,3 +75,41 @@ impl Tenant {
         app.create_client(&args)
     }
 }
+
+/// A token endpoint answer.
+#[derive(Debug, Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+}
+
+impl TestApp {
+    /// Tokens for `client` (HTTP Basic) from a grant's form fields; any answer but 200 fails the test.
+    pub async fn tokens(&self, client: &TestClient, form: &[(&str, &str)]) -> Tokens {
+        let authorization = crate::helpers::basic(&client.id, &client.secret);
+        let answer = self
+            .post_form("/oauth/token", form, Some(&authorization))
+            .await;
+        let body = crate::helpers::json_with_status(answer, 200).await;
+        serde_json::from_value(body).expect("a token answer")
+    }
+
+    /// A password sign-in of `username` (with the fixture password) through `client`.
+    pub async fn sign_in(&self, client: &TestClient, username: &str) -> Tokens {
+        let form = [
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", PASSWORD),
+        ];
+        self.tokens(client, &form).await
+    }
+
+    /// A refresh of `refresh_token` by `client`.
+    pub async fn refresh(&self, client: &TestClient, refresh_token: &str) -> Tokens {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        self.tokens(client, &form).await
+    }
+}

@@ -10,7 +10,8 @@ use diesel::{QueryableByName, RunQueryDsl};
 use keygate::crypto::master_key::MasterKey;
 use serde_json::json;
 
-use crate::helpers::{basic, json_with_status, spawn_app};
+use crate::fixtures::PASSWORD;
+use crate::helpers::{spawn_app, TestApp, TestClient};
 
 #[derive(QueryableByName)]
 struct SealedKey {
@@ -21,101 +22,15 @@ struct SealedKey {
 }
 
 #[actix_web::test]
-async fn no_secret_is_logged_or_stored_in_the_clear_and_signing_keys_are_sealed() {
+async fn no_secret_is_logged_or_stored_in_the_clear() {
     let mut app = spawn_app().await;
     // The real binary on the same database, logging at debug into a file.
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("keygate.log");
-    let master_key = app.master_key().to_string();
     let (mut server, address) = app.serve_binary(&log_path, "debug").await;
     app.address = address;
+    let (client_id, secrets) = make_and_use_every_kind_of_credential(&app).await;
 
-    // Every kind of credential, made and used.
-    let admin = app.admin_token().await;
-    let mut secrets = vec![app.admin().secret.clone()];
-    let tenant = app.create_tenant("acme", &[]);
-    let client = app.create_client(&[
-        "--tenant",
-        &tenant,
-        "--grant-type",
-        "client_credentials",
-        "--grant-type",
-        "password",
-        "--grant-type",
-        "refresh_token",
-    ]);
-    secrets.push(client.secret.clone());
-    let password = "correct horse battery staple";
-    secrets.push(password.to_string());
-    app.api_post(
-        &format!("/v1/tenants/{tenant}/users"),
-        &admin,
-        json!({"username": "alice", "password": password}),
-    )
-    .await;
-    let signed_in = json_with_status(
-        app.post_form(
-            "/oauth/token",
-            &[
-                ("grant_type", "password"),
-                ("username", "alice"),
-                ("password", password),
-            ],
-            Some(&basic(&client.id, &client.secret)),
-        )
-        .await,
-        200,
-    )
-    .await;
-    let first_refresh = signed_in["refresh_token"].as_str().unwrap().to_string();
-    let refreshed = json_with_status(
-        app.post_form(
-            "/oauth/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &first_refresh),
-            ],
-            Some(&basic(&client.id, &client.secret)),
-        )
-        .await,
-        200,
-    )
-    .await;
-    secrets.push(first_refresh);
-    secrets.push(refreshed["refresh_token"].as_str().unwrap().to_string());
-    let private = app
-        .api_post(
-            &format!("/v1/clients/{}/keys", client.id),
-            &admin,
-            json!({"kind": "private_key", "alg": "ES256"}),
-        )
-        .await;
-    let private_key = private["key"].as_str().unwrap().to_string();
-    let assertion_token = app
-        .cli()
-        .env("KEYGATE_ACCESS_KEY", &private_key)
-        .env("KEYGATE_ISSUER", &app.address)
-        .args(["token"])
-        .output()
-        .unwrap();
-    assert!(assertion_token.status.success(), "{assertion_token:?}");
-    // The private key's secret part, as it would appear if a JWK or its bytes were stored.
-    let bundle = keygate_sdk::private_key::PrivateKeyBundle::parse(&private_key).unwrap();
-    secrets.push(private_key.clone());
-    secrets.push(URL_SAFE_NO_PAD.encode(bundle.to_pkcs8().unwrap().as_slice()));
-    // A wrong secret (another valid-looking key) is refused and audited, and not logged either.
-    let wrong = keygate::domain::secret_key::SecretKey::generate()
-        .expose()
-        .to_string();
-    let refused = app
-        .post_form(
-            "/oauth/token",
-            &[("grant_type", "client_credentials")],
-            Some(&basic(&client.id, &wrong)),
-        )
-        .await;
-    assert_eq!(refused.status().as_u16(), 401);
-    secrets.push(wrong);
     // A graceful stop writes what the background writers (audit, last use) still hold.
     let _ = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
@@ -135,11 +50,16 @@ async fn no_secret_is_logged_or_stored_in_the_clear_and_signing_keys_are_sealed(
             assert!(!text.contains(secret.as_str()), "a secret is in {place}");
             assert!(!text.contains(tail), "part of a secret is in {place}");
         }
-        let basic_header = STANDARD.encode(format!("{}:{secret}", client.id));
+        let basic_header = STANDARD.encode(format!("{}:{secret}", client_id));
         assert!(!log.contains(&basic_header), "a Basic header is in the log");
     }
+}
 
-    // Signing keys: sealed with the master key, bound to their kid, and their plaintext nowhere in the database.
+#[actix_web::test]
+async fn signing_keys_are_sealed_with_the_master_key_and_bound_to_their_kid() {
+    let app = spawn_app().await;
+    let master_key = app.master_key().to_string();
+    let stored = database_contents(&app.config.database_url);
     let mut conn = keygate::db::Db::connect(
         &app.config.database_url,
         1,
@@ -164,6 +84,64 @@ async fn no_secret_is_logged_or_stored_in_the_clear_and_signing_keys_are_sealed(
             &plain
         ));
     }
+}
+
+/// Makes and uses every kind of credential — client secrets, a user's password, refresh tokens, a private key
+/// (and its bytes), a wrong secret — and returns the client's id and every secret that must not leak.
+async fn make_and_use_every_kind_of_credential(app: &TestApp) -> (String, Vec<String>) {
+    let tenant = app.tenant("acme").await;
+    let grants = ["client_credentials", "password", "refresh_token"];
+    let client = tenant.client(app, &grants.map(|g| ["--grant-type", g]).concat());
+    tenant.user(app, "alice").await;
+    let signed_in = app.sign_in(&client, "alice").await;
+    let first_refresh = signed_in.refresh_token.expect("a refresh token");
+    let refreshed = app.refresh(&client, &first_refresh).await;
+    let mut secrets = vec![
+        app.admin().secret.clone(),
+        tenant.admin.secret.clone(),
+        client.secret.clone(),
+        PASSWORD.to_string(),
+        first_refresh,
+        refreshed.refresh_token.expect("a rotated refresh token"),
+    ];
+
+    let private = app
+        .api_post(
+            &format!("/v1/clients/{}/keys", client.id),
+            &tenant.admin_token,
+            json!({"kind": "private_key", "alg": "ES256"}),
+        )
+        .await;
+    let private_key = private["key"].as_str().unwrap().to_string();
+    let assertion_token = app
+        .cli()
+        .env("KEYGATE_ACCESS_KEY", &private_key)
+        .env("KEYGATE_ISSUER", &app.address)
+        .args(["token"])
+        .output()
+        .unwrap();
+    assert!(assertion_token.status.success(), "{assertion_token:?}");
+    // The private key's secret part, as it would appear if a JWK or its bytes were stored.
+    let bundle = keygate_sdk::private_key::PrivateKeyBundle::parse(&private_key).unwrap();
+    secrets.push(URL_SAFE_NO_PAD.encode(bundle.to_pkcs8().unwrap().as_slice()));
+    secrets.push(private_key);
+
+    // A wrong secret (another valid-looking key) is refused and audited, and not logged either.
+    let wrong = keygate::domain::secret_key::SecretKey::generate()
+        .expose()
+        .to_string();
+    let refused = app
+        .token_basic(
+            &TestClient {
+                secret: wrong.clone(),
+                ..client.clone()
+            },
+            "",
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 401);
+    secrets.push(wrong);
+    (client.id, secrets)
 }
 
 /// Everything the database holds, as text: the SQLite file (and its write-ahead log) read byte by byte, or a
