@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::fixtures::PASSWORD;
+use crate::fixtures::{Tenant, PASSWORD};
 use crate::helpers::{basic, json_with_status, spawn_app, TestApp, TestClient};
 
 /// A tenant with Viewer and Editor roles, its admin's token, and a user `alice` (id, password token).
@@ -262,100 +262,102 @@ async fn records_and_checks_never_cross_tenants() {
     }
 }
 
-#[actix_web::test]
-async fn a_record_admin_changes_it_only_within_what_they_hold_and_nobody_else_may() {
-    let app = spawn_app().await;
-    let w = world(&app, "acme").await;
-    let global = app.admin_token().await;
-    let bob = app
-        .api_post(
-            &format!("/v1/tenants/{}/users", w.tenant),
-            &global,
-            json!({"username": "bob", "password": "bob's password"}),
-        )
-        .await;
-    let bob_id = bob["id"].as_str().unwrap();
-    let service = app.create_client(&["--tenant", &w.tenant]);
+/// Bob administers a record that gives a service client Viewer on `/documents/*`; Alice, of the same tenant,
+/// does not.
+struct AdministeredRecord {
+    tenant: Tenant,
+    path: String,
+    service: TestClient,
+    bob: String,
+    bob_token: String,
+    alice_token: String,
+}
+
+async fn bob_administers_a_record(app: &TestApp) -> AdministeredRecord {
+    let tenant = app.tenant("acme").await;
+    tenant.role(app, "Viewer", &["documents:read"]).await;
+    tenant.role(app, "Editor", &["documents:*"]).await;
+    tenant.user(app, "alice").await;
+    let bob = tenant.user(app, "bob").await.id;
+    let service = tenant.client(app, &[]);
+    let viewer = json!([{"roles": ["Viewer"], "resources": ["/documents/*"]}]);
     let created = app
         .api_post(
             "/v1/records",
-            &w.admin,
-            record(
-                &[&service.id],
-                &[bob_id],
-                json!([{"roles": ["Viewer"], "resources": ["/documents/*"]}]),
-            ),
+            &tenant.admin_token,
+            record(&[&service.id], &[&bob], viewer),
         )
         .await;
-    let path = format!("/v1/records/{}", created["id"].as_str().unwrap());
+    let spa = tenant.client(app, &["--grant-type", "password"]);
+    AdministeredRecord {
+        path: format!("/v1/records/{}", created["id"].as_str().unwrap()),
+        bob_token: app.sign_in(&spa, "bob").await.access_token,
+        alice_token: app.sign_in(&spa, "alice").await.access_token,
+        tenant,
+        service,
+        bob,
+    }
+}
 
-    let spa = app.create_client(&["--tenant", &w.tenant, "--grant-type", "password"]);
-    let bob_token = user_token(&app, &spa, "bob", "bob's password").await;
-    let alice_token = user_token(&app, &spa, "alice", PASSWORD).await;
+#[actix_web::test]
+async fn a_record_admin_grants_through_it_only_what_they_hold() {
+    let app = spawn_app().await;
+    let r = bob_administers_a_record(&app).await;
+    let may_write = || {
+        allowed(
+            &app,
+            &r.tenant.admin_token,
+            &r.service.id,
+            "/documents/3",
+            "documents:write",
+        )
+    };
     // Bob holds nothing on /documents: administering the record lets him grant only what he holds.
     let widened = record(
-        &[&service.id],
-        &[bob_id],
+        &[&r.service.id],
+        &[&r.bob],
         json!([{"roles": ["Editor"], "resources": ["/documents/*"]}]),
     );
     let refused = app
-        .api(Method::PUT, &path, &bob_token, Some(widened.clone()))
+        .api(Method::PUT, &r.path, &r.bob_token, Some(widened.clone()))
         .await;
     assert_eq!(json_with_status(refused, 403).await["error"], "forbidden");
     let everything = record(
-        &[&service.id],
-        &[bob_id],
+        &[&r.service.id],
+        &[&r.bob],
         json!([{"roles": ["Editor"], "resources": ["/*"]}]),
     );
     let refused = app
-        .api(Method::PUT, &path, &bob_token, Some(everything))
+        .api(Method::PUT, &r.path, &r.bob_token, Some(everything))
         .await;
     assert_eq!(refused.status().as_u16(), 403);
-    assert!(
-        !allowed(
-            &app,
-            &w.admin,
-            &service.id,
-            "/documents/3",
-            "documents:write"
-        )
-        .await
-    );
+    assert!(!may_write().await);
 
     // Once a tenant admin grants Bob Editor on /documents/*, he may pass it on to the record's subjects.
+    let editor = json!([{"roles": ["Editor"], "resources": ["/documents/*"]}]);
     app.api_post(
         "/v1/records",
-        &w.admin,
-        record(
-            &[bob_id],
-            &[],
-            json!([{"roles": ["Editor"], "resources": ["/documents/*"]}]),
-        ),
+        &r.tenant.admin_token,
+        record(&[&r.bob], &[], editor),
     )
     .await;
     let changed = app
-        .api(Method::PUT, &path, &bob_token, Some(widened.clone()))
+        .api(Method::PUT, &r.path, &r.bob_token, Some(widened))
         .await;
     assert_eq!(changed.status().as_u16(), 200);
-    assert!(
-        allowed(
-            &app,
-            &w.admin,
-            &service.id,
-            "/documents/3",
-            "documents:write"
-        )
-        .await
-    );
+    assert!(may_write().await);
+}
 
-    // Nor may he name subjects or admins outside the record's tenant, or that do not exist.
-    let other_tenant = app.create_tenant("globex", &[]);
-    let outsider = app.create_client(&["--tenant", &other_tenant]);
+#[actix_web::test]
+async fn a_record_admin_names_only_subjects_and_admins_that_exist_in_its_tenant() {
+    let app = spawn_app().await;
+    let r = bob_administers_a_record(&app).await;
+    let outsider = app.tenant("globex").await.client(&app, &[]);
     for (subjects, admins) in [
-        (vec![outsider.id.as_str()], vec![bob_id]),
-        (vec!["sc_0000000000000000000000"], vec![bob_id]),
+        (vec![outsider.id.as_str()], vec![r.bob.as_str()]),
+        (vec!["sc_0000000000000000000000"], vec![r.bob.as_str()]),
         (
-            vec![service.id.as_str()],
+            vec![r.service.id.as_str()],
             vec!["usr_0000000000000000000000"],
         ),
     ] {
@@ -364,31 +366,36 @@ async fn a_record_admin_changes_it_only_within_what_they_hold_and_nobody_else_ma
             &admins,
             json!([{"roles": ["Viewer"], "resources": ["/documents/*"]}]),
         );
-        let refused = app.api(Method::PUT, &path, &bob_token, Some(body)).await;
+        let refused = app
+            .api(Method::PUT, &r.path, &r.bob_token, Some(body))
+            .await;
         assert_eq!(
             json_with_status(refused, 422).await["error"],
             "invalid_subject"
         );
     }
+}
+
+#[actix_web::test]
+async fn a_user_who_does_not_administer_a_record_cannot_see_change_or_delete_it() {
+    let app = spawn_app().await;
+    let r = bob_administers_a_record(&app).await;
+    let unchanged = record(
+        &[&r.service.id],
+        &[&r.bob],
+        json!([{"roles": ["Viewer"], "resources": ["/documents/*"]}]),
+    );
+    let status = |response: reqwest::Response| response.status().as_u16();
+    let put = app
+        .api(Method::PUT, &r.path, &r.alice_token, Some(unchanged))
+        .await;
+    assert_eq!(status(put), 404);
     assert_eq!(
-        app.api(Method::PUT, &path, &alice_token, Some(widened))
-            .await
-            .status()
-            .as_u16(),
+        status(app.api(Method::DELETE, &r.path, &r.alice_token, None).await),
         404
     );
     assert_eq!(
-        app.api(Method::DELETE, &path, &alice_token, None)
-            .await
-            .status()
-            .as_u16(),
-        404
-    );
-    assert_eq!(
-        app.api(Method::DELETE, &path, &bob_token, None)
-            .await
-            .status()
-            .as_u16(),
+        status(app.api(Method::DELETE, &r.path, &r.bob_token, None).await),
         204
     );
 }
@@ -412,42 +419,62 @@ async fn user_token(app: &TestApp, client: &TestClient, username: &str, password
     body["access_token"].as_str().unwrap().to_string()
 }
 
+/// `POST /v1/self/clients`: a user's own client, its first key, and the resources its grants cover.
+#[derive(serde::Deserialize)]
+struct OwnClient {
+    client: OwnClientView,
+    keys: Vec<MadeKey>,
+    resources: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct OwnClientView {
+    id: String,
+    owner: Value,
+}
+
+#[derive(serde::Deserialize)]
+struct MadeKey {
+    id: String,
+    key: String,
+}
+
+/// Alice, signed in, makes herself an Editor client in one call.
+async fn alice_makes_an_editor_client(app: &TestApp) -> (World, String, OwnClient) {
+    let w = world(app, "acme").await;
+    let spa = app.create_client(&["--tenant", &w.tenant, "--grant-type", "password"]);
+    let alice = app.sign_in(&spa, "alice").await.access_token;
+    let body = json!({"name": "my script", "role": "Editor"});
+    let created = app.api_post("/v1/self/clients", &alice, body).await;
+    (
+        w,
+        alice,
+        serde_json::from_value(created).expect("an own client"),
+    )
+}
+
 #[actix_web::test]
 async fn a_user_makes_an_api_key_limited_to_their_documents_in_one_call() {
     let app = spawn_app().await;
-    let w = world(&app, "acme").await;
-    let spa = app.create_client(&["--tenant", &w.tenant, "--grant-type", "password"]);
-    let alice = user_token(&app, &spa, "alice", PASSWORD).await;
-
-    let created = app
-        .api_post(
-            "/v1/self/clients",
-            &alice,
-            json!({"name": "my script", "role": "Editor"}),
-        )
-        .await;
-    let own_space = format!("/users/{}/*", w.alice);
-    assert_eq!(created["resources"], json!([own_space]));
-    assert_eq!(
-        created["client"]["owner"],
-        json!({"type": "user", "id": w.alice})
-    );
-    let secret = created["keys"][0]["key"].as_str().unwrap();
-    let client_id = created["client"]["id"].as_str().unwrap();
+    let (w, _, made) = alice_makes_an_editor_client(&app).await;
+    assert_eq!(made.resources, [format!("/users/{}/*", w.alice)]);
+    assert_eq!(made.client.owner, json!({"type": "user", "id": w.alice}));
     let token = app
         .post_form(
             "/oauth/token",
             &[("grant_type", "client_credentials")],
-            Some(&basic(client_id, secret)),
+            Some(&basic(&made.client.id, &made.keys[0].key)),
         )
         .await;
     json_with_status(token, 200).await;
+    let own_document = format!("/users/{}/documents/9", w.alice);
+    let someone_elses = "/users/usr_someoneelse0000000000/documents/9";
     assert!(
         allowed(
             &app,
             &w.admin,
-            client_id,
-            &format!("/users/{}/documents/9", w.alice),
+            &made.client.id,
+            &own_document,
             "documents:write"
         )
         .await
@@ -456,59 +483,43 @@ async fn a_user_makes_an_api_key_limited_to_their_documents_in_one_call() {
         !allowed(
             &app,
             &w.admin,
-            client_id,
-            "/users/usr_someoneelse0000000000/documents/9",
+            &made.client.id,
+            someone_elses,
             "documents:read"
         )
         .await
     );
+}
 
+#[actix_web::test]
+async fn a_users_own_key_is_listed_without_its_secret_and_revoking_and_deleting_end_it() {
+    let app = spawn_app().await;
+    let (w, alice, made) = alice_makes_an_editor_client(&app).await;
+    let (client_id, key) = (&made.client.id, &made.keys[0]);
     let listed = app.api_get("/v1/self/clients", &alice).await["items"].take();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert!(
         listed[0]["keys"][0].get("key").is_none(),
         "the key is shown once"
     );
-    let key_id = created["keys"][0]["id"].as_str().unwrap();
-    let revoked = app
-        .api(
-            Method::DELETE,
-            &format!("/v1/self/clients/{client_id}/keys/{key_id}"),
-            &alice,
-            None,
-        )
-        .await;
+
+    let revoke = format!("/v1/self/clients/{client_id}/keys/{}", key.id);
+    let revoked = app.api(Method::DELETE, &revoke, &alice, None).await;
     assert_eq!(revoked.status().as_u16(), 204);
     let token = app
         .post_form(
             "/oauth/token",
             &[("grant_type", "client_credentials")],
-            Some(&basic(client_id, secret)),
+            Some(&basic(client_id, &key.key)),
         )
         .await;
     assert_eq!(token.status().as_u16(), 401);
-    assert_eq!(
-        app.api(
-            Method::DELETE,
-            &format!("/v1/self/clients/{client_id}"),
-            &alice,
-            None
-        )
-        .await
-        .status()
-        .as_u16(),
-        204
-    );
-    assert!(
-        !allowed(
-            &app,
-            &w.admin,
-            client_id,
-            &format!("/users/{}/documents/9", w.alice),
-            "documents:read"
-        )
-        .await
-    );
+
+    let delete = format!("/v1/self/clients/{client_id}");
+    let deleted = app.api(Method::DELETE, &delete, &alice, None).await;
+    assert_eq!(deleted.status().as_u16(), 204);
+    let own_document = format!("/users/{}/documents/9", w.alice);
+    assert!(!allowed(&app, &w.admin, client_id, &own_document, "documents:read").await);
 }
 
 #[actix_web::test]
