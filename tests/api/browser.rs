@@ -8,7 +8,8 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::fixtures::PASSWORD;
+use crate::helpers::{json_with_status, spawn_app, TestApp, TestClient};
 
 /// A chromedriver process on a free port, stopped when dropped.
 struct Chromedriver {
@@ -196,37 +197,28 @@ async fn the_demo_spa_signs_in_with_code_and_pkce_refreshes_and_signs_out_in_a_r
     );
 }
 
-/// The self-service story of issue 5, as a user walks it in a browser.
+/// Whether `key` gets a token for `client_id`: the status of a client_credentials request.
+async fn token_status(app: &TestApp, client_id: &str, key: &str) -> u16 {
+    let client = TestClient {
+        id: client_id.to_string(),
+        secret: key.to_string(),
+        key_id: String::new(),
+    };
+    app.token_basic(&client, "").await.status().as_u16()
+}
+
+/// The self-service story: a user makes an API key on the account page, uses it, revokes it, deletes its client.
 #[actix_web::test]
 async fn a_user_makes_and_revokes_their_own_api_key_on_the_account_page_in_a_real_browser() {
     let app = spawn_app().await;
-    let global = app.admin_token().await;
-    let tenant = app.create_tenant("acme", &[]);
-    let tenant_admin = app.create_client(&["--tenant", &tenant, "--scope", "keygate:tenant-admin"]);
-    let admin = app.token_for(&tenant_admin).await;
-    for (name, permissions) in [
-        ("Viewer", json!(["documents:read"])),
-        ("Editor", json!(["documents:*"])),
-    ] {
-        app.api_post(
-            "/v1/roles",
-            &admin,
-            json!({"name": name, "permissions": permissions}),
-        )
-        .await;
-    }
-    let alice = app
-        .api_post(
-            &format!("/v1/tenants/{tenant}/users"),
-            &global,
-            json!({"username": "alice", "password": "correct horse"}),
-        )
-        .await;
-    let alice_id = alice["id"].as_str().unwrap();
-
+    let tenant = app.tenant("acme").await;
+    tenant.role(&app, "Viewer", &["documents:read"]).await;
+    tenant.role(&app, "Editor", &["documents:*"]).await;
+    let alice = tenant.user(&app, "alice").await;
     let driver = Chromedriver::start();
     let profile = tempfile::tempdir().unwrap();
     let browser = driver.session(profile.path()).await;
+
     // Signed out: the page sends the visitor to sign in and back.
     browser.goto(&app.url("/account/keys")).await.unwrap();
     browser
@@ -236,10 +228,11 @@ async fn a_user_makes_and_revokes_their_own_api_key_on_the_account_page_in_a_rea
         .unwrap();
     type_into(&browser, "#tenant", "acme").await;
     type_into(&browser, "#username", "alice").await;
-    type_into(&browser, "#password", "correct horse").await;
+    type_into(&browser, "#password", PASSWORD).await;
     click(&browser, "button[type=submit]").await;
     wait_for_text(&browser, "#no-clients", "no service clients").await;
 
+    // An Editor key, shown once.
     type_into(&browser, "#name", "CI key").await;
     click(&browser, "#role option[value=Editor]").await;
     click(&browser, "#create button[type=submit]").await;
@@ -260,38 +253,26 @@ async fn a_user_makes_and_revokes_their_own_api_key_on_the_account_page_in_a_rea
     save_screenshot(&browser, "account-key-created.png").await;
 
     // The key works, limited to the user's own documents.
-    let token = app
-        .post_form(
-            "/oauth/token",
-            &[("grant_type", "client_credentials")],
-            Some(&crate::helpers::basic(&client_id, &key)),
+    assert_eq!(token_status(&app, &client_id, &key).await, 200);
+    let check = json!({"subject": client_id, "resource": format!("/users/{}/documents/1", alice.id), "permission": "documents:write"});
+    let answer = app
+        .api(
+            reqwest::Method::POST,
+            "/v1/authorize",
+            &tenant.admin_token,
+            Some(check),
         )
         .await;
-    assert_eq!(token.status().as_u16(), 200);
-    let check = json!({"subject": client_id, "resource": format!("/users/{alice_id}/documents/1"), "permission": "documents:write"});
-    let answer = crate::helpers::json_with_status(
-        app.api(reqwest::Method::POST, "/v1/authorize", &admin, Some(check))
-            .await,
-        200,
-    )
-    .await;
-    assert_eq!(answer["allowed"], true);
+    assert_eq!(json_with_status(answer, 200).await["allowed"], true);
 
+    // Listed without the key; revoked, it no longer works; the client deleted, the list is empty.
     click(&browser, "#back").await;
     let listed = wait_for_text(&browser, "main", "CI key").await;
     assert!(!listed.contains(&key), "the key is never shown again");
     click(&browser, ".revoke").await;
     wait_for_text(&browser, ".key", "revoked").await;
-    let token = app
-        .post_form(
-            "/oauth/token",
-            &[("grant_type", "client_credentials")],
-            Some(&crate::helpers::basic(&client_id, &key)),
-        )
-        .await;
-    assert_eq!(token.status().as_u16(), 401);
+    assert_eq!(token_status(&app, &client_id, &key).await, 401);
     save_screenshot(&browser, "account-keys.png").await;
-
     click(&browser, ".delete").await;
     wait_for_text(&browser, "#no-clients", "no service clients").await;
     browser.close().await.unwrap();
