@@ -53,7 +53,7 @@ async fn the_documented_routes_are_the_route_table() {
 }
 
 #[actix_web::test]
-async fn error_bodies_keep_their_shape() {
+async fn v1_error_bodies_keep_their_shape() {
     let app = spawn_app().await;
     let acme = app.tenant("acme").await;
     let alice = acme.user(&app, "alice").await;
@@ -116,6 +116,14 @@ async fn error_bodies_keep_their_shape() {
         json!({"status": unauthenticated.status().as_u16(), "www-authenticate": challenges}),
     );
 
+    insta::assert_json_snapshot!("v1_error_bodies", answers);
+}
+
+#[actix_web::test]
+async fn oauth_error_bodies_keep_their_shape() {
+    let app = spawn_app().await;
+    let client = app.tenant("acme").await.client(&app, &[]);
+    let mut answers = serde_json::Map::new();
     for (name, form, authorization) in [
         (
             "a wrong secret at the token endpoint",
@@ -148,7 +156,7 @@ async fn error_bodies_keep_their_shape() {
             }),
         );
     }
-    insta::assert_json_snapshot!("error_bodies", answers);
+    insta::assert_json_snapshot!("oauth_error_bodies", answers);
 }
 
 #[test]
