@@ -1,7 +1,7 @@
 //! The `/v1` management API: authentication, tenant isolation, pagination, errors.
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{basic, json_with_status, spawn_app, TestApp, TestClient};
 
@@ -277,8 +277,19 @@ async fn lists_are_cursor_paginated_and_filter_by_owner() {
     assert_eq!(names, ["owned"]);
 }
 
+/// A `/v1` POST's status and error code.
+async fn refused(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, String) {
+    let answer = app.api(Method::POST, path, token, Some(body)).await;
+    let status = answer.status().as_u16();
+    let body: Value = answer.json().await.expect("a JSON error");
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
 #[actix_web::test]
-async fn bad_bodies_duplicates_and_rule_breaks_get_json_errors() {
+async fn bodies_that_are_not_the_documented_json_are_400_invalid_request() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let not_json = app
@@ -294,72 +305,54 @@ async fn bad_bodies_duplicates_and_rule_breaks_get_json_errors() {
         json_with_status(not_json, 400).await["error"],
         "invalid_request"
     );
-    let unknown_field = app
-        .api(
-            Method::POST,
-            "/v1/tenants",
-            &admin,
-            Some(json!({"name": "a", "slug": "a", "colour": "red"})),
-        )
-        .await;
-    assert_eq!(unknown_field.status().as_u16(), 400);
+    let unknown_field = json!({"name": "a", "slug": "a", "colour": "red"});
+    assert_eq!(
+        refused(&app, &admin, "/v1/tenants", unknown_field).await.0,
+        400
+    );
+}
 
-    app.api_post(
-        "/v1/tenants",
-        &admin,
-        json!({"name": "Acme", "slug": "acme"}),
-    )
-    .await;
-    let duplicate = app
-        .api(
-            Method::POST,
+#[actix_web::test]
+async fn duplicates_and_rule_breaks_are_409_and_422_with_their_codes() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let tenant = app.tenant("acme").await.id;
+    let cases = [
+        (
             "/v1/tenants",
-            &admin,
-            Some(json!({"name": "Acme 2", "slug": "acme"})),
-        )
-        .await;
-    assert_eq!(
-        json_with_status(duplicate, 409).await["error"],
-        "slug_taken"
-    );
-    let bad_slug = app
-        .api(
-            Method::POST,
+            json!({"name": "Acme 2", "slug": "acme"}),
+            409,
+            "slug_taken",
+        ),
+        (
             "/v1/tenants",
-            &admin,
-            Some(json!({"name": "x", "slug": "Not A Slug"})),
-        )
-        .await;
-    assert_eq!(bad_slug.status().as_u16(), 422);
-
-    let tenant = app.api_get("/v1/tenants", &admin).await["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let admin_scope = json!({"name": "x", "tenant_id": tenant, "scopes": ["keygate:admin"]});
-    let refused = app
-        .api(Method::POST, "/v1/clients", &admin, Some(admin_scope))
-        .await;
-    assert_eq!(
-        json_with_status(refused, 422).await["error"],
-        "invalid_client"
-    );
-    let missing_tenant = json!({"name": "x", "tenant_id": "ten_0000000000000000000000"});
-    assert_eq!(
-        app.api(Method::POST, "/v1/clients", &admin, Some(missing_tenant))
-            .await
-            .status()
-            .as_u16(),
-        404
-    );
-    let ttl_too_long = json!({"name": "x", "ttl": {"client_credentials": 10_000_000}});
-    assert_eq!(
-        app.api(Method::POST, "/v1/clients", &admin, Some(ttl_too_long))
-            .await
-            .status()
-            .as_u16(),
-        422
-    );
+            json!({"name": "x", "slug": "Not A Slug"}),
+            422,
+            "invalid_tenant",
+        ),
+        (
+            "/v1/clients",
+            json!({"name": "x", "tenant_id": tenant, "scopes": ["keygate:admin"]}),
+            422,
+            "invalid_client",
+        ),
+        (
+            "/v1/clients",
+            json!({"name": "x", "tenant_id": "ten_0000000000000000000000"}),
+            404,
+            "not_found",
+        ),
+        (
+            "/v1/clients",
+            json!({"name": "x", "ttl": {"client_credentials": 10_000_000}}),
+            422,
+            "invalid_client",
+        ),
+    ];
+    for (path, body, status, error) in cases {
+        let answer = refused(&app, &admin, path, body.clone()).await;
+        assert_eq!(answer, (status, error.to_string()), "{path} {body}");
+    }
 }
 
 #[actix_web::test]
