@@ -643,40 +643,30 @@ async fn the_account_pages_need_a_session_and_a_csrf_token_and_send_nobody_elsew
     assert_eq!(forged.status().as_u16(), 403);
 }
 
-#[actix_web::test]
-async fn a_global_caller_is_answered_by_the_subjects_own_tenant_and_a_contradicting_tenant_is_422()
-{
-    let app = spawn_app().await;
-    let acme = world(&app, "acme").await;
-    let globex = world(&app, "globex").await;
+/// Alice of acme is a Viewer on `/documents/*` by an acme record and an Auditor on `/audit/*` by a global record
+/// with a global role; returns acme's world and the global admin's token.
+async fn alice_holds_a_tenant_and_a_global_grant(app: &TestApp) -> (World, String) {
+    let acme = world(app, "acme").await;
     let global = app.admin_token().await;
+    let viewer = json!([{"roles": ["Viewer"], "resources": ["/documents/*"]}]);
     app.api_post(
         "/v1/records",
         &acme.admin,
-        record(
-            &[&acme.alice],
-            &[],
-            json!([{"roles": ["Viewer"], "resources": ["/documents/*"]}]),
-        ),
+        record(&[&acme.alice], &[], viewer),
     )
     .await;
-    // A global role in a global record applies to a tenant's subject too.
-    app.api_post(
-        "/v1/roles",
-        &global,
-        json!({"name": "Auditor", "permissions": ["audit:read"]}),
-    )
-    .await;
-    app.api_post(
-        "/v1/records",
-        &global,
-        record(
-            &[&acme.alice],
-            &[],
-            json!([{"roles": ["Auditor"], "resources": ["/audit/*"]}]),
-        ),
-    )
-    .await;
+    let auditor = json!({"name": "Auditor", "permissions": ["audit:read"]});
+    app.api_post("/v1/roles", &global, auditor).await;
+    let audits = json!([{"roles": ["Auditor"], "resources": ["/audit/*"]}]);
+    app.api_post("/v1/records", &global, record(&[&acme.alice], &[], audits))
+        .await;
+    (acme, global)
+}
+
+#[actix_web::test]
+async fn a_global_caller_is_answered_by_the_subjects_own_tenant_and_global_records() {
+    let app = spawn_app().await;
+    let (acme, global) = alice_holds_a_tenant_and_a_global_grant(&app).await;
     // A global resource server with keygate:authorize and the global admin, without tenant_id: acme decides.
     let resource_server = app.create_client(&["--scope", "keygate:authorize"]);
     let server_token = app.token_for(&resource_server).await;
@@ -685,19 +675,26 @@ async fn a_global_caller_is_answered_by_the_subjects_own_tenant_and_a_contradict
         assert!(allowed(&app, token, &acme.alice, "/audit/1", "audit:read").await);
         assert!(!allowed(&app, token, &acme.alice, "/documents/1", "documents:write").await);
     }
-    let resources = json_with_status(
-        app.api(
+    let asked = json!({"subject": acme.alice, "permission": "documents:read"});
+    let resources = app
+        .api(
             Method::POST,
             "/v1/authorize/resources",
             &server_token,
-            Some(json!({"subject": acme.alice, "permission": "documents:read"})),
+            Some(asked),
         )
-        .await,
-        200,
-    )
-    .await;
-    assert_eq!(resources["resources"], json!(["/documents/*"]));
-    // Naming the subject's own tenant changes nothing; naming another is a contradiction.
+        .await;
+    assert_eq!(
+        json_with_status(resources, 200).await["resources"],
+        json!(["/documents/*"])
+    );
+}
+
+#[actix_web::test]
+async fn naming_the_subjects_own_tenant_changes_nothing_and_naming_another_is_422() {
+    let app = spawn_app().await;
+    let (acme, global) = alice_holds_a_tenant_and_a_global_grant(&app).await;
+    let globex = app.tenant("globex").await.id;
     let asked = |tenant: &str| {
         json!({"subject": acme.alice, "resource": "/documents/1", "permission": "documents:read",
                "tenant_id": tenant})
@@ -711,10 +708,10 @@ async fn a_global_caller_is_answered_by_the_subjects_own_tenant_and_a_contradict
         )
         .await;
     assert_eq!(json_with_status(same, 200).await["allowed"], true);
-    let mut resources_asked = asked(&globex.tenant);
+    let mut resources_asked = asked(&globex);
     resources_asked.as_object_mut().unwrap().remove("resource");
     for (path, body) in [
-        ("/v1/authorize", asked(&globex.tenant)),
+        ("/v1/authorize", asked(&globex)),
         ("/v1/authorize/resources", resources_asked),
     ] {
         let contradicting = app.api(Method::POST, path, &global, Some(body)).await;
