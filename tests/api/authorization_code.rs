@@ -3,6 +3,7 @@
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{json, Value};
 
+use crate::fixtures::PASSWORD;
 use crate::helpers::{json_with_status, spawn_app, verify_with_jwks, TestApp};
 use crate::lifecycle::{introspected_active, verify_status};
 
@@ -13,20 +14,12 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A tenant, its user `alice`, and a public SPA client; returns the client id.
 async fn setup(app: &TestApp, name: &str) -> String {
-    let admin = app.admin_token().await;
-    let tenant = app.create_tenant("acme", &[]);
-    app.api_post(
-        &format!("/v1/tenants/{tenant}/users"),
-        &admin,
-        json!({"username": "alice", "password": "correct horse"}),
-    )
-    .await;
-    let spa = json!({"name": name, "tenant_id": tenant, "public": true, "scopes": ["documents:read"],
+    let tenant = app.tenant("acme").await;
+    tenant.user(app, "alice").await;
+    let spa = json!({"name": name, "tenant_id": tenant.id, "public": true, "scopes": ["documents:read"],
                      "redirect_uris": [REDIRECT], "allowed_origins": [ORIGIN]});
-    app.api_post("/v1/clients", &admin, spa).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    let created = app.api_post("/v1/clients", &tenant.admin_token, spa).await;
+    created["id"].as_str().unwrap().to_string()
 }
 
 fn authorize_url(app: &TestApp, client_id: &str, extra: &str) -> String {
@@ -102,7 +95,7 @@ async fn sign_in(app: &TestApp, client_id: &str, password: &str) -> (u16, String
 
 /// Signs in and returns the code from the 303 to the redirect URI.
 async fn code_for(app: &TestApp, client_id: &str) -> String {
-    let answer = submit_login(app, client_id, "correct horse").await;
+    let answer = submit_login(app, client_id, PASSWORD).await;
     assert_eq!(answer.status().as_u16(), 303, "the form ends in See Other");
     let location = answer.headers()[LOCATION].to_str().unwrap().to_string();
     assert!(location.starts_with(REDIRECT), "{location}");
@@ -312,7 +305,7 @@ async fn a_form_without_its_csrf_cookie_is_refused() {
         ("csrf_token", "a".repeat(32)),
         ("client_id", client_id),
         ("username", "alice".into()),
-        ("password", "correct horse".into()),
+        ("password", PASSWORD.into()),
     ];
     let response = app
         .http
@@ -334,7 +327,7 @@ async fn wrong_passwords_show_an_error_and_then_throttle() {
         assert_eq!(status, 401);
         assert!(html.contains("Invalid organisation, username or password."));
     }
-    let (status, html) = sign_in(&app, &client_id, "correct horse").await;
+    let (status, html) = sign_in(&app, &client_id, PASSWORD).await;
     assert_eq!(status, 429);
     assert!(html.contains("Too many failed attempts"));
 }

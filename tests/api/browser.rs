@@ -122,22 +122,12 @@ async fn save_screenshot(browser: &Client, name: &str) {
 }
 
 async fn setup(app: &TestApp) -> (String, String) {
-    let admin = app.admin_token().await;
-    let tenant = app.create_tenant("acme", &[]);
-    let user = app
-        .api_post(
-            &format!("/v1/tenants/{tenant}/users"),
-            &admin,
-            json!({"username": "alice", "password": "correct horse"}),
-        )
-        .await;
-    let spa = json!({"name": "Demo SPA", "tenant_id": tenant, "public": true, "scopes": ["documents:read"],
+    let tenant = app.tenant("acme").await;
+    let alice = tenant.user(app, "alice").await;
+    let spa = json!({"name": "Demo SPA", "tenant_id": tenant.id, "public": true, "scopes": ["documents:read"],
                      "redirect_uris": [app.url("/demo/")], "allowed_origins": [app.address]});
-    let client = app.api_post("/v1/clients", &admin, spa).await;
-    (
-        client["id"].as_str().unwrap().to_string(),
-        user["id"].as_str().unwrap().to_string(),
-    )
+    let client = app.api_post("/v1/clients", &tenant.admin_token, spa).await;
+    (client["id"].as_str().unwrap().to_string(), alice.id)
 }
 
 #[actix_web::test]
@@ -163,7 +153,7 @@ async fn the_demo_spa_signs_in_with_code_and_pkce_refreshes_and_signs_out_in_a_r
         .unwrap();
     username.send_keys("alice").await.unwrap();
     save_screenshot(&browser, "login-page.png").await;
-    type_into(&browser, "#password", "correct horse").await;
+    type_into(&browser, "#password", PASSWORD).await;
     click(&browser, "button[type=submit]").await;
 
     let status = wait_for_text(&browser, "#status", "Signed in as").await;

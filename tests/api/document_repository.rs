@@ -5,7 +5,6 @@ use std::net::TcpListener;
 
 use keygate_sdk::TokenProvider;
 use reqwest::header::WWW_AUTHENTICATE;
-use serde_json::json;
 
 use crate::document_repository_example::{serve, Settings};
 use crate::helpers::{spawn_app, TestApp, TestClient};
@@ -13,31 +12,18 @@ use crate::helpers::{spawn_app, TestApp, TestClient};
 /// keygate with a tenant whose `reader` client may read documents and whose `editor` may also write them, and the
 /// document API running with a client of its own that holds `keygate:authorize`.
 async fn world(app: &TestApp) -> (String, TestClient, TestClient) {
-    let admin = app.admin_token().await;
-    let tenant = app.create_tenant("acme", &[]);
-    for (name, permissions) in [
-        ("Reader", json!(["documents:read"])),
-        ("Editor", json!(["documents:*"])),
-    ] {
-        app.api_post(
-            "/v1/roles",
-            &admin,
-            json!({"tenant_id": tenant, "name": name, "permissions": permissions}),
-        )
+    let tenant = app.tenant("acme").await;
+    tenant.role(app, "Reader", &["documents:read"]).await;
+    tenant.role(app, "Editor", &["documents:*"]).await;
+    let reader = tenant.client(app, &[]);
+    let editor = tenant.client(app, &[]);
+    tenant
+        .grant(app, &reader.id, "Reader", "/documents/*")
         .await;
-    }
-    let reader = app.create_client(&["--tenant", &tenant]);
-    let editor = app.create_client(&["--tenant", &tenant]);
-    for (client, role) in [(&reader, "Reader"), (&editor, "Editor")] {
-        app.api_post(
-            "/v1/records",
-            &admin,
-            json!({"tenant_id": tenant, "name": role, "subjects": [client.id], "admins": [],
-                   "statements": [{"roles": [role], "resources": ["/documents/*"]}]}),
-        )
+    tenant
+        .grant(app, &editor.id, "Editor", "/documents/*")
         .await;
-    }
-    let api_client = app.create_client(&["--tenant", &tenant, "--scope", "keygate:authorize"]);
+    let api_client = tenant.client(app, &["--scope", "keygate:authorize"]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let settings = Settings {

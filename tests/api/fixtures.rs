@@ -68,6 +68,17 @@ impl Tenant {
         .await;
     }
 
+    /// A record of this tenant giving `subject` the role `role` on `resources` (a resource pattern).
+    pub async fn grant(&self, app: &TestApp, subject: &str, role: &str, resources: &str) {
+        app.api_post(
+            "/v1/records",
+            &self.admin_token,
+            json!({"name": role, "subjects": [subject],
+                   "statements": [{"roles": [role], "resources": [resources]}]}),
+        )
+        .await;
+    }
+
     /// A confidential client of this tenant with its first secret key; `extra` are `keygate client create` flags.
     pub fn client(&self, app: &TestApp, extra: &[&str]) -> TestClient {
         let mut args = vec!["--tenant", self.id.as_str()];

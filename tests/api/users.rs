@@ -3,32 +3,27 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::fixtures::PASSWORD;
 use crate::helpers::{basic, json_with_status, spawn_app, verify_with_jwks, TestApp, TestClient};
 
 /// A tenant with a user `alice` and a confidential client allowed the password and refresh grants.
 async fn setup(app: &TestApp) -> (String, String, TestClient) {
-    let admin = app.admin_token().await;
-    let tenant = app.create_tenant("acme", &[]);
-    let user = app
-        .api_post(
-            &format!("/v1/tenants/{tenant}/users"),
-            &admin,
-            json!({"username": "Alice", "password": "correct horse"}),
-        )
-        .await;
-    let client = app.create_client(&[
-        "--tenant",
-        &tenant,
-        "--scope",
-        "documents:read",
-        "--scope",
-        "documents:write",
-        "--grant-type",
-        "password",
-        "--grant-type",
-        "refresh_token",
-    ]);
-    (tenant, user["id"].as_str().unwrap().to_string(), client)
+    let tenant = app.tenant("acme").await;
+    let alice = tenant.user(app, "Alice").await;
+    let client = tenant.client(
+        app,
+        &[
+            "--scope",
+            "documents:read",
+            "--scope",
+            "documents:write",
+            "--grant-type",
+            "password",
+            "--grant-type",
+            "refresh_token",
+        ],
+    );
+    (tenant.id, alice.id, client)
 }
 
 async fn sign_in(
@@ -74,7 +69,7 @@ async fn error_of(response: reqwest::Response, status: u16) -> Value {
 async fn a_user_signs_in_with_the_password_grant_and_gets_a_user_token_and_a_refresh_token() {
     let app = spawn_app().await;
     let (tenant, user_id, client) = setup(&app).await;
-    let body = json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+    let body = json_with_status(sign_in(&app, &client, "alice", PASSWORD).await, 200).await;
     assert_eq!(body["expires_in"], 900, "password grant default lifetime");
     assert!(body["refresh_token"]
         .as_str()
@@ -97,11 +92,7 @@ async fn unknown_users_and_wrong_passwords_get_the_same_answer() {
     let app = spawn_app().await;
     let (_, _, client) = setup(&app).await;
     let wrong = error_of(sign_in(&app, &client, "alice", "wrong horse!").await, 400).await;
-    let unknown = error_of(
-        sign_in(&app, &client, "mallory", "correct horse").await,
-        400,
-    )
-    .await;
+    let unknown = error_of(sign_in(&app, &client, "mallory", PASSWORD).await, 400).await;
     assert_eq!(wrong, unknown);
     assert_eq!(wrong["error"], "invalid_grant");
     let missing = sign_in(&app, &client, "alice", "").await;
@@ -148,7 +139,7 @@ async fn five_failures_from_one_address_throttle_that_username_with_retry_after(
     for _ in 0..5 {
         error_of(sign_in(&app, &client, "alice", "wrong horse!").await, 400).await;
     }
-    let blocked = sign_in(&app, &client, "alice", "correct horse").await;
+    let blocked = sign_in(&app, &client, "alice", PASSWORD).await;
     let retry_after: u64 = blocked.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -181,18 +172,18 @@ async fn a_successful_sign_in_resets_the_failure_count() {
     for _ in 0..4 {
         error_of(sign_in(&app, &client, "alice", "wrong horse!").await, 400).await;
     }
-    json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+    json_with_status(sign_in(&app, &client, "alice", PASSWORD).await, 200).await;
     for _ in 0..4 {
         error_of(sign_in(&app, &client, "alice", "wrong horse!").await, 400).await;
     }
-    json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+    json_with_status(sign_in(&app, &client, "alice", PASSWORD).await, 200).await;
 }
 
 #[actix_web::test]
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_whole_sign_in() {
     let app = spawn_app().await;
     let (_, user_id, client) = setup(&app).await;
-    let first = json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+    let first = json_with_status(sign_in(&app, &client, "alice", PASSWORD).await, 200).await;
     let first_refresh = first["refresh_token"].as_str().unwrap();
     let second = json_with_status(refresh(&app, &client, first_refresh, &[]).await, 200).await;
     let second_refresh = second["refresh_token"].as_str().unwrap();
@@ -237,7 +228,7 @@ async fn a_refresh_may_narrow_the_scope_but_not_widen_it_and_belongs_to_its_clie
     let form = [
         ("grant_type", "password"),
         ("username", "alice"),
-        ("password", "correct horse"),
+        ("password", PASSWORD),
         ("scope", "documents:read"),
     ];
     let first = json_with_status(
@@ -276,7 +267,7 @@ async fn a_refresh_may_narrow_the_scope_but_not_widen_it_and_belongs_to_its_clie
 async fn revoking_a_refresh_token_ends_its_sign_in() {
     let app = spawn_app().await;
     let (_, _, client) = setup(&app).await;
-    let first = json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+    let first = json_with_status(sign_in(&app, &client, "alice", PASSWORD).await, 200).await;
     let token = first["refresh_token"].as_str().unwrap();
     let revoked = app
         .post_form(
@@ -298,7 +289,7 @@ async fn disabling_a_user_or_changing_the_password_ends_their_sign_ins() {
     let (tenant, user_id, client) = setup(&app).await;
     let admin = app.admin_token().await;
     let path = format!("/v1/tenants/{tenant}/users/{user_id}");
-    let first = json_with_status(sign_in(&app, &client, "alice", "correct horse").await, 200).await;
+    let first = json_with_status(sign_in(&app, &client, "alice", PASSWORD).await, 200).await;
     let changed = app
         .api(
             Method::PATCH,
@@ -313,7 +304,7 @@ async fn disabling_a_user_or_changing_the_password_ends_their_sign_ins() {
         error_of(refresh(&app, &client, old, &[]).await, 400).await["error"],
         "invalid_grant"
     );
-    error_of(sign_in(&app, &client, "alice", "correct horse").await, 400).await;
+    error_of(sign_in(&app, &client, "alice", PASSWORD).await, 400).await;
 
     let second =
         json_with_status(sign_in(&app, &client, "alice", "battery staple").await, 200).await;
@@ -345,7 +336,7 @@ async fn public_clients_sign_in_with_only_their_client_id_when_allowed() {
         ("grant_type", "password"),
         ("client_id", spa_id),
         ("username", "alice"),
-        ("password", "correct horse"),
+        ("password", PASSWORD),
     ];
     let body = json_with_status(app.post_form("/oauth/token", &form, None).await, 200).await;
     let refreshed = [
@@ -367,19 +358,19 @@ async fn the_password_grant_is_off_unless_allowed_and_global_clients_name_the_te
     let (_, _, _) = setup(&app).await;
     let plain = app.create_client(&[]);
     assert_eq!(
-        error_of(sign_in(&app, &plain, "alice", "correct horse").await, 400).await["error"],
+        error_of(sign_in(&app, &plain, "alice", PASSWORD).await, 400).await["error"],
         "unauthorized_client"
     );
     let global = app.create_client(&["--grant-type", "password"]);
     assert_eq!(
-        error_of(sign_in(&app, &global, "alice", "correct horse").await, 400).await["error"],
+        error_of(sign_in(&app, &global, "alice", PASSWORD).await, 400).await["error"],
         "invalid_request"
     );
     let form = [
         ("grant_type", "password"),
         ("tenant", "acme"),
         ("username", "alice"),
-        ("password", "correct horse"),
+        ("password", PASSWORD),
     ];
     json_with_status(
         app.post_form(
