@@ -167,24 +167,12 @@ where
     }
 }
 
-impl ToSql<BigInt, Sqlite> for UnixTime {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(self.seconds());
-        Ok(IsNull::No)
-    }
-}
-
-impl ToSql<BigInt, Pg> for UnixTime {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        use std::io::Write;
-        out.write_all(&self.seconds().to_be_bytes())?;
-        Ok(IsNull::No)
-    }
-}
-
-impl ToSql<BigInt, MultiBackend> for UnixTime {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
-        out.set_value((BigInt, self));
-        Ok(IsNull::No)
+impl<DB> ToSql<BigInt, DB> for UnixTime
+where
+    DB: Backend,
+    i64: ToSql<BigInt, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.0.to_sql(out)
     }
 }

@@ -22,7 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[serde(transparent)]
 #[schema(value_type = i64, example = 1767225600)]
 #[diesel(sql_type = diesel::sql_types::BigInt)]
-pub struct UnixTime(i64);
+pub struct UnixTime(pub(crate) i64);
 
 impl UnixTime {
     pub fn now() -> UnixTime {
