@@ -162,80 +162,67 @@ async fn missing_or_foreign_credentials_are_401_and_non_admins_403() {
 }
 
 #[actix_web::test]
-async fn a_tenant_admin_sees_only_its_own_tenant_and_others_are_404() {
+async fn a_tenant_admin_creates_and_lists_within_its_own_tenant() {
     let app = spawn_app().await;
+    // The tenant and its admin made through /v1 by the global admin.
     let admin = app.admin_token().await;
     let (acme, acme_admin) = tenant_admin(&app, &admin, "acme").await;
-    let (globex, _) = tenant_admin(&app, &admin, "globex").await;
-    let foreign = app
-        .api_post(
-            "/v1/clients",
-            &admin,
-            json!({"name": "theirs", "tenant_id": globex}),
-        )
-        .await;
-    let foreign_id = foreign["id"].as_str().unwrap();
-
+    tenant_admin(&app, &admin, "globex").await;
     // Created without a tenant_id, a tenant admin's client lands in its own tenant.
     let own = app
         .api_post("/v1/clients", &acme_admin, json!({"name": "ours"}))
         .await;
     assert_eq!(own["tenant_id"], acme.as_str());
     let listed = app.api_get("/v1/clients", &acme_admin).await;
-    assert!(listed["items"]
+    let tenants_listed: Vec<&Value> = listed["items"]
         .as_array()
         .unwrap()
         .iter()
-        .all(|c| c["tenant_id"] == acme.as_str()));
-    assert_eq!(
-        app.api_get("/v1/tenants", &acme_admin).await["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+        .map(|c| &c["tenant_id"])
+        .collect();
+    assert!(tenants_listed.iter().all(|tenant| *tenant == acme.as_str()));
+    let tenants = app.api_get("/v1/tenants", &acme_admin).await;
+    assert_eq!(tenants["items"].as_array().unwrap().len(), 1);
+}
 
+#[actix_web::test]
+async fn another_tenants_objects_are_404_to_a_tenant_admin_and_new_tenants_403() {
+    let app = spawn_app().await;
+    let acme = app.tenant("acme").await;
+    let globex = app.tenant("globex").await;
+    let foreign = globex.client(&app, &[]).id;
+    let acme_admin = &acme.admin_token;
     for (method, path) in [
-        (Method::GET, format!("/v1/clients/{foreign_id}")),
-        (Method::DELETE, format!("/v1/clients/{foreign_id}")),
-        (Method::GET, format!("/v1/clients/{foreign_id}/keys")),
-        (Method::GET, format!("/v1/tenants/{globex}")),
-        (Method::GET, format!("/v1/clients?tenant_id={globex}")),
+        (Method::GET, format!("/v1/clients/{foreign}")),
+        (Method::DELETE, format!("/v1/clients/{foreign}")),
+        (Method::GET, format!("/v1/clients/{foreign}/keys")),
+        (Method::GET, format!("/v1/tenants/{}", globex.id)),
+        (Method::GET, format!("/v1/clients?tenant_id={}", globex.id)),
     ] {
-        let response = app.api(method, &path, &acme_admin, None).await;
+        let response = app.api(method, &path, acme_admin, None).await;
         assert_eq!(
             json_with_status(response, 404).await["error"],
             "not_found",
             "{path}"
         );
     }
-    let into_other = app
-        .api(
-            Method::POST,
-            "/v1/clients",
-            &acme_admin,
-            Some(json!({"name": "x", "tenant_id": globex})),
-        )
-        .await;
-    assert_eq!(into_other.status().as_u16(), 404);
-    let keys = app
-        .api(
-            Method::POST,
-            &format!("/v1/clients/{foreign_id}/keys"),
-            &acme_admin,
-            Some(json!({"kind": "secret"})),
-        )
-        .await;
-    assert_eq!(keys.status().as_u16(), 404);
-    let tenant = app
-        .api(
-            Method::POST,
-            "/v1/tenants",
-            &acme_admin,
-            Some(json!({"name": "n", "slug": "n"})),
-        )
-        .await;
-    assert_eq!(tenant.status().as_u16(), 403);
+    let into_other = json!({"name": "x", "tenant_id": globex.id});
+    assert_eq!(
+        refused(&app, acme_admin, "/v1/clients", into_other).await.0,
+        404
+    );
+    let keys = format!("/v1/clients/{foreign}/keys");
+    assert_eq!(
+        refused(&app, acme_admin, &keys, json!({"kind": "secret"}))
+            .await
+            .0,
+        404
+    );
+    let tenant = json!({"name": "n", "slug": "n"});
+    assert_eq!(
+        refused(&app, acme_admin, "/v1/tenants", tenant).await,
+        (403, "forbidden".to_string())
+    );
 }
 
 #[actix_web::test]
