@@ -26,7 +26,14 @@ pub struct CreateUser {
     /// 8 to 256 characters; stored only as an argon2id hash.
     #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
     pub password: SecretString,
+    /// Shown as the OpenID Connect `name` claim.
     pub display_name: Option<String>,
+    /// Unique in the tenant, case-insensitively; the `email` claim.
+    #[schema(format = Email, max_length = 254)]
+    pub email: Option<String>,
+    /// Whether the product checked that the address is the user's (the `email_verified` claim); needs `email`.
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 /// Changes to a user; absent fields stay as they are. A new password or disabling ends the user's sign-ins.
@@ -36,7 +43,19 @@ pub struct UpdateUser {
     #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 256)]
     pub password: Option<SecretString>,
     pub display_name: Option<String>,
+    /// A new address (unverified unless `email_verified` says so), or `null` to remove it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254, nullable)]
+    pub email: Option<Option<String>>,
+    pub email_verified: Option<bool>,
     pub disabled: Option<bool>,
+}
+
+/// A field that may be sent as `null`: `Some(None)`, told apart from an absent one (`None`, the default).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// The argon2id hash of a password that meets the policy, made on the blocking pool.
@@ -65,6 +84,8 @@ pub async fn create(
         password_hash: hashed(&state, body.password).await?,
         username: body.username,
         display_name: body.display_name,
+        email: body.email,
+        email_verified: body.email_verified,
     };
     let user = state
         .change(move |conn| service::create(conn, &principal.actor, &tenant_id, new))
@@ -125,6 +146,8 @@ pub async fn update(
     let changes = UserChanges {
         password_hash,
         display_name: body.display_name,
+        email: body.email,
+        email_verified: body.email_verified,
         disabled: body.disabled,
     };
     let config = state.config.clone();

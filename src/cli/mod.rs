@@ -220,6 +220,12 @@ pub enum UserCommand {
         username: String,
         #[arg(long)]
         display_name: Option<String>,
+        /// Unique in the tenant; the OpenID Connect `email` claim.
+        #[arg(long)]
+        email: Option<String>,
+        /// The product checked that the address is the user's.
+        #[arg(long, requires = "email")]
+        email_verified: bool,
         #[arg(long)]
         password_stdin: bool,
         #[arg(long)]

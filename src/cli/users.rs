@@ -23,6 +23,8 @@ pub fn run(db: &Db, config: &Config, command: UserCommand) -> anyhow::Result<()>
             tenant,
             username,
             display_name,
+            email,
+            email_verified,
             password_stdin,
             json,
         } => {
@@ -32,6 +34,8 @@ pub fn run(db: &Db, config: &Config, command: UserCommand) -> anyhow::Result<()>
                 username,
                 password_hash: password::hash_blocking(&password)?,
                 display_name,
+                email,
+                email_verified,
             };
             let user =
                 service::create(&mut conn, &Actor::cli(), &TenantId::parse(&tenant)?, new)?.value;

@@ -385,6 +385,21 @@ pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     )
 }
 
+/// Whether `error` is a unique violation of an index on `column` (PostgreSQL names the index, SQLite the columns).
+pub fn is_unique_violation_of(error: &diesel::result::Error, column: &str) -> bool {
+    match error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            info,
+        ) => {
+            info.constraint_name()
+                .is_some_and(|name| name.contains(column))
+                || info.message().contains(column)
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

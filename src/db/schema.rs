@@ -68,6 +68,9 @@ diesel::table! {
         disabled -> Bool,
         created_at -> BigInt,
         password_changed_at -> BigInt,
+        email -> Nullable<Text>,
+        email_key -> Nullable<Text>,
+        email_verified -> Bool,
     }
 }
 

@@ -20,6 +20,9 @@ pub struct UserRow {
     pub disabled: bool,
     pub created_at: UnixTime,
     pub password_changed_at: UnixTime,
+    pub email: Option<String>,
+    pub email_key: Option<String>,
+    pub email_verified: bool,
 }
 
 /// A user as shown by the API: never the hash.
@@ -29,6 +32,8 @@ pub struct User {
     pub tenant_id: String,
     pub username: String,
     pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: bool,
     pub disabled: bool,
     pub created_at: UnixTime,
     pub password_changed_at: UnixTime,
@@ -41,6 +46,8 @@ impl From<UserRow> for User {
             tenant_id: row.tenant_id,
             username: row.username,
             display_name: row.display_name,
+            email: row.email,
+            email_verified: row.email_verified,
             disabled: row.disabled,
             created_at: row.created_at,
             password_changed_at: row.password_changed_at,
@@ -98,11 +105,14 @@ pub fn list(
     query.load(conn)
 }
 
-/// Stores a user's changeable columns: display name, disabled, password hash and its change time.
+/// Stores a user's changeable columns: display name, email, disabled, password hash and its change time.
 pub fn update(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
     diesel::update(users::table.find(&row.id))
         .set((
             users::display_name.eq(&row.display_name),
+            users::email.eq(&row.email),
+            users::email_key.eq(&row.email_key),
+            users::email_verified.eq(row.email_verified),
             users::disabled.eq(row.disabled),
             users::password_hash.eq(&row.password_hash),
             users::password_changed_at.eq(row.password_changed_at),

@@ -21,6 +21,7 @@ pub enum ErrorCode {
     Conflict,
     SlugTaken,
     UsernameTaken,
+    EmailTaken,
     RoleExists,
     TooManyKeys,
     // 422: well-formed but refused by a rule.
@@ -60,6 +61,7 @@ impl ErrorCode {
             Conflict => "conflict",
             SlugTaken => "slug_taken",
             UsernameTaken => "username_taken",
+            EmailTaken => "email_taken",
             RoleExists => "role_exists",
             TooManyKeys => "too_many_keys",
             InvalidTenant => "invalid_tenant",

@@ -12,13 +12,15 @@ use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::IdKind;
 use crate::domain::ids::{TenantId, UserId};
 use crate::domain::time::UnixTime;
-use crate::domain::user::Username;
+use crate::domain::user::{Email, Username};
 
 /// A new user; `password_hash` comes from [`check_password`] and the hasher.
 pub struct NewUser {
     pub username: String,
     pub password_hash: String,
     pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: bool,
 }
 
 /// Changes to a user; `None` keeps a field.
@@ -26,7 +28,47 @@ pub struct NewUser {
 pub struct UserChanges {
     pub password_hash: Option<String>,
     pub display_name: Option<String>,
+    /// `Some(None)` removes the address.
+    pub email: Option<Option<String>>,
+    /// A new address is unverified unless this says otherwise.
+    pub email_verified: Option<bool>,
     pub disabled: Option<bool>,
+}
+
+/// The stored address and key of an optional email, checked.
+fn email_columns(email: Option<&str>) -> Result<(Option<String>, Option<String>), ServiceError> {
+    match email {
+        None => Ok((None, None)),
+        Some(raw) => {
+            let email = Email::parse(raw)
+                .map_err(|e| ServiceError::refused(ErrorCode::InvalidUser, e.to_string()))?;
+            Ok((Some(email.address), Some(email.key)))
+        }
+    }
+}
+
+/// A user is verified only with an address to verify.
+fn check_verified(row: &UserRow) -> Result<(), ServiceError> {
+    match row.email_verified && row.email.is_none() {
+        true => Err(ServiceError::refused(
+            ErrorCode::InvalidUser,
+            "email_verified needs an email",
+        )),
+        false => Ok(()),
+    }
+}
+
+/// A taken username or email is a conflict naming which.
+fn taken(error: diesel::result::Error) -> ServiceError {
+    match crate::db::is_unique_violation_of(&error, "email") {
+        true => ServiceError::Conflict(
+            ErrorCode::EmailTaken,
+            "this email is taken in the tenant".into(),
+        ),
+        false => unique_or(error, ErrorCode::UsernameTaken, || {
+            "this username is taken in the tenant".into()
+        }),
+    }
 }
 
 /// The password policy, checked before a password is hashed.
@@ -67,6 +109,7 @@ pub fn create(
     ensure_administers(actor, tenant_id.as_str())?;
     let username = Username::parse(&new.username)
         .map_err(|e| ServiceError::refused(ErrorCode::InvalidUser, e.to_string()))?;
+    let (email, email_key) = email_columns(new.email.as_deref())?;
     let now = UnixTime::now();
     let row = UserRow {
         id: IdKind::User.generate(),
@@ -78,15 +121,15 @@ pub fn create(
         disabled: false,
         created_at: now,
         password_changed_at: now,
+        email,
+        email_key,
+        email_verified: new.email_verified,
     };
+    check_verified(&row)?;
     transaction(conn, |conn, _| {
         crate::db::tenants::find_by_id(conn, tenant_id.as_str())?
             .ok_or(ServiceError::NotFound("tenant"))?;
-        users::insert(conn, &row).map_err(|e| {
-            unique_or(e, ErrorCode::UsernameTaken, || {
-                "this username is taken in the tenant".into()
-            })
-        })?;
+        users::insert(conn, &row).map_err(taken)?;
         audit(
             conn,
             actor.event("user.created", Some(tenant_id.as_str()), None, &row.id),
@@ -115,8 +158,15 @@ pub fn update(
             (row.password_hash, row.password_changed_at) = (hash, now);
         }
         row.display_name = changes.display_name.or(row.display_name);
+        if let Some(email) = changes.email {
+            let changed = email.as_deref() != row.email.as_deref();
+            (row.email, row.email_key) = email_columns(email.as_deref())?;
+            row.email_verified &= !changed;
+        }
+        row.email_verified = changes.email_verified.unwrap_or(row.email_verified);
+        check_verified(&row)?;
         row.disabled = changes.disabled.unwrap_or(row.disabled);
-        users::update(conn, &row)?;
+        users::update(conn, &row).map_err(taken)?;
         if ends_sign_ins {
             refresh_tokens::revoke_for_user(conn, &row.id, now)?;
             revoke_subject(conn, effects, config.max_access_token_ttl, &row.id)?;

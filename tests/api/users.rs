@@ -452,3 +452,134 @@ async fn a_tenant_admin_cannot_see_another_tenants_users() {
         );
     }
 }
+
+/// A user's profile as `/v1` shows it.
+#[derive(Debug, serde::Deserialize)]
+struct Profile {
+    display_name: Option<String>,
+    email: Option<String>,
+    email_verified: bool,
+}
+
+#[actix_web::test]
+async fn users_carry_a_profile_whose_email_is_unique_per_tenant() {
+    let app = spawn_app().await;
+    let acme = app.tenant("acme").await;
+    let users = format!("/v1/tenants/{}/users", acme.id);
+    let body = json!({"username": "alice", "password": PASSWORD, "display_name": "Alice Liddell",
+                      "email": "Alice@Example.com", "email_verified": true});
+    let alice: Profile =
+        serde_json::from_value(app.api_post(&users, &acme.admin_token, body).await).unwrap();
+    assert_eq!(alice.display_name.as_deref(), Some("Alice Liddell"));
+    assert_eq!(alice.email.as_deref(), Some("Alice@Example.com"));
+    assert!(alice.email_verified);
+
+    let refusals = [
+        (
+            json!({"username": "bob", "password": PASSWORD, "email": "alice@example.COM"}),
+            409,
+            "email_taken",
+        ),
+        (
+            json!({"username": "bob", "password": PASSWORD, "email": "not an address"}),
+            422,
+            "invalid_user",
+        ),
+        (
+            json!({"username": "bob", "password": PASSWORD, "email_verified": true}),
+            422,
+            "invalid_user",
+        ),
+    ];
+    for (body, status, code) in refusals {
+        let refused = app
+            .api(Method::POST, &users, &acme.admin_token, Some(body.clone()))
+            .await;
+        assert_eq!(error_of(refused, status).await["error"], code, "{body}");
+    }
+    // Another tenant's users may have the same address.
+    let globex = app.tenant("globex").await;
+    let same = json!({"username": "alice", "password": PASSWORD, "email": "alice@example.com"});
+    app.api_post(
+        &format!("/v1/tenants/{}/users", globex.id),
+        &globex.admin_token,
+        same,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_new_email_is_unverified_until_said_and_null_removes_it() {
+    let app = spawn_app().await;
+    let acme = app.tenant("acme").await;
+    let users = format!("/v1/tenants/{}/users", acme.id);
+    let body = json!({"username": "alice", "password": PASSWORD, "email": "alice@example.com", "email_verified": true});
+    let alice = app.api_post(&users, &acme.admin_token, body).await;
+    let alice = format!("{users}/{}", alice["id"].as_str().unwrap());
+    let patch = |body: Value| {
+        let (app, token, path) = (&app, &acme.admin_token, &alice);
+        async move {
+            let answer = app.api(Method::PATCH, path, token, Some(body)).await;
+            serde_json::from_value::<Profile>(json_with_status(answer, 200).await).unwrap()
+        }
+    };
+    let renamed = patch(json!({"display_name": "Alice L."})).await;
+    assert!(
+        renamed.email_verified,
+        "an unchanged address stays verified"
+    );
+    let moved = patch(json!({"email": "alice@another.example"})).await;
+    assert_eq!(
+        (moved.email.as_deref(), moved.email_verified),
+        (Some("alice@another.example"), false)
+    );
+    let verified = patch(json!({"email_verified": true})).await;
+    assert!(verified.email_verified);
+    let removed = patch(json!({"email": null})).await;
+    assert_eq!((removed.email, removed.email_verified), (None, false));
+    let refused = app
+        .api(
+            Method::PATCH,
+            &alice,
+            &acme.admin_token,
+            Some(json!({"email_verified": true})),
+        )
+        .await;
+    assert_eq!(error_of(refused, 422).await["error"], "invalid_user");
+}
+
+#[actix_web::test]
+async fn the_cli_creates_a_user_with_a_verified_email() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme").await;
+    let created = app
+        .cli()
+        .args([
+            "user",
+            "create",
+            "--tenant",
+            &tenant.id,
+            "--username",
+            "carol",
+        ])
+        .args([
+            "--email",
+            "carol@example.com",
+            "--email-verified",
+            "--password-stdin",
+            "--json",
+        ])
+        .write_stdin("carol's password\n")
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let carol: Profile = serde_json::from_slice(&created.stdout).unwrap();
+    assert_eq!(
+        (carol.email.as_deref(), carol.email_verified),
+        (Some("carol@example.com"), true)
+    );
+}

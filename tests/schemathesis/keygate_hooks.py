@@ -47,6 +47,13 @@ DOCUMENTED_REFUSALS = {
 # behalf; the document's string fields cannot all carry a pattern for it).
 NUL_REFUSAL = "text may not contain NUL characters"
 
+# Refusals that share their code with rules the document does state, told apart by their message: a user's
+# email_verified needs an email (sent with it, or already stored).
+CROSS_FIELD_REFUSALS = {
+    ("POST /v1/tenants/{id}/users", "email_verified needs an email"),
+    ("PATCH /v1/tenants/{id}/users/{user_id}", "email_verified needs an email"),
+}
+
 
 @schemathesis.check
 def documented_refusals_only(ctx, response, case):
@@ -60,6 +67,8 @@ def documented_refusals_only(ctx, response, case):
     except Exception:
         code, message = None, None
     if (code, message) == ("invalid_request", NUL_REFUSAL):
+        return None
+    if (case.operation.label, message) in CROSS_FIELD_REFUSALS:
         return None
     if (case.operation.label, code) not in DOCUMENTED_REFUSALS:
         raise AssertionError(
