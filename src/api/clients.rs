@@ -50,6 +50,10 @@ pub struct CreateClient {
     #[serde(default)]
     #[schema(inline, value_type = Vec<AbsoluteUri>)]
     pub allowed_origins: Vec<String>,
+    /// Where `/oauth/logout` may send the browser back to.
+    #[serde(default)]
+    #[schema(inline, value_type = Vec<AbsoluteUri>)]
+    pub post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
     pub ttl: TtlOverrides,
 }
@@ -95,6 +99,7 @@ pub async fn create(
         default_scopes: body.default_scopes,
         redirect_uris: body.redirect_uris,
         allowed_origins: body.allowed_origins,
+        post_logout_redirect_uris: body.post_logout_redirect_uris,
         ttl: body.ttl,
     };
     let config = state.config.clone();

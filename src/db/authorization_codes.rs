@@ -23,6 +23,10 @@ pub struct AuthorizationCodeRow {
     /// Set when the code is exchanged: the sign-in it started and the access token it was exchanged for.
     pub family_id: Option<String>,
     pub access_token_jti: Option<String>,
+    /// OpenID Connect: the request's `nonce`, and the sign-in session and time the code was issued in.
+    pub nonce: Option<String>,
+    pub auth_time: Option<UnixTime>,
+    pub session_id: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConn, row: &AuthorizationCodeRow) -> QueryResult<()> {

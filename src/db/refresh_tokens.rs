@@ -28,6 +28,9 @@ pub struct RefreshTokenRow {
     pub revoked_at: Option<UnixTime>,
     /// The grant that signed the user in (`password`, `authorization_code`): refreshed tokens get its lifetime.
     pub sign_in_grant: GrantType,
+    /// When the user signed in, and the sign-in session it happened in (OpenID Connect `auth_time`, `sid`).
+    pub auth_time: Option<UnixTime>,
+    pub session_id: Option<String>,
 }
 
 impl RefreshTokenRow {
@@ -88,6 +91,14 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: UnixTime) -> Query
 /// Revokes every token of a user (disabled, or password changed).
 pub fn revoke_for_user(conn: &mut DbConn, user_id: &str, now: UnixTime) -> QueryResult<usize> {
     diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)
+}
+
+/// Revokes the live tokens of every family started in the sign-in session `session_id`.
+pub fn revoke_session(conn: &mut DbConn, session_id: &str, now: UnixTime) -> QueryResult<usize> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::session_id.eq(session_id)))
         .filter(refresh_tokens::revoked_at.is_null())
         .set(refresh_tokens::revoked_at.eq(now))
         .execute(conn)

@@ -25,6 +25,7 @@ diesel::table! {
         allowed_origins -> Text,
         ttl -> Text,
         created_at -> BigInt,
+        post_logout_redirect_uris -> Text,
     }
 }
 
@@ -89,6 +90,8 @@ diesel::table! {
         used_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
         sign_in_grant -> Text,
+        auth_time -> Nullable<BigInt>,
+        session_id -> Nullable<Text>,
     }
 }
 
@@ -105,6 +108,9 @@ diesel::table! {
         used_at -> Nullable<BigInt>,
         family_id -> Nullable<Text>,
         access_token_jti -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        auth_time -> Nullable<BigInt>,
+        session_id -> Nullable<Text>,
     }
 }
 

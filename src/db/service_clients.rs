@@ -28,6 +28,7 @@ pub struct ServiceClientRow {
     pub allowed_origins: Json<Vec<String>>,
     pub ttl: Json<TtlOverrides>,
     pub created_at: UnixTime,
+    pub post_logout_redirect_uris: Json<Vec<String>>,
 }
 
 impl ServiceClientRow {
@@ -47,6 +48,7 @@ impl ServiceClientRow {
             allowed_origins: Json(spec.allowed_origins.clone()),
             ttl: Json(spec.ttl.clone()),
             created_at,
+            post_logout_redirect_uris: Json(spec.post_logout_redirect_uris.clone()),
         }
     }
 }
@@ -65,6 +67,7 @@ impl From<ServiceClientRow> for ServiceClient {
             grant_types: row.grant_types.0,
             redirect_uris: row.redirect_uris.0,
             allowed_origins: row.allowed_origins.0,
+            post_logout_redirect_uris: row.post_logout_redirect_uris.0,
             ttl: row.ttl.0,
             id: row.id,
             tenant_id: row.tenant_id,
@@ -127,6 +130,7 @@ pub fn update(conn: &mut DbConn, row: &ServiceClientRow) -> QueryResult<()> {
             service_clients::default_scopes.eq(&row.default_scopes),
             service_clients::redirect_uris.eq(&row.redirect_uris),
             service_clients::allowed_origins.eq(&row.allowed_origins),
+            service_clients::post_logout_redirect_uris.eq(&row.post_logout_redirect_uris),
             service_clients::ttl.eq(&row.ttl),
         ))
         .execute(conn)

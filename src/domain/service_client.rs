@@ -74,6 +74,8 @@ pub struct ServiceClient {
     pub default_scopes: Vec<String>,
     pub redirect_uris: Vec<String>,
     pub allowed_origins: Vec<String>,
+    /// Where RP-initiated logout may send the browser back to (OpenID Connect RP-Initiated Logout 1.0).
+    pub post_logout_redirect_uris: Vec<String>,
     pub ttl: TtlOverrides,
     pub created_at: UnixTime,
 }
@@ -90,6 +92,7 @@ pub struct ClientSpec {
     pub default_scopes: Option<Vec<String>>,
     pub redirect_uris: Vec<String>,
     pub allowed_origins: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
     pub ttl: TtlOverrides,
 }
 
@@ -131,6 +134,7 @@ impl ClientSpec {
             default_scopes: None,
             redirect_uris: Vec::new(),
             allowed_origins: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
             ttl: TtlOverrides::default(),
         }
     }
@@ -149,7 +153,8 @@ impl ClientSpec {
         if self.public && self.grant_types.contains(&GrantType::ClientCredentials) {
             return Err(ClientSpecError::PublicClientCredentials);
         }
-        for uri in self.redirect_uris.iter().chain(&self.allowed_origins) {
+        let uris = self.redirect_uris.iter().chain(&self.allowed_origins);
+        for uri in uris.chain(&self.post_logout_redirect_uris) {
             let parsed = url::Url::parse(uri).map_err(|_| ClientSpecError::BadUri(uri.clone()))?;
             if parsed.fragment().is_some() || parsed.cannot_be_a_base() {
                 return Err(ClientSpecError::BadUri(uri.clone()));

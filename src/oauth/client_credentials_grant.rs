@@ -34,5 +34,6 @@ pub fn client_credentials(
     Ok(Issued {
         grant,
         refresh_token: None,
+        id_token: None,
     })
 }

@@ -7,6 +7,7 @@ use super::refresh_grant::{new_refresh_token, SignIn};
 use crate::audit::AuditEvent;
 use crate::credentials::access_token::{self, TokenGrant};
 use crate::credentials::client::AuthenticatedClient;
+use crate::credentials::id_token::{self, SignInFacts};
 use crate::db::authorization_codes::{self, AuthorizationCodeRow};
 use crate::db::revoked_tokens::RevokedTokenRow;
 use crate::db::{refresh_tokens, users};
@@ -60,13 +61,13 @@ pub async fn authorization_code(
     let user = user
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid("the user is disabled"))?;
-    let (refresh_row, refresh) = new_refresh_token(
-        state,
-        client,
-        &user.id,
-        &row.scope,
-        SignIn::New(GrantType::AuthorizationCode),
-    );
+    let auth_time = row.auth_time.unwrap_or(row.created_at);
+    let sign_in = SignIn::New {
+        grant: GrantType::AuthorizationCode,
+        auth_time,
+        session_id: row.session_id.clone(),
+    };
+    let (refresh_row, refresh) = new_refresh_token(state, client, &user.id, &row.scope, sign_in);
     let jti = access_token::new_jti();
     let stored_jti = jti.clone();
     let redeemed = state
@@ -78,6 +79,12 @@ pub async fn authorization_code(
         return Err(invalid("the authorization code was already used"));
     }
     let scopes = row.scope.clone();
+    let id_token = id_token::is_requested(&scopes).then(|| SignInFacts {
+        user: user.clone(),
+        auth_time,
+        nonce: row.nonce.clone(),
+        session_id: row.session_id.clone(),
+    });
     let grant = TokenGrant {
         grant: GrantType::AuthorizationCode,
         lifetime_of: GrantType::AuthorizationCode,
@@ -90,6 +97,7 @@ pub async fn authorization_code(
     Ok(Issued {
         grant,
         refresh_token: Some(refresh.expose().to_string()),
+        id_token,
     })
 }
 

@@ -52,7 +52,7 @@ pub async fn allow_registered_origins(
         let mut preflight = HttpResponse::NoContent();
         if allowed {
             preflight
-                .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "POST"))
+                .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST"))
                 .insert_header((
                     header::ACCESS_CONTROL_ALLOW_HEADERS,
                     "content-type, authorization",

@@ -3,14 +3,17 @@
 use super::error::{ErrorCode, OAuthError};
 use crate::credentials::access_token::{Audience, TokenGrant};
 use crate::credentials::client::AuthenticatedClient;
+use crate::credentials::id_token::SignInFacts;
 use crate::domain::scope::{self, Scopes};
 use crate::form::OAuthForm;
 use crate::state::AppState;
 
-/// What a grant decided: the access token to sign, and the refresh token it already stored, if any.
+/// What a grant decided: the access token to sign, the refresh token it already stored, if any, and the sign-in
+/// an ID token is to describe when `openid` was granted.
 pub struct Issued {
     pub grant: TokenGrant,
     pub refresh_token: Option<String>,
+    pub id_token: Option<SignInFacts>,
 }
 
 /// The requested scopes if the client may have them all, else its defaults when none were requested.

@@ -13,37 +13,42 @@ pub mod refresh_grant;
 pub mod revoke;
 pub mod schema;
 pub mod token;
+pub mod userinfo;
 
 use actix_web::web;
 
-/// The OAuth endpoints, each registered once: the table registers their routes and derives their OpenAPI
-/// operations. `cross_origin` endpoints answer browsers from a client's registered origins (and their preflight).
+/// The OAuth endpoints, each registered once with its methods: the table registers their routes and derives their
+/// OpenAPI operations. `cross_origin` endpoints answer browsers from a client's registered origins (and their
+/// preflight).
 macro_rules! oauth_endpoints {
-    ($($path:literal => $handler:path $(, $cross_origin:ident)?;)*) => {
+    ($($path:literal => { $($method:ident => $handler:path),+ } $(, $cross_origin:ident)?;)*) => {
         /// The OpenAPI operations of the OAuth endpoints (the discovery documents describe themselves).
         #[derive(utoipa::OpenApi)]
-        #[openapi(paths($($handler),*))]
+        #[openapi(paths($($($handler),+),*))]
         pub struct Paths;
 
         fn register_endpoints(cfg: &mut web::ServiceConfig) {
-            $(cfg.service(oauth_endpoints!(@resource $path, $handler $(, $cross_origin)?));)*
+            $(cfg.service(
+                oauth_endpoints!(@resource $path $(, $cross_origin)?)
+                    $(.route(web::$method().to($handler)))+
+            );)*
         }
     };
-    (@resource $path:literal, $handler:path) => {
-        web::resource($path).route(web::post().to($handler))
+    (@resource $path:literal) => {
+        web::resource($path)
     };
-    (@resource $path:literal, $handler:path, cross_origin) => {
+    (@resource $path:literal, cross_origin) => {
         web::resource($path)
             .wrap(actix_web::middleware::from_fn(cors::allow_registered_origins))
-            .route(web::post().to($handler))
             .route(web::method(actix_web::http::Method::OPTIONS).to(actix_web::HttpResponse::NoContent))
     };
 }
 
 oauth_endpoints! {
-    "/oauth/token" => token::token, cross_origin;
-    "/oauth/revoke" => revoke::revoke, cross_origin;
-    "/oauth/introspect" => introspect::introspect;
+    "/oauth/token" => { post => token::token }, cross_origin;
+    "/oauth/revoke" => { post => revoke::revoke }, cross_origin;
+    "/oauth/introspect" => { post => introspect::introspect };
+    "/oauth/userinfo" => { get => userinfo::userinfo, post => userinfo::userinfo_posted }, cross_origin;
 }
 
 /// Routes of the OAuth endpoints and their discovery documents.
@@ -56,6 +61,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/.well-known/openid-configuration",
-            web::get().to(metadata::authorization_server),
+            web::get().to(metadata::openid_configuration),
         );
 }

@@ -9,9 +9,11 @@ use super::grant::{audience, granted_scopes, Issued};
 use super::refresh_grant::issue_refresh_token;
 use crate::credentials::access_token::TokenGrant;
 use crate::credentials::client::AuthenticatedClient;
+use crate::credentials::id_token::{self, SignInFacts};
 use crate::credentials::user_login::{self, LoginAttempt, LoginError};
 use crate::db::tenants;
 use crate::domain::grant_type::GrantType;
+use crate::domain::time::UnixTime;
 use crate::form::OAuthForm;
 use crate::state::AppState;
 
@@ -43,7 +45,14 @@ pub async fn password(
         Err(LoginError::Database(error)) => return Err(OAuthError::database(error)),
         Err(LoginError::Internal(error)) => return Err(OAuthError::internal(error)),
     };
-    let refresh = issue_refresh_token(state, client, &user.id, &scopes).await?;
+    let auth_time = UnixTime::now();
+    let refresh = issue_refresh_token(state, client, &user.id, &scopes, auth_time).await?;
+    let id_token = id_token::is_requested(&scopes).then(|| SignInFacts {
+        user: user.clone(),
+        auth_time,
+        nonce: None,
+        session_id: None,
+    });
     let grant = TokenGrant {
         grant: GrantType::Password,
         lifetime_of: GrantType::Password,
@@ -56,6 +65,7 @@ pub async fn password(
     Ok(Issued {
         grant,
         refresh_token: Some(refresh),
+        id_token,
     })
 }
 

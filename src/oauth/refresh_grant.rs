@@ -6,6 +6,7 @@ use super::grant::{audience, Issued};
 use crate::audit::AuditEvent;
 use crate::credentials::access_token::TokenGrant;
 use crate::credentials::client::AuthenticatedClient;
+use crate::credentials::id_token::{self, SignInFacts};
 use crate::db::refresh_tokens::{self, RefreshTokenRow};
 use crate::db::users::UserRow;
 use crate::domain::grant_type::GrantType;
@@ -20,8 +21,12 @@ use crate::state::AppState;
 
 /// Which sign-in a refresh token belongs to.
 pub enum SignIn<'a> {
-    /// A new one, by this grant.
-    New(GrantType),
+    /// A new one, by this grant, at `auth_time`, in the sign-in session `session_id` (the code flow's).
+    New {
+        grant: GrantType,
+        auth_time: UnixTime,
+        session_id: Option<String>,
+    },
     /// The sign-in of this spent token: its family, absolute expiry and grant.
     Continues(&'a RefreshTokenRow),
 }
@@ -43,13 +48,25 @@ pub fn new_refresh_token(
         client.tenant_ttl.as_ref(),
         &state.config.server_ttl(),
     );
-    let (family_id, expires_at, grant) = match sign_in {
+    let (family_id, expires_at, grant, auth_time, session_id) = match sign_in {
         SignIn::Continues(spent) => (
             spent.family_id.clone(),
             spent.expires_at,
             spent.sign_in_grant,
+            spent.auth_time,
+            spent.session_id.clone(),
         ),
-        SignIn::New(grant) => (random_base62(22), now + lifetime.seconds, grant),
+        SignIn::New {
+            grant,
+            auth_time,
+            session_id,
+        } => (
+            random_base62(22),
+            now + lifetime.seconds,
+            grant,
+            Some(auth_time),
+            session_id,
+        ),
     };
     let row = RefreshTokenRow {
         id: token.key_id().to_string(),
@@ -65,6 +82,8 @@ pub fn new_refresh_token(
         used_at: None,
         revoked_at: None,
         sign_in_grant: grant,
+        auth_time,
+        session_id,
     };
     (row, token)
 }
@@ -75,14 +94,14 @@ pub async fn issue_refresh_token(
     client: &AuthenticatedClient,
     user_id: &str,
     scope: &Scopes,
+    auth_time: UnixTime,
 ) -> Result<String, OAuthError> {
-    let (row, token) = new_refresh_token(
-        state,
-        client,
-        user_id,
-        scope,
-        SignIn::New(GrantType::Password),
-    );
+    let sign_in = SignIn::New {
+        grant: GrantType::Password,
+        auth_time,
+        session_id: None,
+    };
+    let (row, token) = new_refresh_token(state, client, user_id, scope, sign_in);
     state
         .db
         .run(move |conn| refresh_tokens::insert(conn, &row))
@@ -156,6 +175,13 @@ pub async fn refresh(
     }
     // A refreshed token lives as long as one from the grant that signed the user in (docs/contract.md).
     let lifetime_of = row.sign_in_grant;
+    // OpenID Connect Core 1.0 §12.2: the same sub and auth_time as the sign-in's first ID token; no nonce.
+    let id_token = id_token::is_requested(&scopes).then(|| SignInFacts {
+        auth_time: row.auth_time.unwrap_or(row.created_at),
+        session_id: row.session_id.clone(),
+        nonce: None,
+        user: user.clone(),
+    });
     let grant = TokenGrant {
         grant: GrantType::RefreshToken,
         lifetime_of,
@@ -168,6 +194,7 @@ pub async fn refresh(
     Ok(Issued {
         grant,
         refresh_token: Some(token.expose().to_string()),
+        id_token,
     })
 }
 

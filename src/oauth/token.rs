@@ -9,8 +9,8 @@ use super::client_auth;
 use super::error::{ErrorCode, OAuthError};
 use super::grant::Issued;
 use super::{client_credentials_grant, code_grant, password_grant, refresh_grant};
-use crate::credentials::access_token;
 use crate::credentials::client::{AuthMethod, AuthenticatedClient};
+use crate::credentials::{access_token, id_token};
 use crate::domain::grant_type::GrantType;
 use crate::form::OAuthForm;
 use crate::state::AppState;
@@ -88,6 +88,9 @@ pub struct TokenAnswer {
     /// With the password and authorization code grants, and rotated on every refresh.
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
+    /// An OpenID Connect ID token, when `openid` was granted to a user grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
 }
 
 /// Signs the access token a grant decided on and answers it with the refresh token, if any, and
@@ -97,10 +100,26 @@ async fn answer(
     client: &AuthenticatedClient,
     issued: Issued,
 ) -> Result<HttpResponse, OAuthError> {
+    let scopes = issued.grant.scopes.clone();
     let signed = access_token::sign(state, client, issued.grant)
         .await
         .map_err(OAuthError::internal)?;
+    let id_token = match issued.id_token {
+        Some(facts) => Some(
+            id_token::sign(
+                state,
+                &client.client.id,
+                facts,
+                &scopes,
+                &signed.access_token,
+                signed.expires_in,
+            )
+            .map_err(OAuthError::internal)?,
+        ),
+        None => None,
+    };
     let body = TokenAnswer {
+        id_token,
         access_token: signed.access_token,
         token_type: "Bearer",
         expires_in: signed.expires_in,

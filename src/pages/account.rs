@@ -6,8 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
+use super::csrf;
 use super::extract::{PageError, PostedForm, SignedInForm};
-use super::{csrf, session};
+use super::session::{self, SessionKind};
 use super::{html, ErrorPage};
 use crate::credentials::user_login::{self, LoginAttempt};
 use crate::db::{roles, tenants, users};
@@ -152,9 +153,10 @@ async fn sign_in(
         client_id: "account-pages",
     };
     let user = user_login::sign_in_at_page(state, attempt).await?;
-    session::start(state, &user.id, &tenant.id)
+    let (_, cookie) = session::start(state, SessionKind::Account, &user.id, &tenant.id)
         .await
-        .map_err(PageError::unavailable)
+        .map_err(PageError::unavailable)?;
+    Ok(cookie)
 }
 
 /// `POST /account/logout` (with the form's CSRF token): the session ends on the server, so a copy of its cookie
@@ -175,7 +177,10 @@ pub async fn logout(
         )
         .await;
     }
-    with_cookie(see_other("/account/login"), &session::end(&state))
+    with_cookie(
+        see_other("/account/login"),
+        &session::end(&state, SessionKind::Account),
+    )
 }
 
 /// The roles offered on the page: the configured list, as far as the tenant has them.
@@ -244,7 +249,7 @@ async fn keys_page(
 
 /// `GET /account/keys`.
 pub async fn show_keys(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    match session::current(&req, &state) {
+    match session::current(&req, &state, SessionKind::Account) {
         Some(who) => keys_page(&req, &state, &who, StatusCode::OK, None).await,
         None => see_other("/account/login?next=/account/keys"),
     }

@@ -1,13 +1,18 @@
-//! `GET/POST /oauth/authorize` (RFC 6749 §4.1, RFC 7636): the login page of the authorization code flow for public
-//! (SPA) and confidential clients. An unknown client or redirect URI is shown on the page and never redirected to;
-//! every other error goes back to the client's redirect URI (RFC 6749 §4.1.2.1).
+//! `GET/POST /oauth/authorize` (RFC 6749 §4.1, RFC 7636, OpenID Connect Core 1.0 §3.1.2): the login page of the
+//! authorization code flow for public (SPA) and confidential clients. An unknown client or redirect URI is shown on
+//! the page and never redirected to; every other error goes back to the client's redirect URI (RFC 6749 §4.1.2.1).
+//! A sign-in starts a sign-in session (`pages::session`): while it lasts, the next request of any client of the
+//! user's tenant is answered without the page, unless `prompt=login` or `max_age` asks for a fresh sign-in;
+//! `prompt=none` never shows the page (`login_required` instead).
 
+use actix_web::cookie::Cookie;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::extract::{PageError, PostedForm};
+use super::session::{self, Session, SessionKind};
 use super::{csrf, html, ErrorPage};
 use crate::credentials::user_login::{self, LoginAttempt};
 use crate::db::authorization_codes::{self, AuthorizationCodeRow};
@@ -42,7 +47,22 @@ pub struct AuthorizeParams {
     pub response_mode: String,
     #[serde(default)]
     pub tenant: String,
+    /// OpenID Connect: echoed in the ID token.
+    #[serde(default)]
+    pub nonce: String,
+    /// OpenID Connect: `none`, `login` (space-separated; `consent` and `select_account` are satisfied as they are).
+    #[serde(default)]
+    pub prompt: String,
+    /// OpenID Connect: the oldest sign-in, in seconds, that may be reused.
+    #[serde(default)]
+    pub max_age: String,
+    /// OpenID Connect: a username to fill in.
+    #[serde(default)]
+    pub login_hint: String,
 }
+
+/// The longest `nonce` kept.
+const MAX_NONCE_LENGTH: usize = 512;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -61,6 +81,10 @@ struct Checked {
     client: ServiceClient,
     redirect_uri: String,
     scopes: Scopes,
+    /// Which sign-in may answer it: `prompt=none` (no page), `prompt=login` (no reuse), `max_age`.
+    silent_only: bool,
+    fresh_only: bool,
+    max_age: Option<i64>,
 }
 
 /// Why a request is refused: shown here, or sent back to a redirect URI that was proved to be the client's.
@@ -167,10 +191,44 @@ async fn check(state: &AppState, params: &AuthorizeParams) -> Result<Checked, Re
         Ok(scopes) => scopes,
         Err(error) => return Err(back("invalid_scope", &error.to_string())),
     };
+    let prompts: Vec<&str> = params.prompt.split(' ').filter(|p| !p.is_empty()).collect();
+    let silent_only = prompts.contains(&"none");
+    // Core 1.0 §3.1.2.1: none with any other value is an error.
+    if silent_only && prompts.len() > 1 {
+        return Err(back("invalid_request", "prompt=none cannot be combined"));
+    }
+    if let Some(unknown) = prompts
+        .iter()
+        .find(|p| !matches!(**p, "none" | "login" | "consent" | "select_account"))
+    {
+        return Err(back(
+            "invalid_request",
+            &format!("prompt {unknown} is not supported"),
+        ));
+    }
+    let max_age = match params.max_age.as_str() {
+        "" => None,
+        text => match text.parse::<i64>() {
+            Ok(seconds) if seconds >= 0 => Some(seconds),
+            _ => {
+                return Err(back(
+                    "invalid_request",
+                    "max_age must be a number of seconds",
+                ))
+            }
+        },
+    };
+    if params.nonce.len() > MAX_NONCE_LENGTH {
+        return Err(back("invalid_request", "nonce is longer than 512 bytes"));
+    }
     Ok(Checked {
         client,
         redirect_uri,
         scopes,
+        silent_only,
+        // max_age=0 is a sign-in now, whatever the clock's resolution.
+        fresh_only: prompts.contains(&"login") || max_age == Some(0),
+        max_age,
     })
 }
 
@@ -200,7 +258,10 @@ fn login_page(
         csrf_token: &csrf_token,
         tenant: &tenant,
         tenant_fixed,
-        username,
+        username: match username {
+            "" => params.login_hint.as_str(),
+            typed => typed,
+        },
         error,
     };
     let mut response = html(status, page);
@@ -217,16 +278,70 @@ fn login_page(
     response
 }
 
-/// `GET /oauth/authorize`: check the request, then show the login page.
+/// `GET /oauth/authorize`: check the request, then answer it from the sign-in session when one may, else show the
+/// login page (or, for `prompt=none`, tell the client that a sign-in is needed).
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let params = match web::Query::<AuthorizeParams>::from_query(req.query_string()) {
         Ok(params) => params.into_inner(),
         Err(error) => return refuse(Refusal::Page(format!("malformed request: {error}"))),
     };
-    match check(&state, &params).await {
-        Ok(checked) => login_page(&req, &state, &checked, &params, StatusCode::OK, None, ""),
-        Err(refusal) => refuse(refusal),
+    let checked = match check(&state, &params).await {
+        Ok(checked) => checked,
+        Err(refusal) => return refuse(refusal),
+    };
+    match reusable_session(&req, &state, &checked, &params).await {
+        Some(session) => match issue_code(&state, &checked, &params, &session).await {
+            Ok(location) => found(location),
+            Err(error) => login_page(
+                &req,
+                &state,
+                &checked,
+                &params,
+                error.status(),
+                Some(error.message()),
+                "",
+            ),
+        },
+        None if checked.silent_only => found(with_query(
+            &checked.redirect_uri,
+            &[
+                ("error", "login_required"),
+                ("error_description", "the user is not signed in"),
+                ("state", params.state.as_str()),
+            ],
+        )),
+        None => login_page(&req, &state, &checked, &params, StatusCode::OK, None, ""),
     }
+}
+
+fn found(location: String) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// The browser's sign-in session, if it may answer this request: not asked to sign in afresh, recent enough for
+/// `max_age`, and in the tenant the client signs users in to.
+async fn reusable_session(
+    req: &HttpRequest,
+    state: &AppState,
+    checked: &Checked,
+    params: &AuthorizeParams,
+) -> Option<Session> {
+    if checked.fresh_only {
+        return None;
+    }
+    let session = session::current(req, state, SessionKind::SignIn)?;
+    let age = UnixTime::now().seconds() - session.iat.seconds();
+    if checked.max_age.is_some_and(|max_age| age > max_age) {
+        return None;
+    }
+    let same_tenant = match (&checked.client.tenant_id, params.tenant.as_str()) {
+        (Some(tenant_id), _) => *tenant_id == session.tid,
+        (None, "") => true,
+        (None, slug) => tenant_of(state, &checked.client, slug).await? == session.tid,
+    };
+    same_tenant.then_some(session)
 }
 
 /// `POST /oauth/authorize` (its CSRF token checked by `PostedForm`): check the request again, sign the user in, and
@@ -247,6 +362,8 @@ pub async fn submit(
         code_challenge_method: field("code_challenge_method"),
         response_mode: field("response_mode"),
         tenant: field("tenant"),
+        nonce: field("nonce"),
+        ..AuthorizeParams::default()
     };
     let checked = match check(&state, &params).await {
         Ok(checked) => checked,
@@ -256,9 +373,15 @@ pub async fn submit(
     let password = field("password");
     match sign_in_and_issue(&req, &state, &checked, &params, &username, password).await {
         // The login page's CSP lets its form lead to the redirect URI's origin, so browsers follow this.
-        Ok(location) => HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, location))
-            .finish(),
+        Ok((location, cookie)) => {
+            let mut response = HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location))
+                .finish();
+            if let Err(error) = response.add_cookie(&cookie) {
+                tracing::error!(error = %error, "cannot set the sign-in session cookie");
+            }
+            response
+        }
         Err(error) => login_page(
             &req,
             &state,
@@ -271,7 +394,8 @@ pub async fn submit(
     }
 }
 
-/// Signs the user in to the client's tenant and stores a code for the checked request: where to send the browser.
+/// Signs the user in to the client's tenant, starting a sign-in session, and stores a code for the checked
+/// request: where to send the browser, and the session's cookie.
 async fn sign_in_and_issue(
     req: &HttpRequest,
     state: &AppState,
@@ -279,7 +403,7 @@ async fn sign_in_and_issue(
     params: &AuthorizeParams,
     username: &str,
     password: String,
-) -> Result<String, PageError> {
+) -> Result<(String, Cookie<'static>), PageError> {
     let tenant_id = tenant_of(state, &checked.client, &params.tenant)
         .await
         .ok_or_else(PageError::wrong_credentials)?;
@@ -291,12 +415,26 @@ async fn sign_in_and_issue(
         client_id: &checked.client.id,
     };
     let user = user_login::sign_in_at_page(state, attempt).await?;
+    let (session, cookie) = session::start(state, SessionKind::SignIn, &user.id, &tenant_id)
+        .await
+        .map_err(PageError::unavailable)?;
+    let location = issue_code(state, checked, params, &session).await?;
+    Ok((location, cookie))
+}
+
+/// Stores a code of `session`'s user for the checked request: where to send the browser.
+async fn issue_code(
+    state: &AppState,
+    checked: &Checked,
+    params: &AuthorizeParams,
+    session: &Session,
+) -> Result<String, PageError> {
     let code = random_base62(43);
     let now = UnixTime::now();
     let row = AuthorizationCodeRow {
         code_hash: authorization_code::hash(&code),
         client_id: checked.client.id.clone(),
-        user_id: user.id,
+        user_id: session.sub.clone(),
         redirect_uri: checked.redirect_uri.clone(),
         scope: checked.scopes.clone(),
         code_challenge: params.code_challenge.clone(),
@@ -305,6 +443,9 @@ async fn sign_in_and_issue(
         used_at: None,
         family_id: None,
         access_token_jti: None,
+        nonce: (!params.nonce.is_empty()).then(|| params.nonce.clone()),
+        auth_time: Some(session.iat),
+        session_id: Some(session.jti.clone()),
     };
     state
         .db

@@ -186,7 +186,8 @@ impl FromRequest for SignedInForm {
         let (req, payload) = (req.clone(), payload.take());
         Box::pin(async move {
             let state = state_of(&req)?;
-            let who = session::current(&req, &state).ok_or(PageError::SignIn)?;
+            let who = session::current(&req, &state, session::SessionKind::Account)
+                .ok_or(PageError::SignIn)?;
             let form = read_checked(&req, &state, payload).await?;
             Ok(SignedInForm { who, form })
         })

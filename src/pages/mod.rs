@@ -5,6 +5,7 @@ pub mod account;
 pub mod authorize;
 pub mod csrf;
 pub mod extract;
+pub mod logout;
 pub mod session;
 
 use actix_web::http::StatusCode;
@@ -56,6 +57,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(security_headers())
             .route(web::get().to(authorize::show))
             .route(web::post().to(authorize::submit)),
+    )
+    .service(
+        web::resource("/oauth/logout")
+            .wrap(security_headers())
+            .route(web::get().to(logout::show))
+            .route(web::post().to(logout::submit)),
     )
     .service(
         web::scope("/account")

@@ -1,6 +1,9 @@
-//! Browser sessions for the account pages: a short-lived JWT (`typ: session+jwt`) signed by the keyring, in an
-//! `HttpOnly`, `SameSite=Lax` cookie scoped to `/account`. Nothing is stored per live session; signing out revokes
-//! its `jti` (as a revoked access token is, on every node), and the subject revocations of the user or tenant end it.
+//! Browser sessions: a short-lived JWT (`typ: session+jwt`) signed by the keyring, in an `HttpOnly`, `SameSite=Lax`
+//! cookie (`Secure` when the issuer is https). Two kinds, each scoped to its pages: the account pages' and the
+//! sign-in session of `/oauth/authorize` (the OpenID Connect session that silent sign-in, `prompt`, `max_age` and
+//! logout act on; its `jti` is the ID tokens' `sid` and its `iat` their `auth_time`). Nothing is stored per live
+//! session; signing out revokes its `jti` (as a revoked access token is, on every node), and the subject
+//! revocations of the user or tenant end it.
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::HttpRequest;
@@ -11,10 +14,34 @@ use crate::domain::ids::random_base62;
 use crate::domain::time::UnixTime;
 use crate::state::AppState;
 
-const COOKIE: &str = "keygate_session";
 const TYPE: &str = "session+jwt";
-/// How long a sign-in to the account pages lasts.
+/// How long a session lasts (no longer than a subject revocation is kept, so that one always ends it).
 pub const LIFETIME_SECONDS: i64 = crate::domain::ttl::ACCOUNT_SESSION_SECONDS;
+
+/// Which pages a session is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// `/account`: the user's own pages.
+    Account,
+    /// `/oauth`: the authorization endpoint's sign-in, and logout.
+    SignIn,
+}
+
+impl SessionKind {
+    fn cookie_name(self) -> &'static str {
+        match self {
+            SessionKind::Account => "keygate_session",
+            SessionKind::SignIn => "keygate_sign_in",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            SessionKind::Account => "/account",
+            SessionKind::SignIn => "/oauth",
+        }
+    }
+}
 
 /// Who is signed in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,8 +63,8 @@ impl Session {
 
 /// The signed-in user of this request, if any: a session ends when its user is deleted, disabled or given a new
 /// password, or its tenant deleted.
-pub fn current(req: &HttpRequest, state: &AppState) -> Option<Session> {
-    let cookie = req.cookie(COOKIE)?;
+pub fn current(req: &HttpRequest, state: &AppState, kind: SessionKind) -> Option<Session> {
+    let cookie = req.cookie(kind.cookie_name())?;
     let keys = state.keyring.current();
     let session = jwt::verify::<Session>(
         &keys.verifying,
@@ -53,12 +80,13 @@ pub fn current(req: &HttpRequest, state: &AppState) -> Option<Session> {
     (!ended).then_some(session)
 }
 
-/// A session cookie for `user_id` of `tenant_id`.
+/// A new session for `user_id` of `tenant_id`, and its cookie.
 pub async fn start(
     state: &AppState,
+    kind: SessionKind,
     user_id: &str,
     tenant_id: &str,
-) -> anyhow::Result<Cookie<'static>> {
+) -> anyhow::Result<(Session, Cookie<'static>)> {
     state
         .revocations
         .wait_until_clear_of([user_id, tenant_id])
@@ -73,33 +101,50 @@ pub async fn start(
         jti: random_base62(22),
     };
     let token = jwt::encode(&state.keyring.current().signer, TYPE, &session)?;
-    Ok(cookie(
+    let cookie = cookie(
         state,
+        kind,
         token,
         CookieDuration::seconds(LIFETIME_SECONDS),
-    ))
+    );
+    Ok((session, cookie))
 }
 
 /// Ends `session` on the server: its cookie, however copied, is refused from now on.
 pub async fn revoke(state: &AppState, session: &Session) -> Result<(), crate::db::DbError> {
+    revoke_id(state, &session.jti, &session.sub, session.exp).await
+}
+
+/// Ends the session `jti` of `user_id`, which lasts until `expires_at`.
+pub async fn revoke_id(
+    state: &AppState,
+    jti: &str,
+    user_id: &str,
+    expires_at: UnixTime,
+) -> Result<(), crate::db::DbError> {
     let row = crate::db::revoked_tokens::RevokedTokenRow {
-        jti: session.jti.clone(),
+        jti: jti.to_string(),
         // The column names whose token it was; a session is its user's.
-        client_id: session.sub.clone(),
-        expires_at: session.exp,
+        client_id: user_id.to_string(),
+        expires_at,
         revoked_at: UnixTime::now(),
     };
     state.revocations.revoke_token(&state.db, row).await
 }
 
 /// A cookie that removes the session.
-pub fn end(state: &AppState) -> Cookie<'static> {
-    cookie(state, String::new(), CookieDuration::ZERO)
+pub fn end(state: &AppState, kind: SessionKind) -> Cookie<'static> {
+    cookie(state, kind, String::new(), CookieDuration::ZERO)
 }
 
-fn cookie(state: &AppState, value: String, max_age: CookieDuration) -> Cookie<'static> {
-    Cookie::build(COOKIE, value)
-        .path("/account")
+fn cookie(
+    state: &AppState,
+    kind: SessionKind,
+    value: String,
+    max_age: CookieDuration,
+) -> Cookie<'static> {
+    Cookie::build(kind.cookie_name(), value)
+        .path(kind.path())
         .http_only(true)
         .secure(state.config.issuer().starts_with("https://"))
         .same_site(SameSite::Lax)

@@ -34,6 +34,8 @@ pub struct ClientChanges {
     pub redirect_uris: Option<Vec<String>>,
     #[schema(inline, value_type = Option<Vec<AbsoluteUri>>)]
     pub allowed_origins: Option<Vec<String>>,
+    #[schema(inline, value_type = Option<Vec<AbsoluteUri>>)]
+    pub post_logout_redirect_uris: Option<Vec<String>>,
     pub ttl: Option<TtlOverrides>,
 }
 
@@ -166,6 +168,9 @@ pub fn update(
             allowed_origins: changes
                 .allowed_origins
                 .unwrap_or(client.allowed_origins.clone()),
+            post_logout_redirect_uris: changes
+                .post_logout_redirect_uris
+                .unwrap_or(client.post_logout_redirect_uris.clone()),
             ttl: changes.ttl.unwrap_or(client.ttl.clone()),
         };
         validated(&spec, config)?;

@@ -1,5 +1,5 @@
 //! The writes of a sign-in's token grants that span tables: redeeming an authorization code for the sign-in's
-//! first refresh token, and rotating a refresh token. Each is all or nothing; neither is audited (they are the
+//! first refresh token, and rotating a refresh token; and ending a sign-in session's refresh tokens. Each is all or nothing; neither is audited (they are the
 //! token path, and their failures — a replay — are audited by the grant that detects them).
 
 use diesel::QueryResult;
@@ -38,4 +38,9 @@ pub fn rotate_refresh_token(
         }
         refresh_tokens::insert(conn, successor).map(|()| true)
     })
+}
+
+/// Revokes every refresh token issued in the sign-in session `session_id` (RP-initiated logout); how many.
+pub fn end_session(conn: &mut DbConn, session_id: &str) -> QueryResult<usize> {
+    refresh_tokens::revoke_session(conn, session_id, crate::domain::time::UnixTime::now())
 }

@@ -21,6 +21,7 @@ mod introspection;
 mod lifecycle;
 mod management;
 mod openapi;
+mod openid_connect;
 mod operations;
 mod private_key_jwt;
 mod protocol;
