@@ -179,6 +179,19 @@ impl World {
         json_with_status(answer, 200).await
     }
 
+    /// A refresh by the SPA (a public client: its id, no secret).
+    async fn refresh(&self, refresh_token: &Value) -> reqwest::Response {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("client_id", self.spa.as_str()),
+            (
+                "refresh_token",
+                refresh_token.as_str().expect("a refresh token"),
+            ),
+        ];
+        self.app.post_form("/oauth/token", &form, None).await
+    }
+
     /// An ID token's header and claims, its signature checked against the JWKS, its audience the SPA.
     async fn id_token(&self, token: &Value) -> (jsonwebtoken::Header, Value) {
         let id_token = token["id_token"].as_str().expect("an id_token");
@@ -283,12 +296,7 @@ async fn the_code_flow_with_openid_returns_an_id_token_with_nonce_at_hash_sessio
     let at_hash = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]);
     assert_eq!(claims["at_hash"], at_hash.as_str());
     // A refresh keeps sub, auth_time and sid; it carries no nonce.
-    let form = [
-        ("grant_type", "refresh_token"),
-        ("client_id", world.spa.as_str()),
-        ("refresh_token", token["refresh_token"].as_str().unwrap()),
-    ];
-    let refreshed = world.app.post_form("/oauth/token", &form, None).await;
+    let refreshed = world.refresh(&token["refresh_token"]).await;
     let (_, again) = world
         .id_token(&json_with_status(refreshed, 200).await)
         .await;
@@ -494,12 +502,7 @@ async fn logout_ends_the_session_and_its_refresh_tokens_and_returns_only_to_a_re
     );
     // The session's refresh token is refused, and the session no longer signs in silently, even from a copy of the
     // cookie.
-    let form = [
-        ("grant_type", "refresh_token"),
-        ("client_id", world.spa.as_str()),
-        ("refresh_token", token["refresh_token"].as_str().unwrap()),
-    ];
-    let refused = world.app.post_form("/oauth/token", &form, None).await;
+    let refused = world.refresh(&token["refresh_token"]).await;
     assert_eq!(
         json_with_status(refused, 400).await["error"],
         "invalid_grant"
@@ -549,12 +552,7 @@ async fn openid_client_signs_in_reads_userinfo_refreshes_and_logs_out() {
     let end_session = finished["end_session_url"].as_str().unwrap();
     let answer = browser.get(end_session).await;
     assert_eq!(location(&answer), format!("{SIGNED_OUT}?state=signed-out"));
-    let form = [
-        ("grant_type", "refresh_token"),
-        ("client_id", world.spa.as_str()),
-        ("refresh_token", finished["refresh_token"].as_str().unwrap()),
-    ];
-    let refused = world.app.post_form("/oauth/token", &form, None).await;
+    let refused = world.refresh(&finished["refresh_token"]).await;
     assert_eq!(
         refused.status(),
         400,
