@@ -619,3 +619,71 @@ async fn authlib_validates_the_id_token_and_reads_userinfo() {
     assert_eq!(finished["userinfo"]["sub"], world.alice.id.as_str());
     assert_eq!(finished["userinfo"]["preferred_username"], "alice");
 }
+
+/// The `openidconnect` crate, as its documentation shows: it reads keygate's discovery document (it refused the
+/// RFC 8414 one: `missing field subject_types_supported`), runs code + PKCE + nonce, verifies the ID token against
+/// the JWKS (signature, issuer, audience, nonce, and `at_hash` by hand as its docs do), and reads userinfo.
+#[actix_web::test]
+async fn the_openidconnect_crate_discovers_signs_in_verifies_the_id_token_and_reads_userinfo() {
+    use openidconnect::core::{
+        CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
+    };
+    use openidconnect::{
+        AccessTokenHash, AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce,
+        OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    };
+    let world = world().await;
+    let http = openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let issuer = IssuerUrl::new(world.app.address.clone()).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+        .await
+        .expect("the discovery document is OpenID Provider metadata");
+    let client =
+        CoreClient::from_provider_metadata(metadata, ClientId::new(world.spa.clone()), None)
+            .set_redirect_uri(RedirectUrl::new(REDIRECT.to_string()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _state, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let callback = Browser::new()
+        .authorize(&world.app, url.as_str(), "alice")
+        .await;
+    let code = query_of(&callback)["code"].clone();
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .expect("discovery gave a token endpoint")
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("the code exchange");
+    let id_token = token.id_token().expect("an ID token");
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("the ID token verifies");
+    assert_eq!(claims.subject().as_str(), world.alice.id.as_str());
+    let expected_hash = AccessTokenHash::from_token(
+        token.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&client.id_token_verifier()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&expected_hash));
+    let userinfo: CoreUserInfoClaims = client
+        .user_info(token.access_token().clone(), None)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("userinfo");
+    let email = userinfo.email().map(|e| e.as_str());
+    assert_eq!(email, Some("Alice@Example.com"));
+}
