@@ -88,6 +88,8 @@ async fn logout(req: &HttpRequest, state: &AppState, params: LogoutParams) -> Ht
             Err(message) => return refused(message),
         },
     };
+    // A client id goes into the audit log only once proved: by a signed hint, or by its registered return address.
+    let known_client = (hint.is_some() || back.is_some()).then(|| client_id.clone());
     // The browser's session, and the one the hint names (the RP's sign-in, perhaps from another browser).
     let mut ended = Vec::new();
     if let Some(current) = session::current(req, state, SessionKind::SignIn) {
@@ -127,7 +129,7 @@ async fn logout(req: &HttpRequest, state: &AppState, params: LogoutParams) -> Ht
         }
         state.audit.record(AuditEvent {
             tenant_id: Some(tenant_id),
-            client_id: (!client_id.is_empty()).then(|| client_id.clone()),
+            client_id: known_client.clone(),
             target: Some(user_id),
             detail: Some(serde_json::json!({"sid": sid})),
             ..AuditEvent::new("session.ended")
