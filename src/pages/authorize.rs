@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::extract::{PageError, PostedForm};
 use super::session::{self, Session, SessionKind};
 use super::{csrf, html, ErrorPage};
+use crate::credentials::id_token;
 use crate::credentials::user_login::{self, LoginAttempt};
 use crate::db::authorization_codes::{self, AuthorizationCodeRow};
 use crate::db::{service_clients, tenants};
@@ -59,6 +60,9 @@ pub struct AuthorizeParams {
     /// OpenID Connect: a username to fill in.
     #[serde(default)]
     pub login_hint: String,
+    /// OpenID Connect: an ID token of the user the client expects; a session of someone else does not answer.
+    #[serde(default)]
+    pub id_token_hint: String,
 }
 
 /// The longest `nonce` kept.
@@ -85,6 +89,8 @@ struct Checked {
     silent_only: bool,
     fresh_only: bool,
     max_age: Option<i64>,
+    /// The user `id_token_hint` names.
+    hinted_user: Option<String>,
 }
 
 /// Why a request is refused: shown here, or sent back to a redirect URI that was proved to be the client's.
@@ -221,6 +227,19 @@ async fn check(state: &AppState, params: &AuthorizeParams) -> Result<Checked, Re
     if params.nonce.len() > MAX_NONCE_LENGTH {
         return Err(back("invalid_request", "nonce is longer than 512 bytes"));
     }
+    // Core 1.0 §3.1.2.1: an expired hint still names its user; one keygate did not sign names nobody.
+    let hinted_user = match params.id_token_hint.as_str() {
+        "" => None,
+        token => match id_token::verify_hint(state, token) {
+            Some(claims) => Some(claims.sub),
+            None => {
+                return Err(back(
+                    "invalid_request",
+                    "id_token_hint is not an ID token this server issued",
+                ))
+            }
+        },
+    };
     Ok(Checked {
         client,
         redirect_uri,
@@ -229,6 +248,7 @@ async fn check(state: &AppState, params: &AuthorizeParams) -> Result<Checked, Re
         // max_age=0 is a sign-in now, whatever the clock's resolution.
         fresh_only: prompts.contains(&"login") || max_age == Some(0),
         max_age,
+        hinted_user,
     })
 }
 
@@ -321,7 +341,7 @@ fn found(location: String) -> HttpResponse {
 }
 
 /// The browser's sign-in session, if it may answer this request: not asked to sign in afresh, recent enough for
-/// `max_age`, and in the tenant the client signs users in to.
+/// `max_age`, of the user `id_token_hint` names, and in the tenant the client signs users in to.
 async fn reusable_session(
     req: &HttpRequest,
     state: &AppState,
@@ -334,6 +354,13 @@ async fn reusable_session(
     let session = session::current(req, state, SessionKind::SignIn)?;
     let age = UnixTime::now().seconds() - session.iat.seconds();
     if checked.max_age.is_some_and(|max_age| age > max_age) {
+        return None;
+    }
+    if checked
+        .hinted_user
+        .as_ref()
+        .is_some_and(|sub| *sub != session.sub)
+    {
         return None;
     }
     let same_tenant = match (&checked.client.tenant_id, params.tenant.as_str()) {

@@ -374,6 +374,38 @@ async fn the_sign_in_session_answers_silently_until_prompt_or_max_age_ask_for_a_
     assert_eq!(query_of(&location(&answer))["error"], "login_required");
 }
 
+/// Core 1.0 §3.1.2.1: `id_token_hint` names whom the client expects; the session answers only for that user.
+#[actix_web::test]
+async fn an_id_token_hint_is_answered_only_by_the_session_of_its_user() {
+    let world = world().await;
+    world.tenant.user(&world.app, "bob").await;
+    let mut alices_browser = Browser::new();
+    let signed_in = alices_browser
+        .authorize(&world.app, &world.authorize_url("&scope=openid"), "alice")
+        .await;
+    let alices = world.exchange(&signed_in).await["id_token"].clone();
+    let signed_in = Browser::new()
+        .authorize(&world.app, &world.authorize_url("&scope=openid"), "bob")
+        .await;
+    let bobs = world.exchange(&signed_in).await["id_token"].clone();
+
+    let silent = |hint: &Value| {
+        world.authorize_url(&format!(
+            "&scope=openid&prompt=none&id_token_hint={}",
+            hint.as_str().expect("an ID token")
+        ))
+    };
+    let answer = alices_browser.get(&silent(&alices)).await;
+    let (_, claims) = world
+        .id_token(&world.exchange(&location(&answer)).await)
+        .await;
+    assert_eq!(claims["sub"], world.alice.id.as_str());
+    let answer = alices_browser.get(&silent(&bobs)).await;
+    assert_eq!(query_of(&location(&answer))["error"], "login_required");
+    let answer = alices_browser.get(&silent(&json!("not.a.token"))).await;
+    assert_eq!(query_of(&location(&answer))["error"], "invalid_request");
+}
+
 #[actix_web::test]
 async fn userinfo_answers_the_claims_of_the_scopes_and_refuses_with_a_bearer_challenge() {
     let world = world().await;
