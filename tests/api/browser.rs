@@ -1,24 +1,39 @@
-//! The demo SPA in a real headless Chromium (Debian's chromium and chromium-driver): sign in with code + PKCE on the
-//! login page, see the token's claims, refresh, sign out.
+//! The demo SPA and the account pages in a real headless Chromium (Debian's chromium and chromium-driver): signing in
+//! with OpenID Connect on the login page, and a user's self-service keys.
 
 use fantoccini::Locator;
 use serde_json::json;
 
-use crate::chromium::{click, save_screenshot, type_into, wait_for_text, Chromedriver};
+use crate::chromium::{
+    click, save_screenshot, sign_in_on_login_page, type_into, wait_for_text, Chromedriver,
+};
 use crate::fixtures::PASSWORD;
 use crate::helpers::{json_with_status, spawn_app, TestApp, TestClient};
 
+/// A tenant, its user alice (with a display name), and the demo SPA registered as its public client.
 async fn setup(app: &TestApp) -> (String, String) {
     let tenant = app.tenant("acme").await;
     let alice = tenant.user(app, "alice").await;
-    let spa = json!({"name": "Demo SPA", "tenant_id": tenant.id, "public": true, "scopes": ["documents:read"],
-                     "redirect_uris": [app.url("/demo/")], "allowed_origins": [app.address]});
+    let path = format!("/v1/tenants/{}/users/{}", tenant.id, alice.id);
+    let named = json!({"display_name": "Alice Liddell", "email": "alice@example.com"});
+    let changed = app
+        .api(
+            reqwest::Method::PATCH,
+            &path,
+            &tenant.admin_token,
+            Some(named),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let spa = json!({"name": "Demo SPA", "tenant_id": tenant.id, "public": true,
+                     "scopes": ["openid", "profile", "email"], "redirect_uris": [app.url("/demo/")],
+                     "post_logout_redirect_uris": [app.url("/demo/")], "allowed_origins": [app.address]});
     let client = app.api_post("/v1/clients", &tenant.admin_token, spa).await;
     (client["id"].as_str().unwrap().to_string(), alice.id)
 }
 
 #[actix_web::test]
-async fn the_demo_spa_signs_in_with_code_and_pkce_refreshes_and_signs_out_in_a_real_browser() {
+async fn the_demo_spa_signs_in_with_openid_connect_refreshes_and_logs_out_in_a_real_browser() {
     let app = spawn_app().await;
     let (client_id, user_id) = setup(&app).await;
     let driver = Chromedriver::start();
@@ -33,44 +48,53 @@ async fn the_demo_spa_signs_in_with_code_and_pkce_refreshes_and_signs_out_in_a_r
     click(&browser, "#sign-in").await;
 
     // keygate's login page: the tenant is the client's, so only username and password are asked.
-    let username = browser
+    browser
         .wait()
         .for_element(Locator::Css("#username"))
         .await
         .unwrap();
-    username.send_keys("alice").await.unwrap();
     save_screenshot(&browser, "login-page.png").await;
-    type_into(&browser, "#password", PASSWORD).await;
-    click(&browser, "button[type=submit]").await;
+    sign_in_on_login_page(&browser, "alice", PASSWORD).await;
 
-    let status = wait_for_text(&browser, "#status", "Signed in as").await;
+    let status = wait_for_text(&browser, "#status", "Signed in as Alice Liddell").await;
     assert!(status.contains(&user_id), "{status}");
-    let claims = wait_for_text(&browser, "#claims", "authorization_code").await;
+    let id_token = wait_for_text(&browser, "#id-token", "nonce").await;
     assert!(
-        claims.contains(&client_id) && claims.contains("documents:read"),
-        "{claims}"
+        id_token.contains(&client_id) && id_token.contains("auth_time"),
+        "{id_token}"
     );
+    wait_for_text(&browser, "#userinfo", "alice@example.com").await;
+    wait_for_text(&browser, "#claims", "authorization_code").await;
     save_screenshot(&browser, "demo-spa-signed-in.png").await;
 
     click(&browser, "#refresh").await;
-    wait_for_text(&browser, "#status", "(refreshed)").await;
+    wait_for_text(&browser, "#status", "Refreshed as Alice Liddell").await;
     wait_for_text(&browser, "#claims", "\"gty\": \"refresh_token\"").await;
+    let refresh_token = browser
+        .execute("return sessionStorage.getItem('refresh_token')", vec![])
+        .await
+        .unwrap();
 
+    // Logout at the end_session_endpoint comes back to the demo, and the sign-in's refresh token is dead.
     click(&browser, "#sign-out").await;
     wait_for_text(&browser, "#status", "Signed out").await;
-    browser.close().await.unwrap();
-
-    let admin = app.admin_token().await;
-    let revoked = app
-        .api_get(
-            &format!("/v1/audit?action=refresh_token.revoked&client_id={client_id}"),
-            &admin,
-        )
-        .await;
     assert_eq!(
-        revoked["items"].as_array().unwrap().len(),
-        1,
-        "signing out revoked the sign-in"
+        browser.current_url().await.unwrap().as_str(),
+        app.url("/demo/")
+    );
+    browser.close().await.unwrap();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", client_id.as_str()),
+        (
+            "refresh_token",
+            refresh_token.as_str().expect("a refresh token"),
+        ),
+    ];
+    let refused = app.post_form("/oauth/token", &form, None).await;
+    assert_eq!(
+        json_with_status(refused, 400).await["error"],
+        "invalid_grant"
     );
 }
 
@@ -104,9 +128,7 @@ async fn a_user_makes_and_revokes_their_own_api_key_on_the_account_page_in_a_rea
         .await
         .unwrap();
     type_into(&browser, "#tenant", "acme").await;
-    type_into(&browser, "#username", "alice").await;
-    type_into(&browser, "#password", PASSWORD).await;
-    click(&browser, "button[type=submit]").await;
+    sign_in_on_login_page(&browser, "alice", PASSWORD).await;
     wait_for_text(&browser, "#no-clients", "no service clients").await;
 
     // An Editor key, shown once.
