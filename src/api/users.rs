@@ -34,6 +34,9 @@ pub struct CreateUser {
     /// Whether the product checked that the address is the user's (the `email_verified` claim); needs `email`.
     #[serde(default)]
     pub email_verified: bool,
+    /// Administers the tenant in the management console (`/console`).
+    #[serde(default)]
+    pub tenant_admin: bool,
 }
 
 /// Changes to a user; absent fields stay as they are. A new password or disabling ends the user's sign-ins.
@@ -49,6 +52,7 @@ pub struct UpdateUser {
     pub email: Option<Option<String>>,
     pub email_verified: Option<bool>,
     pub disabled: Option<bool>,
+    pub tenant_admin: Option<bool>,
 }
 
 /// A field that may be sent as `null`: `Some(None)`, told apart from an absent one (`None`, the default).
@@ -86,6 +90,7 @@ pub async fn create(
         display_name: body.display_name,
         email: body.email,
         email_verified: body.email_verified,
+        tenant_admin: body.tenant_admin,
     };
     let user = state
         .change(move |conn| service::create(conn, &principal.actor, &tenant_id, new))
@@ -149,6 +154,7 @@ pub async fn update(
         email: body.email,
         email_verified: body.email_verified,
         disabled: body.disabled,
+        tenant_admin: body.tenant_admin,
     };
     let config = state.config.clone();
     let user = state

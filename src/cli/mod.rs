@@ -57,6 +57,9 @@ pub enum Command {
     /// Manage the users of a tenant.
     #[command(subcommand)]
     User(UserCommand),
+    /// Console accounts of no tenant, who administer everything.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// Print an access token obtained with an access key (kg_sk_… or kg_pk_…), for scripts and curl.
     Token {
         /// The access key; prefer the environment variable, so it stays out of shell history.
@@ -226,6 +229,9 @@ pub enum UserCommand {
         /// The product checked that the address is the user's.
         #[arg(long, requires = "email")]
         email_verified: bool,
+        /// Administers the tenant in the management console.
+        #[arg(long)]
+        tenant_admin: bool,
         #[arg(long)]
         password_stdin: bool,
         #[arg(long)]
@@ -243,6 +249,24 @@ pub enum UserCommand {
         #[arg(long)]
         tenant: String,
         user_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Create an operator; the password comes from standard input or KEYGATE_USER_PASSWORD, never the command line.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the operators.
+    List {
         #[arg(long)]
         json: bool,
     },
@@ -324,6 +348,7 @@ pub fn run(cli: Cli, serve: fn(Config) -> anyhow::Result<()>) -> anyhow::Result<
             admin::rotate_master_key(&open(&config)?, &config, &new_key, json)
         }
         Command::User(command) => users::run(&open(&config)?, &config, command),
+        Command::Operator(command) => users::operators(&open(&config)?, command),
         Command::Token {
             key,
             client_id,

@@ -7,12 +7,14 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::admin::print;
-use super::UserCommand;
+use super::{OperatorCommand, UserCommand};
 use crate::config::Config;
 use crate::crypto::password;
+use crate::db::operators::{self, Operator};
 use crate::db::users::{self, User};
 use crate::db::Db;
 use crate::domain::ids::{TenantId, UserId};
+use crate::service::operators::{self as operator_service, NewOperator};
 use crate::service::users::{self as service, NewUser};
 use crate::service::Actor;
 
@@ -25,6 +27,7 @@ pub fn run(db: &Db, config: &Config, command: UserCommand) -> anyhow::Result<()>
             display_name,
             email,
             email_verified,
+            tenant_admin,
             password_stdin,
             json,
         } => {
@@ -36,6 +39,7 @@ pub fn run(db: &Db, config: &Config, command: UserCommand) -> anyhow::Result<()>
                 display_name,
                 email,
                 email_verified,
+                tenant_admin,
             };
             let user =
                 service::create(&mut conn, &Actor::cli(), &TenantId::parse(&tenant)?, new)?.value;
@@ -64,6 +68,41 @@ pub fn run(db: &Db, config: &Config, command: UserCommand) -> anyhow::Result<()>
             service::delete(&mut conn, config, &Actor::cli(), &tenant, &user)?;
             print(json, &json!({"deleted": user_id}), || {
                 format!("Deleted user {user_id}, the clients they owned and their sign-ins")
+            })
+        }
+    }
+}
+
+/// `keygate operator …`: the console's accounts of no tenant.
+pub fn operators(db: &Db, command: OperatorCommand) -> anyhow::Result<()> {
+    let mut conn = db.conn()?;
+    match command {
+        OperatorCommand::Create {
+            username,
+            password_stdin,
+            json,
+        } => {
+            let password = read_password(password_stdin)?;
+            service::check_password(&password)?;
+            let new = NewOperator {
+                username,
+                password_hash: password::hash_blocking(&password)?,
+            };
+            let operator = operator_service::create(&mut conn, &Actor::cli(), new)?.value;
+            print(json, &operator, || {
+                format!("Created operator {} ({})", operator.id, operator.username)
+            })
+        }
+        OperatorCommand::List { json } => {
+            let all: Vec<Operator> = operators::list(&mut conn)?
+                .into_iter()
+                .map(Operator::from)
+                .collect();
+            print(json, &all, || {
+                all.iter()
+                    .map(|o| format!("{}  {}", o.id, o.username))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             })
         }
     }

@@ -6,8 +6,9 @@ use std::net::IpAddr;
 use secrecy::SecretString;
 
 use crate::audit::AuditEvent;
+use crate::db::operators::{self, OperatorRow};
 use crate::db::users::{self, UserRow};
-use crate::db::DbError;
+use crate::db::{DbConn, DbError};
 use crate::state::AppState;
 
 /// Why a sign-in failed.
@@ -47,6 +48,64 @@ pub async fn sign_in_at_page(
 
 /// The user, if the password is theirs and they are enabled.
 pub async fn sign_in(state: &AppState, attempt: LoginAttempt<'_>) -> Result<UserRow, LoginError> {
+    let (tenant, name) = (attempt.tenant_id.to_string(), attempt.username.to_string());
+    let find = move |conn: &mut DbConn| users::find_by_username(conn, &tenant, &name);
+    verify(state, attempt, find).await
+}
+
+/// The operator, if the password is theirs and they are enabled: `attempt.tenant_id` is empty (operators have no
+/// tenant), and their sign-ins are throttled and audited as users' are.
+pub async fn sign_in_operator(
+    state: &AppState,
+    attempt: LoginAttempt<'_>,
+) -> Result<OperatorRow, LoginError> {
+    if let Err(over) = state.rate_limits.check_address(attempt.address) {
+        return Err(LoginError::Throttled(over.retry_after));
+    }
+    let name = attempt.username.to_string();
+    let find = move |conn: &mut DbConn| operators::find_by_username(conn, &name);
+    verify(
+        state,
+        LoginAttempt {
+            tenant_id: "",
+            ..attempt
+        },
+        find,
+    )
+    .await
+}
+
+/// What signs in with a password.
+trait Account {
+    fn password_hash(&self) -> &str;
+    fn disabled(&self) -> bool;
+}
+
+impl Account for UserRow {
+    fn password_hash(&self) -> &str {
+        &self.password_hash
+    }
+    fn disabled(&self) -> bool {
+        self.disabled
+    }
+}
+
+impl Account for OperatorRow {
+    fn password_hash(&self) -> &str {
+        &self.password_hash
+    }
+    fn disabled(&self) -> bool {
+        self.disabled
+    }
+}
+
+/// The account `find` reads, if `attempt`'s password is its hash and it is enabled; the same argon2 work when there
+/// is no such account.
+async fn verify<T: Account + Send + 'static>(
+    state: &AppState,
+    attempt: LoginAttempt<'_>,
+    find: impl FnOnce(&mut DbConn) -> diesel::QueryResult<Option<T>> + Send + 'static,
+) -> Result<T, LoginError> {
     let throttle_key = (
         attempt.tenant_id.to_string(),
         users::username_key(attempt.username),
@@ -58,19 +117,15 @@ pub async fn sign_in(state: &AppState, attempt: LoginAttempt<'_>) -> Result<User
         return Err(LoginError::Throttled(wait.as_secs().max(1)));
     }
     actix_web::rt::time::sleep(state.login_throttle.soft_delay(&throttle_key)).await;
-    let (tenant, name) = (attempt.tenant_id.to_string(), attempt.username.to_string());
-    let user = state
-        .db
-        .run(move |conn| users::find_by_username(conn, &tenant, &name))
-        .await?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let account = state.db.run(find).await?;
+    let hash = account.as_ref().map(|a| a.password_hash().to_string());
     let matches = state.passwords.verify(attempt.password, hash).await?;
-    match user {
-        Some(user) if matches && !user.disabled => {
+    match account {
+        Some(account) if matches && !account.disabled() => {
             state
                 .login_throttle
                 .record_success(&throttle_key, attempt.address);
-            Ok(user)
+            Ok(account)
         }
         _ => {
             state
@@ -78,7 +133,7 @@ pub async fn sign_in(state: &AppState, attempt: LoginAttempt<'_>) -> Result<User
                 .record_failure(&throttle_key, attempt.address);
             state.metrics.authentication_failed("user_sign_in_refused");
             state.audit.record(AuditEvent {
-                tenant_id: Some(attempt.tenant_id.to_string()),
+                tenant_id: (!attempt.tenant_id.is_empty()).then(|| attempt.tenant_id.to_string()),
                 client_id: Some(attempt.client_id.to_string()),
                 source_ip: attempt.address.map(|a| a.to_string()),
                 detail: Some(

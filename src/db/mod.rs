@@ -5,6 +5,7 @@ pub mod access_records;
 pub mod audit_events;
 pub mod authorization_codes;
 pub mod column;
+pub mod operators;
 pub mod refresh_tokens;
 pub mod revoked_subjects;
 pub mod revoked_tokens;

@@ -72,6 +72,19 @@ diesel::table! {
         email -> Nullable<Text>,
         email_key -> Nullable<Text>,
         email_verified -> Bool,
+        tenant_admin -> Bool,
+    }
+}
+
+diesel::table! {
+    operators (id) {
+        id -> Text,
+        username -> Text,
+        username_key -> Text,
+        password_hash -> Text,
+        disabled -> Bool,
+        created_at -> BigInt,
+        password_changed_at -> BigInt,
     }
 }
 
@@ -204,4 +217,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     roles,
     access_records,
     record_subjects,
+    operators,
 );

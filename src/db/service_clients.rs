@@ -120,6 +120,17 @@ pub fn list(
     query.load(conn)
 }
 
+/// How many clients there are, in one tenant or in all.
+pub fn count(conn: &mut DbConn, tenant_id: Option<&str>) -> QueryResult<i64> {
+    match tenant_id {
+        Some(tenant_id) => service_clients::table
+            .filter(service_clients::tenant_id.eq(tenant_id))
+            .count()
+            .get_result(conn),
+        None => service_clients::table.count().get_result(conn),
+    }
+}
+
 /// Stores every changeable column of a client.
 pub fn update(conn: &mut DbConn, row: &ServiceClientRow) -> QueryResult<()> {
     diesel::update(service_clients::table.find(&row.id))

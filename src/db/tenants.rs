@@ -87,6 +87,10 @@ pub fn list(conn: &mut DbConn, after: Option<&str>, limit: i64) -> QueryResult<V
     query.load(conn)
 }
 
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    tenants::table.count().get_result(conn)
+}
+
 /// Stores a tenant's name and TTL overrides.
 pub fn update(conn: &mut DbConn, row: &TenantRow) -> QueryResult<()> {
     diesel::update(tenants::table.find(&row.id))

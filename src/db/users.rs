@@ -23,6 +23,8 @@ pub struct UserRow {
     pub email: Option<String>,
     pub email_key: Option<String>,
     pub email_verified: bool,
+    /// Administers the tenant in the console.
+    pub tenant_admin: bool,
 }
 
 /// A user as shown by the API: never the hash.
@@ -34,6 +36,8 @@ pub struct User {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub email_verified: bool,
+    /// Administers the tenant in the console.
+    pub tenant_admin: bool,
     pub disabled: bool,
     pub created_at: UnixTime,
     pub password_changed_at: UnixTime,
@@ -48,6 +52,7 @@ impl From<UserRow> for User {
             display_name: row.display_name,
             email: row.email,
             email_verified: row.email_verified,
+            tenant_admin: row.tenant_admin,
             disabled: row.disabled,
             created_at: row.created_at,
             password_changed_at: row.password_changed_at,
@@ -105,7 +110,19 @@ pub fn list(
     query.load(conn)
 }
 
-/// Stores a user's changeable columns: display name, email, disabled, password hash and its change time.
+/// How many users there are, in one tenant or in all.
+pub fn count(conn: &mut DbConn, tenant_id: Option<&str>) -> QueryResult<i64> {
+    match tenant_id {
+        Some(tenant_id) => users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .count()
+            .get_result(conn),
+        None => users::table.count().get_result(conn),
+    }
+}
+
+/// Stores a user's changeable columns: display name, email, disabled, tenant admin, password hash and its change
+/// time.
 pub fn update(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
     diesel::update(users::table.find(&row.id))
         .set((
@@ -114,6 +131,7 @@ pub fn update(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
             users::email_key.eq(&row.email_key),
             users::email_verified.eq(row.email_verified),
             users::disabled.eq(row.disabled),
+            users::tenant_admin.eq(row.tenant_admin),
             users::password_hash.eq(&row.password_hash),
             users::password_changed_at.eq(row.password_changed_at),
         ))

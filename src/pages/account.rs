@@ -153,7 +153,7 @@ async fn sign_in(
         client_id: "account-pages",
     };
     let user = user_login::sign_in_at_page(state, attempt).await?;
-    let (_, cookie) = session::start(state, SessionKind::Account, &user.id, &tenant.id)
+    let (_, cookie) = session::start(state, SessionKind::Account, &user.id, Some(&tenant.id))
         .await
         .map_err(PageError::unavailable)?;
     Ok(cookie)
@@ -215,7 +215,7 @@ async fn keys_page(
             .db
             .run_as(move |conn| own_clients::list(conn, &actor))
             .await?;
-        let roles = offered_roles(state, &who.tid).await?;
+        let roles = offered_roles(state, who.tenant()).await?;
         let user_id = who.sub.clone();
         let user = state
             .db

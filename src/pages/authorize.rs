@@ -364,9 +364,9 @@ async fn reusable_session(
         return None;
     }
     let same_tenant = match (&checked.client.tenant_id, params.tenant.as_str()) {
-        (Some(tenant_id), _) => *tenant_id == session.tid,
+        (Some(tenant_id), _) => session.tid.as_ref() == Some(tenant_id),
         (None, "") => true,
-        (None, slug) => tenant_of(state, &checked.client, slug).await? == session.tid,
+        (None, slug) => session.tid == Some(tenant_of(state, &checked.client, slug).await?),
     };
     same_tenant.then_some(session)
 }
@@ -442,7 +442,7 @@ async fn sign_in_and_issue(
         client_id: &checked.client.id,
     };
     let user = user_login::sign_in_at_page(state, attempt).await?;
-    let (session, cookie) = session::start(state, SessionKind::SignIn, &user.id, &tenant_id)
+    let (session, cookie) = session::start(state, SessionKind::SignIn, &user.id, Some(&tenant_id))
         .await
         .map_err(PageError::unavailable)?;
     let location = issue_code(state, checked, params, &session).await?;

@@ -23,8 +23,8 @@ pub enum PageError {
     /// Told to the user with this status: on the page they came from when the handler shows it again, else on a
     /// page of its own.
     Told(StatusCode, Cow<'static, str>),
-    /// Not signed in: to the sign-in page, and back to the keys page after.
-    SignIn,
+    /// Not signed in: to this sign-in page (which sends the user back after).
+    SignIn(&'static str),
 }
 
 impl PageError {
@@ -55,14 +55,14 @@ impl PageError {
     pub fn status(&self) -> StatusCode {
         match self {
             PageError::Told(status, _) => *status,
-            PageError::SignIn => StatusCode::SEE_OTHER,
+            PageError::SignIn(_) => StatusCode::SEE_OTHER,
         }
     }
 
     pub fn message(&self) -> &str {
         match self {
             PageError::Told(_, message) => message,
-            PageError::SignIn => "Sign in first.",
+            PageError::SignIn(_) => "Sign in first.",
         }
     }
 }
@@ -125,23 +125,23 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            PageError::SignIn => HttpResponse::SeeOther()
-                .insert_header(("Location", "/account/login?next=/account/keys"))
+            PageError::SignIn(login) => HttpResponse::SeeOther()
+                .insert_header(("Location", *login))
                 .finish(),
             PageError::Told(status, message) => html(*status, ErrorPage { message }),
         }
     }
 }
 
-type Extracting<T> = Pin<Box<dyn Future<Output = Result<T, PageError>>>>;
+pub(super) type Extracting<T> = Pin<Box<dyn Future<Output = Result<T, PageError>>>>;
 
-fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, PageError> {
+pub(super) fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, PageError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| PageError::unavailable("the application state is missing"))
 }
 
-async fn read_checked(
+pub(super) async fn read_checked(
     req: &HttpRequest,
     state: &AppState,
     payload: Payload,
@@ -187,7 +187,7 @@ impl FromRequest for SignedInForm {
         Box::pin(async move {
             let state = state_of(&req)?;
             let who = session::current(&req, &state, session::SessionKind::Account)
-                .ok_or(PageError::SignIn)?;
+                .ok_or(PageError::SignIn("/account/login?next=/account/keys"))?;
             let form = read_checked(&req, &state, payload).await?;
             Ok(SignedInForm { who, form })
         })

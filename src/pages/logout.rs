@@ -114,7 +114,7 @@ async fn logout(req: &HttpRequest, state: &AppState, params: LogoutParams) -> Ht
                 tracing::warn!(error = %error, "logout: cannot end the session");
                 return unavailable();
             }
-            ended.push((sid.clone(), hint.sub.clone(), hint.tid.clone()));
+            ended.push((sid.clone(), hint.sub.clone(), Some(hint.tid.clone())));
         }
     }
     for (sid, user_id, tenant_id) in ended {
@@ -128,7 +128,7 @@ async fn logout(req: &HttpRequest, state: &AppState, params: LogoutParams) -> Ht
             return unavailable();
         }
         state.audit.record(AuditEvent {
-            tenant_id: Some(tenant_id),
+            tenant_id,
             client_id: known_client.clone(),
             target: Some(user_id),
             detail: Some(serde_json::json!({"sid": sid})),

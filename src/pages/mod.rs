@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod authorize;
+pub mod console;
 pub mod csrf;
 pub mod extract;
 pub mod logout;
@@ -52,6 +53,7 @@ pub fn security_headers() -> DefaultHeaders {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(console::configure);
     cfg.service(
         web::resource("/oauth/authorize")
             .wrap(security_headers())

@@ -25,6 +25,8 @@ pub enum SessionKind {
     Account,
     /// `/oauth`: the authorization endpoint's sign-in, and logout.
     SignIn,
+    /// `/console`: a tenant administrator's or an operator's management console.
+    Console,
 }
 
 impl SessionKind {
@@ -32,6 +34,7 @@ impl SessionKind {
         match self {
             SessionKind::Account => "keygate_session",
             SessionKind::SignIn => "keygate_sign_in",
+            SessionKind::Console => "keygate_console",
         }
     }
 
@@ -39,6 +42,7 @@ impl SessionKind {
         match self {
             SessionKind::Account => "/account",
             SessionKind::SignIn => "/oauth",
+            SessionKind::Console => "/console",
         }
     }
 }
@@ -48,16 +52,23 @@ impl SessionKind {
 pub struct Session {
     pub iss: String,
     pub sub: String,
-    pub tid: String,
+    /// The user's tenant; none for an operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<String>,
     pub exp: UnixTime,
     pub iat: UnixTime,
     pub jti: String,
 }
 
 impl Session {
-    /// The signed-in user as the actor of what they do on the pages.
+    /// The signed-in user as the actor of what they do for themselves on the pages.
     pub fn actor(&self) -> crate::service::Actor {
-        crate::service::Actor::user(&self.sub, &self.tid)
+        crate::service::Actor::user(&self.sub, self.tenant())
+    }
+
+    /// The user's tenant (empty for an operator, who signs in to the console only).
+    pub fn tenant(&self) -> &str {
+        self.tid.as_deref().unwrap_or_default()
     }
 }
 
@@ -74,28 +85,28 @@ pub fn current(req: &HttpRequest, state: &AppState, kind: SessionKind) -> Option
         5,
     )
     .ok()?;
-    let subjects = [session.sub.as_str(), session.tid.as_str()];
+    let subjects = [session.sub.as_str(), session.tenant()];
     let ended = state.revocations.contains(&session.jti)
         || state.revocations.refuses(subjects, session.iat);
     (!ended).then_some(session)
 }
 
-/// A new session for `user_id` of `tenant_id`, and its cookie.
+/// A new session for `user_id` of `tenant_id` (none: an operator), and its cookie.
 pub async fn start(
     state: &AppState,
     kind: SessionKind,
     user_id: &str,
-    tenant_id: &str,
+    tenant_id: Option<&str>,
 ) -> anyhow::Result<(Session, Cookie<'static>)> {
     state
         .revocations
-        .wait_until_clear_of([user_id, tenant_id])
+        .wait_until_clear_of([user_id, tenant_id.unwrap_or_default()])
         .await;
     let now = UnixTime::now();
     let session = Session {
         iss: state.config.issuer(),
         sub: user_id.into(),
-        tid: tenant_id.into(),
+        tid: tenant_id.map(String::from),
         exp: now + LIFETIME_SECONDS,
         iat: now,
         jti: random_base62(22),

@@ -10,6 +10,7 @@
 pub mod access;
 pub mod clients;
 pub mod keys;
+pub mod operators;
 pub mod own_clients;
 pub mod records;
 pub mod roles;
@@ -65,6 +66,24 @@ impl Actor {
             subject: user_id.into(),
             tenant_id: Some(tenant_id.into()),
             access: Access::None,
+        }
+    }
+
+    /// An operator in the console: global power, audited as their id.
+    pub fn operator(operator_id: &str) -> Actor {
+        Actor {
+            subject: operator_id.into(),
+            tenant_id: None,
+            access: Access::Global,
+        }
+    }
+
+    /// A tenant administrator in the console: everything inside their tenant, audited as their user id.
+    pub fn tenant_admin(user_id: &str, tenant_id: &str) -> Actor {
+        Actor {
+            subject: user_id.into(),
+            tenant_id: Some(tenant_id.into()),
+            access: Access::Tenant(tenant_id.into()),
         }
     }
 

@@ -21,6 +21,8 @@ pub struct NewUser {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub email_verified: bool,
+    /// Administers the tenant in the console.
+    pub tenant_admin: bool,
 }
 
 /// Changes to a user; `None` keeps a field.
@@ -33,6 +35,7 @@ pub struct UserChanges {
     /// A new address is unverified unless this says otherwise.
     pub email_verified: Option<bool>,
     pub disabled: Option<bool>,
+    pub tenant_admin: Option<bool>,
 }
 
 /// The stored address and key of an optional email, checked.
@@ -124,6 +127,7 @@ pub fn create(
         email,
         email_key,
         email_verified: new.email_verified,
+        tenant_admin: new.tenant_admin,
     };
     check_verified(&row)?;
     transaction(conn, |conn, _| {
@@ -166,6 +170,7 @@ pub fn update(
         row.email_verified = changes.email_verified.unwrap_or(row.email_verified);
         check_verified(&row)?;
         row.disabled = changes.disabled.unwrap_or(row.disabled);
+        row.tenant_admin = changes.tenant_admin.unwrap_or(row.tenant_admin);
         users::update(conn, &row).map_err(taken)?;
         if ends_sign_ins {
             refresh_tokens::revoke_for_user(conn, &row.id, now)?;

@@ -9,6 +9,7 @@ mod chromium;
 mod cli;
 mod client_credentials;
 mod client_libraries;
+mod console;
 mod crash;
 mod document_repository;
 #[allow(dead_code)]

@@ -1,0 +1,2 @@
+DROP TABLE operators;
+ALTER TABLE users DROP COLUMN tenant_admin;

@@ -1,0 +1,345 @@
+//! `/console`: the management console for tenant administrators (users with `tenant_admin`, in their tenant) and
+//! operators (accounts of no tenant, everywhere). Server-rendered like the other pages (the same CSP, CSRF and
+//! escaping), and every change is one call of the service layer, so it is validated and audited as through `/v1`.
+//! The signed-in account is read again on every request: disabling, deleting or demoting it ends its console at once.
+
+mod tenant_pages;
+mod user_pages;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::extract::{read_checked, state_of, Extracting, PageError};
+use super::session::{self, Session, SessionKind};
+use super::{csrf, html, security_headers};
+use crate::credentials::user_login::{self, LoginAttempt};
+use crate::db::tenants::{self, TenantRow};
+use crate::db::{operators, service_clients, users};
+use crate::form::OAuthForm;
+use crate::service::Actor;
+use crate::state::AppState;
+
+const PATH: &str = "/console";
+const LOGIN: &str = "/console/login";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope(PATH)
+            .wrap(security_headers())
+            .route("", web::get().to(overview))
+            .route("/login", web::get().to(show_login))
+            .route("/login", web::post().to(submit_login))
+            .route("/logout", web::post().to(logout))
+            .route("/tenants", web::get().to(tenant_pages::list))
+            .route("/tenants", web::post().to(tenant_pages::create))
+            .route("/tenants/{id}/users", web::get().to(user_pages::list))
+            .route("/tenants/{id}/users", web::post().to(user_pages::create)),
+    );
+}
+
+/// The signed-in administrator of a console request.
+pub struct Admin {
+    pub session: Session,
+    pub actor: Actor,
+    /// The username, as shown.
+    pub name: String,
+    /// A tenant administrator's tenant; none for an operator.
+    pub tenant: Option<TenantRow>,
+}
+
+impl Admin {
+    /// What every console page shows around its content.
+    fn nav(&self, csrf_token: String) -> Nav {
+        Nav {
+            name: self.name.clone(),
+            tenant: self.tenant.clone(),
+            csrf_token,
+        }
+    }
+}
+
+/// The console's header: who is signed in, where they may go, and the sign-out form.
+pub struct Nav {
+    pub name: String,
+    pub tenant: Option<TenantRow>,
+    pub csrf_token: String,
+}
+
+impl Nav {
+    pub fn is_operator(&self) -> bool {
+        self.tenant.is_none()
+    }
+}
+
+/// The administrator behind `session`, if the account still is one: an enabled operator, or an enabled user of the
+/// session's tenant with `tenant_admin`.
+async fn admin_of(state: &AppState, session: Session) -> Result<Option<Admin>, PageError> {
+    let (id, tenant_id) = (session.sub.clone(), session.tid.clone());
+    let found = state
+        .db
+        .run(move |conn| match tenant_id {
+            None => Ok(operators::find_by_id(conn, &id)?
+                .filter(|o| !o.disabled)
+                .map(|o| (o.username, None))),
+            Some(tenant_id) => {
+                let user = users::find_by_id(conn, &id)?
+                    .filter(|u| u.tenant_admin && !u.disabled && u.tenant_id == tenant_id);
+                match user {
+                    Some(user) => Ok(tenants::find_by_id(conn, &tenant_id)?
+                        .map(|tenant| (user.username, Some(tenant)))),
+                    None => Ok(None),
+                }
+            }
+        })
+        .await?;
+    Ok(found.map(|(name, tenant)| Admin {
+        actor: match &tenant {
+            None => Actor::operator(&session.sub),
+            Some(tenant) => Actor::tenant_admin(&session.sub, &tenant.id),
+        },
+        session,
+        name,
+        tenant,
+    }))
+}
+
+async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Admin, PageError> {
+    let session =
+        session::current(req, state, SessionKind::Console).ok_or(PageError::SignIn(LOGIN))?;
+    admin_of(state, session)
+        .await?
+        .ok_or(PageError::SignIn(LOGIN))
+}
+
+impl FromRequest for Admin {
+    type Error = PageError;
+    type Future = Extracting<Admin>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            signed_in(&req, &state).await
+        })
+    }
+}
+
+/// A form posted from a console page by a signed-in administrator (the session checked before the form is read).
+pub struct AdminForm {
+    pub admin: Admin,
+    pub form: OAuthForm,
+}
+
+impl FromRequest for AdminForm {
+    type Error = PageError;
+    type Future = Extracting<AdminForm>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (req, payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            let admin = signed_in(&req, &state).await?;
+            let form = read_checked(&req, &state, payload).await?;
+            Ok(AdminForm { admin, form })
+        })
+    }
+}
+
+/// A console page rendered around `admin`'s header, with the CSRF cookie its forms need.
+fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    admin: &Admin,
+    status: StatusCode,
+    render: impl FnOnce(Nav) -> String,
+) -> HttpResponse {
+    let (csrf_token, cookie) = csrf::token_for(req, state, PATH);
+    let mut response = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(render(admin.nav(csrf_token)));
+    if let Err(error) = response.add_cookie(&cookie) {
+        tracing::error!(error = %error, "cannot set the CSRF cookie");
+    }
+    response
+}
+
+/// A page's HTML; a template failure is logged and shows as an empty page (the templates are compiled in, so only a
+/// formatting error can fail).
+fn render(page: impl Template) -> String {
+    page.render().unwrap_or_else(|error| {
+        tracing::error!(error = %error, "template failed");
+        String::new()
+    })
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", location.to_string()))
+        .finish()
+}
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct LoginPage<'a> {
+    csrf_token: &'a str,
+    tenant: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+fn login_page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    tenant: &str,
+    username: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let (csrf_token, cookie) = csrf::token_for(req, state, PATH);
+    let page = LoginPage {
+        csrf_token: &csrf_token,
+        tenant,
+        username,
+        error,
+    };
+    let mut response = html(status, page);
+    if let Err(error) = response.add_cookie(&cookie) {
+        tracing::error!(error = %error, "cannot set the CSRF cookie");
+    }
+    response
+}
+
+/// `GET /console/login`.
+async fn show_login(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    login_page(&req, &state, StatusCode::OK, "", "", None)
+}
+
+/// `POST /console/login`: an operator when the organisation is left empty, else a tenant administrator of it.
+async fn submit_login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: super::extract::PostedForm,
+) -> HttpResponse {
+    let form = form.0;
+    let field = |name: &str| form.get(name).unwrap_or_default().to_string();
+    let (slug, username) = (field("tenant").trim().to_lowercase(), field("username"));
+    match sign_in(&req, &state, &slug, &username, field("password")).await {
+        Ok(cookie) => {
+            let mut response = see_other(PATH);
+            if let Err(error) = response.add_cookie(&cookie) {
+                tracing::error!(error = %error, "cannot set the console session cookie");
+            }
+            response
+        }
+        Err(error) => login_page(
+            &req,
+            &state,
+            error.status(),
+            &slug,
+            &username,
+            Some(error.message()),
+        ),
+    }
+}
+
+/// Checks the password (throttled like every sign-in) and starts a console session: its cookie.
+async fn sign_in(
+    req: &HttpRequest,
+    state: &AppState,
+    slug: &str,
+    username: &str,
+    password: String,
+) -> Result<actix_web::cookie::Cookie<'static>, PageError> {
+    let address = state.client_address(req);
+    let (id, tenant_id) = match slug {
+        "" => {
+            let attempt = LoginAttempt {
+                tenant_id: "",
+                username,
+                password: password.into(),
+                address,
+                client_id: "console",
+            };
+            (user_login::sign_in_operator(state, attempt).await?.id, None)
+        }
+        slug => {
+            let lookup = slug.to_string();
+            let tenant = state
+                .db
+                .run(move |conn| tenants::find_by_slug(conn, &lookup))
+                .await?
+                .ok_or_else(PageError::wrong_credentials)?;
+            let attempt = LoginAttempt {
+                tenant_id: &tenant.id,
+                username,
+                password: password.into(),
+                address,
+                client_id: "console",
+            };
+            let user = user_login::sign_in_at_page(state, attempt).await?;
+            if !user.tenant_admin {
+                return Err(PageError::Told(
+                    StatusCode::FORBIDDEN,
+                    "This account does not administer its organisation.".into(),
+                ));
+            }
+            (user.id, Some(tenant.id))
+        }
+    };
+    let (_, cookie) = session::start(state, SessionKind::Console, &id, tenant_id.as_deref())
+        .await
+        .map_err(PageError::unavailable)?;
+    Ok(cookie)
+}
+
+/// `POST /console/logout`: the session ends on the server, so a copy of its cookie stops working too.
+async fn logout(
+    state: web::Data<AppState>,
+    AdminForm { admin, .. }: AdminForm,
+) -> Result<HttpResponse, PageError> {
+    session::revoke(&state, &admin.session).await?;
+    let mut response = see_other(LOGIN);
+    if let Err(error) = response.add_cookie(&session::end(&state, SessionKind::Console)) {
+        tracing::error!(error = %error, "cannot remove the console session cookie");
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "console/overview.html")]
+struct OverviewPage {
+    nav: Nav,
+    tenants: Option<i64>,
+    clients: i64,
+    users: i64,
+}
+
+/// `GET /console`: how much there is, in the administrator's reach.
+async fn overview(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+) -> Result<HttpResponse, PageError> {
+    let tenant_id = admin.tenant.as_ref().map(|t| t.id.clone());
+    let (tenants, clients, users) = state
+        .db
+        .run(move |conn| {
+            let tenants = match tenant_id {
+                None => Some(tenants::count(conn)?),
+                Some(_) => None,
+            };
+            let clients = service_clients::count(conn, tenant_id.as_deref())?;
+            Ok((tenants, clients, users::count(conn, tenant_id.as_deref())?))
+        })
+        .await?;
+    Ok(page(&req, &state, &admin, StatusCode::OK, |nav| {
+        render(OverviewPage {
+            nav,
+            tenants,
+            clients,
+            users,
+        })
+    }))
+}

@@ -1,0 +1,141 @@
+//! The management console in a real headless Chromium, by typing and clicking: an operator makes a tenant and its
+//! first tenant administrator, who then manages only their own tenant.
+
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+
+use crate::chromium::{click, type_into, wait_for_text, Chromedriver};
+use crate::fixtures::PASSWORD;
+use crate::helpers::{spawn_app, TestApp};
+
+/// `keygate operator create`: an operator account, its password given in the environment.
+fn operator(app: &TestApp, username: &str) -> Value {
+    let output = app
+        .cli()
+        .args(["operator", "create", "--username", username, "--json"])
+        .env("KEYGATE_USER_PASSWORD", PASSWORD)
+        .output()
+        .expect("keygate runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("--json prints JSON")
+}
+
+/// Keeps what the console showed under target/tmp/console, for people to look at (and the README).
+async fn screenshot(browser: &Client, name: &str) {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), browser.screenshot().await.unwrap()).unwrap();
+}
+
+/// Signs in on the console's login page (an empty organisation for an operator).
+async fn console_sign_in(browser: &Client, app: &TestApp, organisation: &str, username: &str) {
+    browser.goto(&app.url("/console")).await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("#username"))
+        .await
+        .unwrap();
+    if !organisation.is_empty() {
+        type_into(browser, "#tenant", organisation).await;
+    }
+    type_into(browser, "#username", username).await;
+    type_into(browser, "#password", PASSWORD).await;
+    click(browser, "button[type=submit]").await;
+}
+
+#[actix_web::test]
+async fn an_operator_makes_a_tenant_and_its_first_administrator_who_sees_only_that_tenant() {
+    let app = spawn_app().await;
+    let ops = operator(&app, "ops");
+    let other = app.tenant("globex").await;
+    let driver = Chromedriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.session(profile.path()).await;
+
+    // The operator: signed in with no organisation, sees every tenant.
+    console_sign_in(&browser, &app, "", "ops").await;
+    wait_for_text(&browser, ".who", "ops · operator").await;
+    wait_for_text(&browser, "#count-tenants", "1").await;
+    screenshot(&browser, "overview.png").await;
+    click(&browser, "nav a[href='/console/tenants']").await;
+    wait_for_text(&browser, "tbody", "globex").await;
+
+    // A bad slug shows the form again with what was typed; a good one makes the tenant.
+    type_into(&browser, "#name", "Acme Inc").await;
+    type_into(&browser, "#slug", "Acme Inc").await;
+    browser
+        .execute(
+            "document.getElementById('slug').removeAttribute('pattern')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(&browser, "#create-tenant button").await;
+    wait_for_text(&browser, "#error", "slug must be").await;
+    let name = browser
+        .find(Locator::Css("#name"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("Acme Inc"));
+    browser
+        .find(Locator::Css("#slug"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    type_into(&browser, "#slug", "acme").await;
+    screenshot(&browser, "tenants.png").await;
+    click(&browser, "#create-tenant button").await;
+
+    // Its users' page: the first tenant administrator.
+    wait_for_text(&browser, "h1", "Users of Acme Inc").await;
+    type_into(&browser, "#username", "tess").await;
+    type_into(&browser, "#password", PASSWORD).await;
+    type_into(&browser, "#display_name", "Tess Admin").await;
+    click(&browser, "#tenant_admin").await;
+    click(&browser, "#create-user button").await;
+    wait_for_text(&browser, ".user", "tenant administrator").await;
+    screenshot(&browser, "users.png").await;
+    click(&browser, "#sign-out").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("#username"))
+        .await
+        .unwrap();
+
+    // Tess manages Acme only: no tenants screen, and another tenant's users are not there.
+    console_sign_in(&browser, &app, "acme", "tess").await;
+    wait_for_text(&browser, ".who", "tess · Acme Inc").await;
+    wait_for_text(&browser, "#count-users", "1").await;
+    assert!(browser
+        .find(Locator::Css("nav a[href='/console/tenants']"))
+        .await
+        .is_err());
+    browser.goto(&app.url("/console/tenants")).await.unwrap();
+    wait_for_text(&browser, "main", "keygate:admin").await;
+    browser
+        .goto(&app.url(&format!("/console/tenants/{}/users", other.id)))
+        .await
+        .unwrap();
+    wait_for_text(&browser, "main", "No such tenant").await;
+    browser.close().await.unwrap();
+
+    // Each change is audited as the operator's, as through /v1.
+    let admin = app.admin_token().await;
+    let created = app.api_get("/v1/audit?action=user.created", &admin).await;
+    let actors: Vec<&Value> = created["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["actor"])
+        .collect();
+    assert_eq!(actors, [&ops["id"]]);
+}
