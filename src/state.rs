@@ -7,16 +7,22 @@ use std::time::Duration;
 
 use crate::audit::AuditLog;
 use crate::config::Config;
+use crate::crypto::client_keys;
 use crate::crypto::password::PasswordHasherPool;
 use crate::db::access_keys::{AccessKeyRow, KeyWithClient};
 use crate::db::{Db, DbConn};
+use crate::domain::access_key::KeyRequest;
+use crate::domain::error_code::ErrorCode;
+use crate::domain::ids::ClientId;
 use crate::domain::service_client::ServiceClient;
+use crate::domain::time::UnixTime;
 use crate::domain::ttl::TtlOverrides;
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 use crate::revocation::Revocations;
-use crate::service::{Changed, Effects, ServiceError};
+use crate::service::keys::{self, KeyView};
+use crate::service::{clients, Actor, Changed, Effects, ServiceError};
 use crate::throttle::{ClientAuthThrottle, LoginThrottle};
 use crate::usage::KeyUsage;
 
@@ -115,6 +121,33 @@ impl AppState {
         let changed = self.db.run_as(operation).await?;
         self.apply(changed.effects);
         Ok(changed.value)
+    }
+
+    /// Adds an access key to `client_id`: refuses early what `service::keys::create` would (before an RSA key is
+    /// generated for nothing), makes the key on the blocking pool, then stores it. The answer carries the key, once.
+    pub async fn add_key(
+        &self,
+        actor: &Actor,
+        client_id: &ClientId,
+        request: KeyRequest,
+        expires_at: Option<UnixTime>,
+    ) -> Result<KeyView, ServiceError> {
+        let (checker, asked) = (actor.clone(), client_id.clone());
+        let client = self
+            .db
+            .run_as(move |conn| {
+                let client = clients::find_writable(conn, &checker, &asked)?;
+                keys::check_new_key(&client, expires_at).map(|()| client)
+            })
+            .await?;
+        let (id, issuer) = (client.id.clone(), self.config.issuer());
+        let made = actix_web::web::block(move || client_keys::make(request, &id, &issuer))
+            .await
+            .map_err(|e| ServiceError::Internal(e.into()))?
+            .map_err(|e| ServiceError::refused(ErrorCode::InvalidPublicKey, e.to_string()))?;
+        let (actor, client_id) = (actor.clone(), client_id.clone());
+        self.change(move |conn| keys::create(conn, &actor, &client_id, &made, expires_at))
+            .await
     }
 
     /// Forgets cached keys that a change made stale and refuses the tokens of subjects it revoked.

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::Principal;
 use super::{Page, PageQuery};
-use crate::db::{service_clients, tenants};
+use crate::db::service_clients::{self, ClientSelection};
+use crate::db::tenants;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::ClientId;
 use crate::domain::service_client::{ClientSpec, Owner, ServiceClient};
@@ -143,13 +144,12 @@ pub async fn list(
     let rows = state
         .db
         .run(move |conn| {
-            service_clients::list(
-                conn,
-                tenant_id.as_deref(),
-                owner_id.as_deref(),
-                cursor.as_deref(),
-                limit + 1,
-            )
+            let selection = ClientSelection {
+                tenant_id: tenant_id.as_deref(),
+                owner_id: owner_id.as_deref(),
+                name_contains: None,
+            };
+            service_clients::list(conn, &selection, cursor.as_deref(), limit + 1)
         })
         .await?;
     let views = rows

@@ -5,7 +5,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::auth::Principal;
-use crate::crypto::client_keys;
 use crate::domain::access_key::KeyRequest;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{AccessKeyId, ClientId};
@@ -13,8 +12,8 @@ use crate::domain::signing_alg::SigningAlg;
 use crate::domain::time::UnixTime;
 use crate::domain::ttl::whole_number;
 use crate::error::ApiError;
+use crate::service::keys as service;
 pub use crate::service::keys::KeyView;
-use crate::service::{clients, keys as service};
 use crate::state::AppState;
 
 /// A new access key (docs/contract.md), by `kind`: each kind takes only its own fields.
@@ -101,23 +100,8 @@ pub async fn create(
     body: web::Json<CreateKey>,
 ) -> Result<HttpResponse, ApiError> {
     let request = key_request(&body)?;
-    // Refuse early what the service would refuse anyway, before an RSA key is generated for nothing.
-    let (actor, asked, expires_at) = (principal.actor.clone(), id.clone(), body.expires_at());
-    let client = state
-        .db
-        .run_as(move |conn| {
-            let client = clients::find_writable(conn, &actor, &asked)?;
-            service::check_new_key(&client, expires_at).map(|()| client)
-        })
-        .await?;
-    let (client_id, issuer) = (client.id.clone(), state.config.issuer());
-    // RSA generation takes a while: off the async workers.
-    let made = web::block(move || client_keys::make(request, &client_id, &issuer))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidPublicKey, e.to_string()))?;
     let view = state
-        .change(move |conn| service::create(conn, &principal.actor, &id, &made, expires_at))
+        .add_key(&principal.actor, &id, request, body.expires_at())
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("cache-control", "no-store"))

@@ -9,7 +9,7 @@ use crate::audit::{self, AuditEvent};
 use crate::config::Config;
 use crate::crypto::client_keys;
 use crate::crypto::master_key::MasterKey;
-use crate::db::service_clients;
+use crate::db::service_clients::{self, ClientSelection};
 use crate::db::signing_keys;
 use crate::db::tenants::{self, Tenant};
 use crate::db::{Db, DbConn};
@@ -147,8 +147,15 @@ pub fn client(db: &Db, config: &Config, command: ClientCommand) -> anyhow::Resul
             })
         }
         ClientCommand::List { tenant, json } => {
-            let rows =
-                service_clients::list(&mut *db.conn()?, tenant.as_deref(), None, None, i64::MAX)?;
+            let rows = service_clients::list(
+                &mut *db.conn()?,
+                &ClientSelection {
+                    tenant_id: tenant.as_deref(),
+                    ..Default::default()
+                },
+                None,
+                i64::MAX,
+            )?;
             let all: Vec<ServiceClient> = rows.into_iter().map(ServiceClient::from).collect();
             let line = |c: &ServiceClient| {
                 format!(

@@ -95,11 +95,20 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<ServiceClie
         .optional()
 }
 
-/// Up to `limit` clients ordered by id after the cursor `after`, optionally of one tenant or one owner.
+/// Which clients a list shows: of one tenant, of one owner, whose name contains a text (case-insensitively).
+#[derive(Debug, Default, Clone)]
+pub struct ClientSelection<'a> {
+    pub tenant_id: Option<&'a str>,
+    pub owner_id: Option<&'a str>,
+    pub name_contains: Option<&'a str>,
+}
+
+diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Up to `limit` clients of `selection` ordered by id after the cursor `after`.
 pub fn list(
     conn: &mut DbConn,
-    tenant_id: Option<&str>,
-    owner_id: Option<&str>,
+    selection: &ClientSelection,
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<ServiceClientRow>> {
@@ -108,11 +117,24 @@ pub fn list(
         .order(service_clients::id)
         .limit(limit)
         .into_boxed();
-    if let Some(tenant_id) = tenant_id {
+    if let Some(tenant_id) = selection.tenant_id {
         query = query.filter(service_clients::tenant_id.eq(tenant_id.to_string()));
     }
-    if let Some(owner_id) = owner_id {
+    if let Some(owner_id) = selection.owner_id {
         query = query.filter(service_clients::owner_id.eq(owner_id.to_string()));
+    }
+    if let Some(text) = selection.name_contains.filter(|t| !t.is_empty()) {
+        // LIKE's own characters in the text match themselves.
+        let escaped = text
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        query = query.filter(
+            lower(service_clients::name)
+                .like(format!("%{escaped}%"))
+                .escape('\\'),
+        );
     }
     if let Some(after) = after {
         query = query.filter(service_clients::id.gt(after.to_string()));

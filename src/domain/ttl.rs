@@ -70,6 +70,16 @@ pub enum TtlSource {
     Server,
 }
 
+impl TtlSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TtlSource::Client => "client",
+            TtlSource::Tenant => "tenant",
+            TtlSource::Server => "server",
+        }
+    }
+}
+
 /// An effective lifetime and its origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EffectiveTtl {

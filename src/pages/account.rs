@@ -314,20 +314,10 @@ pub async fn create(
 
 /// `POST /account/keys/download`: the key just shown, as a file. It passes through, it is not kept.
 pub async fn download(SignedInForm { form, .. }: SignedInForm) -> HttpResponse {
-    let client_id: String = form
-        .get("client_id")
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{client_id}.key\""),
-        ))
-        .insert_header(("Cache-Control", "no-store"))
-        .body(format!("{}\n", form.get("key").unwrap_or_default()))
+    super::key_file(
+        form.get("client_id").unwrap_or_default(),
+        form.get("key").unwrap_or_default(),
+    )
 }
 
 /// After a change: back to the list, or the list with what went wrong.

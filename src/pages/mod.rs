@@ -80,6 +80,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/static/keygate.css", web::get().to(stylesheet))
     .route("/static/account.js", web::get().to(account_script))
+    .route("/static/console.js", web::get().to(console_script))
     .service(
         web::scope("/demo")
             .wrap(security_headers())
@@ -101,10 +102,32 @@ async fn demo_script() -> HttpResponse {
         .body(include_str!("../../static/demo/app.js"))
 }
 
+/// A key just shown, as a download named after its client: posted back by the page, passed through, never kept.
+pub fn key_file(client_id: &str, key: &str) -> HttpResponse {
+    let client_id: String = client_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{client_id}.key\""),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(format!("{key}\n"))
+}
+
 async fn account_script() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .body(include_str!("../../static/account.js"))
+}
+
+async fn console_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(include_str!("../../static/console.js"))
 }
 
 async fn stylesheet() -> HttpResponse {

@@ -10,7 +10,8 @@ use super::{clients, transaction, Actor, Changed, ServiceError};
 use crate::config::Config;
 use crate::crypto::client_keys;
 use crate::db::access_records::{self, AccessRecordRow};
-use crate::db::{access_keys, roles, service_clients, DbConn};
+use crate::db::service_clients::{self, ClientSelection};
+use crate::db::{access_keys, roles, DbConn};
 use crate::domain::access::Statement;
 use crate::domain::access_key::KeyRequest;
 use crate::domain::error_code::ErrorCode;
@@ -128,7 +129,16 @@ pub fn create(
 /// The user's clients with their role, resources and keys.
 pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<OwnClient>, ServiceError> {
     let (user_id, tenant_id) = user_of(actor)?;
-    let clients = service_clients::list(conn, Some(&tenant_id), Some(&user_id), None, 500)?;
+    let clients = service_clients::list(
+        conn,
+        &ClientSelection {
+            tenant_id: Some(&tenant_id),
+            owner_id: Some(&user_id),
+            name_contains: None,
+        },
+        None,
+        500,
+    )?;
     clients
         .into_iter()
         .map(|client| {

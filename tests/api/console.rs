@@ -139,3 +139,80 @@ async fn an_operator_makes_a_tenant_and_its_first_administrator_who_sees_only_th
         .collect();
     assert_eq!(actors, [&ops["id"]]);
 }
+
+/// A tenant, and its administrator tess made through `/v1` (`tenant_admin`).
+async fn tenant_with_admin(app: &TestApp, slug: &str) -> crate::fixtures::Tenant {
+    let tenant = app.tenant(slug).await;
+    let tess = serde_json::json!({"username": "tess", "password": PASSWORD, "tenant_admin": true});
+    let path = format!("/v1/tenants/{}/users", tenant.id);
+    let created = app.api(reqwest::Method::POST, &path, &tenant.admin_token, Some(tess)).await;
+    assert_eq!(created.status(), 201);
+    tenant
+}
+
+/// The status of a client_credentials request with `key`.
+async fn token_status(app: &TestApp, client_id: &str, key: &str) -> u16 {
+    let client = crate::helpers::TestClient {
+        id: client_id.to_string(),
+        secret: key.to_string(),
+        key_id: String::new(),
+    };
+    app.token_basic(&client, "").await.status().as_u16()
+}
+
+#[actix_web::test]
+async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes_it() {
+    let app = spawn_app().await;
+    tenant_with_admin(&app, "acme").await;
+    let driver = Chromedriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.session(profile.path()).await;
+    console_sign_in(&browser, &app, "acme", "tess").await;
+    wait_for_text(&browser, ".who", "tess").await;
+    click(&browser, "nav a[href='/console/clients']").await;
+    wait_for_text(&browser, "h1", "Service clients").await;
+
+    // A client with a scope; a bad scope first shows the form again with its error.
+    type_into(&browser, "#name", "acme backend").await;
+    type_into(&browser, "#scopes", "documents:read keygate:admin").await;
+    click(&browser, "#create-client button[type=submit]").await;
+    wait_for_text(&browser, "#error", "keygate:admin may only be given to global clients").await;
+    browser.find(Locator::Css("#scopes")).await.unwrap().clear().await.unwrap();
+    type_into(&browser, "#scopes", "documents:read").await;
+    screenshot(&browser, "clients.png").await;
+    click(&browser, "#create-client button[type=submit]").await;
+    let client_id = wait_for_text(&browser, "#client-id", "sc_").await;
+    wait_for_text(&browser, "#ttl", "client_credentials").await;
+
+    // Add key: shown once, works, then listed without it.
+    click(&browser, "#add-key button[type=submit]").await;
+    let key = browser
+        .wait()
+        .for_element(Locator::Css("#new-key"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(key.starts_with("kg_sk_"), "{key}");
+    screenshot(&browser, "key-created.png").await;
+    assert_eq!(token_status(&app, &client_id, &key).await, 200);
+    click(&browser, "#back").await;
+    let listed = wait_for_text(&browser, "#keys", "secret").await;
+    assert!(!listed.contains(&key), "the key is never shown again");
+    screenshot(&browser, "client.png").await;
+
+    // Revoke (the confirmation accepted): refused at once.
+    click(&browser, ".revoke").await;
+    browser.accept_alert().await.unwrap();
+    wait_for_text(&browser, "#keys", "revoked").await;
+    assert_eq!(token_status(&app, &client_id, &key).await, 401);
+
+    // The list finds it by part of its name, in any case.
+    browser.goto(&app.url("/console/clients?q=BACK")).await.unwrap();
+    wait_for_text(&browser, "tbody", "acme backend").await;
+    browser.goto(&app.url("/console/clients?q=nothing")).await.unwrap();
+    wait_for_text(&browser, "#no-clients", "match").await;
+    browser.close().await.unwrap();
+}

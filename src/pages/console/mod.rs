@@ -3,6 +3,7 @@
 //! escaping), and every change is one call of the service layer, so it is validated and audited as through `/v1`.
 //! The signed-in account is read again on every request: disabling, deleting or demoting it ends its console at once.
 
+pub mod client_pages;
 mod tenant_pages;
 mod user_pages;
 
@@ -32,6 +33,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/login", web::get().to(show_login))
             .route("/login", web::post().to(submit_login))
             .route("/logout", web::post().to(logout))
+            .route("/clients", web::get().to(client_pages::list))
+            .route("/clients", web::post().to(client_pages::create))
+            .route("/clients/{id}", web::get().to(client_pages::show))
+            .route("/clients/{id}/keys", web::post().to(client_pages::add_key))
+            .route(
+                "/clients/{id}/keys/{key_id}/revoke",
+                web::post().to(client_pages::revoke_key),
+            )
+            .route("/keys/download", web::post().to(client_pages::download))
             .route("/tenants", web::get().to(tenant_pages::list))
             .route("/tenants", web::post().to(tenant_pages::create))
             .route("/tenants/{id}/users", web::get().to(user_pages::list))
@@ -172,6 +182,21 @@ fn render(page: impl Template) -> String {
         tracing::error!(error = %error, "template failed");
         String::new()
     })
+}
+
+/// A moment as people read it: `2026-12-03 14:05 UTC`.
+pub fn when(at: &crate::domain::time::UnixTime) -> String {
+    match actix_web::cookie::time::OffsetDateTime::from_unix_timestamp(at.seconds()) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => at.to_string(),
+    }
 }
 
 fn see_other(location: &str) -> HttpResponse {
