@@ -9,7 +9,7 @@ use serde_json::json;
 use super::auth::Principal;
 use crate::domain::access::{self as rules, RolePermissions, Statement};
 use crate::domain::error_code::ErrorCode;
-use crate::domain::resource::{is_permission, Resource};
+use crate::domain::resource::is_permission;
 use crate::error::ApiError;
 use crate::service::{access, Access};
 use crate::state::AppState;
@@ -98,14 +98,20 @@ pub async fn check(
     body: web::Json<AuthorizeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    check_permission(&body.permission)?;
-    // A resource that is not in normal form is never allowed: no path trick gets past a pattern.
-    let Ok(resource) = Resource::parse(&body.resource) else {
-        return Ok(HttpResponse::Ok().json(AuthorizeAnswer { allowed: false }));
-    };
-    let (statements, roles) =
-        statements_of(&state, &principal, body.tenant_id, body.subject).await?;
-    let allowed = rules::allows(&statements, &roles, &resource, &body.permission);
+    let caller = caller_tenant(&principal)?;
+    let allowed = state
+        .db
+        .run_as(move |conn| {
+            access::allows(
+                conn,
+                caller.as_deref(),
+                body.tenant_id.as_deref(),
+                &body.subject,
+                &body.resource,
+                &body.permission,
+            )
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(AuthorizeAnswer { allowed }))
 }
 

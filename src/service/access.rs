@@ -7,6 +7,32 @@ use super::ServiceError;
 use crate::db::{access_records, roles, service_clients, users, DbConn};
 use crate::domain::access::{self, RolePermissions, Statement};
 use crate::domain::error_code::ErrorCode;
+use crate::domain::resource::{is_permission, Resource};
+
+/// Whether `subject` may use `permission` on `resource`, decided by the records of the tenant `deciding_tenant`
+/// picks: what `/v1/authorize` and the console's "test access" answer. A resource not in normal form is never
+/// allowed, so no path trick gets past a pattern.
+pub fn allows(
+    conn: &mut DbConn,
+    caller_tenant: Option<&str>,
+    asked_tenant: Option<&str>,
+    subject: &str,
+    resource: &str,
+    permission: &str,
+) -> Result<bool, ServiceError> {
+    if !is_permission(permission) {
+        return Err(ServiceError::refused(
+            ErrorCode::InvalidPermission,
+            format!("{permission:?} is not a permission"),
+        ));
+    }
+    let Ok(resource) = Resource::parse(resource) else {
+        return Ok(false);
+    };
+    let tenant = deciding_tenant(conn, caller_tenant, asked_tenant, subject)?;
+    let (statements, roles) = statements_of(conn, tenant.as_deref(), subject)?;
+    Ok(access::allows(&statements, &roles, &resource, permission))
+}
 
 /// The subject's statements in `tenant_id` (its records there and the global ones), and the permissions of the roles they name.
 pub fn statements_of(

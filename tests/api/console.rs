@@ -145,7 +145,14 @@ async fn tenant_with_admin(app: &TestApp, slug: &str) -> crate::fixtures::Tenant
     let tenant = app.tenant(slug).await;
     let tess = serde_json::json!({"username": "tess", "password": PASSWORD, "tenant_admin": true});
     let path = format!("/v1/tenants/{}/users", tenant.id);
-    let created = app.api(reqwest::Method::POST, &path, &tenant.admin_token, Some(tess)).await;
+    let created = app
+        .api(
+            reqwest::Method::POST,
+            &path,
+            &tenant.admin_token,
+            Some(tess),
+        )
+        .await;
     assert_eq!(created.status(), 201);
     tenant
 }
@@ -176,8 +183,19 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
     type_into(&browser, "#name", "acme backend").await;
     type_into(&browser, "#scopes", "documents:read keygate:admin").await;
     click(&browser, "#create-client button[type=submit]").await;
-    wait_for_text(&browser, "#error", "keygate:admin may only be given to global clients").await;
-    browser.find(Locator::Css("#scopes")).await.unwrap().clear().await.unwrap();
+    wait_for_text(
+        &browser,
+        "#error",
+        "keygate:admin may only be given to global clients",
+    )
+    .await;
+    browser
+        .find(Locator::Css("#scopes"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
     type_into(&browser, "#scopes", "documents:read").await;
     screenshot(&browser, "clients.png").await;
     click(&browser, "#create-client button[type=submit]").await;
@@ -210,9 +228,76 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
     assert_eq!(token_status(&app, &client_id, &key).await, 401);
 
     // The list finds it by part of its name, in any case.
-    browser.goto(&app.url("/console/clients?q=BACK")).await.unwrap();
+    browser
+        .goto(&app.url("/console/clients?q=BACK"))
+        .await
+        .unwrap();
     wait_for_text(&browser, "tbody", "acme backend").await;
-    browser.goto(&app.url("/console/clients?q=nothing")).await.unwrap();
+    browser
+        .goto(&app.url("/console/clients?q=nothing"))
+        .await
+        .unwrap();
     wait_for_text(&browser, "#no-clients", "match").await;
+    browser.close().await.unwrap();
+}
+
+#[actix_web::test]
+async fn an_access_record_made_in_the_editor_grants_what_test_access_and_v1_authorize_say() {
+    let app = spawn_app().await;
+    let tenant = tenant_with_admin(&app, "acme").await;
+    let reader = tenant.client(&app, &["--scope", "documents:read"]);
+    let driver = Chromedriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.session(profile.path()).await;
+    console_sign_in(&browser, &app, "acme", "tess").await;
+
+    // Roles: a Viewer that reads documents.
+    browser.goto(&app.url("/console/roles")).await.unwrap();
+    type_into(&browser, "#name", "Viewer").await;
+    type_into(&browser, "#permissions", "documents:read").await;
+    click(&browser, "#create-role button").await;
+    wait_for_text(&browser, ".role", "Viewer").await;
+    screenshot(&browser, "roles.png").await;
+
+    // The record editor: the client is the subject, Viewer on /documents/*. An unknown role is refused first.
+    click(&browser, "nav a[href='/console/records']").await;
+    click(&browser, "#new-record").await;
+    type_into(&browser, "#name", "reports read documents").await;
+    click(&browser, &format!("#subject_{}", reader.id)).await;
+    type_into(&browser, "#roles_0", "Reader").await;
+    type_into(&browser, "#resources_0", "/documents/*").await;
+    click(&browser, "#save-record").await;
+    wait_for_text(&browser, "#error", "Reader").await;
+    browser
+        .find(Locator::Css("#roles_0"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    type_into(&browser, "#roles_0", "Viewer").await;
+    click(&browser, "#save-record").await;
+    wait_for_text(&browser, "h1", "Access record reports read documents").await;
+
+    // Test access asks what /v1/authorize answers.
+    for (permission, expected) in [("documents:read", "allowed"), ("documents:write", "denied")] {
+        click(&browser, &format!("#subject option[value='{}']", reader.id)).await;
+        type_into(&browser, "#resource", "/documents/7").await;
+        type_into(&browser, "#permission", permission).await;
+        click(&browser, "#test-access button").await;
+        wait_for_text(&browser, "#test-result", expected).await;
+        let asked = serde_json::json!({"subject": reader.id, "resource": "/documents/7", "permission": permission});
+        let answer = app
+            .api(
+                reqwest::Method::POST,
+                "/v1/authorize",
+                &tenant.admin_token,
+                Some(asked),
+            )
+            .await;
+        let answer: Value = answer.json().await.unwrap();
+        assert_eq!(answer["allowed"], expected == "allowed", "{permission}");
+    }
+    screenshot(&browser, "record.png").await;
     browser.close().await.unwrap();
 }

@@ -4,6 +4,8 @@
 //! The signed-in account is read again on every request: disabling, deleting or demoting it ends its console at once.
 
 pub mod client_pages;
+mod record_pages;
+mod role_pages;
 mod tenant_pages;
 mod user_pages;
 
@@ -42,6 +44,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(client_pages::revoke_key),
             )
             .route("/keys/download", web::post().to(client_pages::download))
+            .route("/records", web::get().to(record_pages::list))
+            .route("/records/new", web::get().to(record_pages::new))
+            .route("/records/new", web::post().to(record_pages::create))
+            .route("/records/{id}", web::get().to(record_pages::show))
+            .route("/records/{id}", web::post().to(record_pages::replace))
+            .route("/records/{id}/delete", web::post().to(record_pages::delete))
+            .route(
+                "/records/{id}/test",
+                web::post().to(record_pages::test_access),
+            )
+            .route("/roles", web::get().to(role_pages::list))
+            .route("/roles", web::post().to(role_pages::create))
+            .route("/roles/{id}", web::post().to(role_pages::update))
+            .route("/roles/{id}/delete", web::post().to(role_pages::delete))
             .route("/tenants", web::get().to(tenant_pages::list))
             .route("/tenants", web::post().to(tenant_pages::create))
             .route("/tenants/{id}/users", web::get().to(user_pages::list))
