@@ -42,6 +42,14 @@ pub struct AuditFilter {
     pub tenant_id: Option<String>,
     pub client_id: Option<String>,
     pub action: Option<String>,
+    /// Who acted: `cli`, a client id or a user id.
+    pub actor: Option<String>,
+    /// The object acted on.
+    pub target: Option<String>,
+    /// Events at or after this moment.
+    pub since: Option<UnixTime>,
+    /// Events before this moment.
+    pub until: Option<UnixTime>,
 }
 
 /// Newest first: up to `limit` events with ids below the cursor `before`.
@@ -64,6 +72,18 @@ pub fn list(
     }
     if let Some(action) = &filter.action {
         query = query.filter(audit_events::action.eq(action.clone()));
+    }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(audit_events::actor.eq(actor.clone()));
+    }
+    if let Some(target) = &filter.target {
+        query = query.filter(audit_events::target.eq(target.clone()));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(audit_events::created_at.ge(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_events::created_at.lt(until));
     }
     if let Some(before) = before {
         query = query.filter(audit_events::id.lt(before.to_string()));

@@ -140,8 +140,8 @@ async fn an_operator_makes_a_tenant_and_its_first_administrator_who_sees_only_th
     assert_eq!(actors, [&ops["id"]]);
 }
 
-/// A tenant, and its administrator tess made through `/v1` (`tenant_admin`).
-async fn tenant_with_admin(app: &TestApp, slug: &str) -> crate::fixtures::Tenant {
+/// A tenant, and its administrator tess made through `/v1` (`tenant_admin`): the tenant and tess's id.
+async fn tenant_with_admin(app: &TestApp, slug: &str) -> (crate::fixtures::Tenant, String) {
     let tenant = app.tenant(slug).await;
     let tess = serde_json::json!({"username": "tess", "password": PASSWORD, "tenant_admin": true});
     let path = format!("/v1/tenants/{}/users", tenant.id);
@@ -153,8 +153,8 @@ async fn tenant_with_admin(app: &TestApp, slug: &str) -> crate::fixtures::Tenant
             Some(tess),
         )
         .await;
-    assert_eq!(created.status(), 201);
-    tenant
+    let tess: Value = crate::helpers::json_with_status(created, 201).await;
+    (tenant, tess["id"].as_str().expect("an id").to_string())
 }
 
 /// The status of a client_credentials request with `key`.
@@ -244,7 +244,7 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
 #[actix_web::test]
 async fn an_access_record_made_in_the_editor_grants_what_test_access_and_v1_authorize_say() {
     let app = spawn_app().await;
-    let tenant = tenant_with_admin(&app, "acme").await;
+    let (tenant, _) = tenant_with_admin(&app, "acme").await;
     let reader = tenant.client(&app, &["--scope", "documents:read"]);
     let driver = Chromedriver::start();
     let profile = tempfile::tempdir().unwrap();
@@ -299,5 +299,81 @@ async fn an_access_record_made_in_the_editor_grants_what_test_access_and_v1_auth
         assert_eq!(answer["allowed"], expected == "allowed", "{permission}");
     }
     screenshot(&browser, "record.png").await;
+    browser.close().await.unwrap();
+}
+
+#[actix_web::test]
+async fn users_are_managed_and_every_change_is_in_the_audit_log_linked_to_its_object() {
+    let app = spawn_app().await;
+    let (tenant, tess) = tenant_with_admin(&app, "acme").await;
+    let bob = tenant.user(&app, "bob").await;
+    let driver = Chromedriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.session(profile.path()).await;
+    console_sign_in(&browser, &app, "acme", "tess").await;
+    browser
+        .goto(&app.url(&format!("/console/tenants/{}/users", tenant.id)))
+        .await
+        .unwrap();
+
+    // Bob is made an administrator, then signs in to the console himself.
+    let row = format!("tr[data-user-id='{}']", bob.id);
+    click(&browser, &format!("{row} button[value=make_admin]")).await;
+    wait_for_text(&browser, &row, "tenant administrator").await;
+    // A password under the policy is refused on the page; a good one is taken.
+    let reset = format!("#password-{}", bob.id);
+    browser
+        .execute(
+            &format!("document.querySelector('{reset}').removeAttribute('minlength')"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    type_into(&browser, &reset, "short").await;
+    click(&browser, &format!("{row} .password-reset button")).await;
+    wait_for_text(&browser, "#error", "8").await;
+    type_into(&browser, &reset, "a new long password").await;
+    click(&browser, &format!("{row} .password-reset button")).await;
+    wait_for_text(&browser, &row, "tenant administrator").await;
+    click(&browser, &format!("{row} button[value=disable]")).await;
+    wait_for_text(&browser, &row, "disabled").await;
+
+    // The audit log: filtered by action and object, each event linked to the user's page.
+    browser
+        .goto(&app.url(&format!(
+            "/console/audit?action=user.updated&target={}",
+            bob.id
+        )))
+        .await
+        .unwrap();
+    let events = browser
+        .find_all(Locator::Css("#events .event"))
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 3, "admin, password, disabled");
+    for event in events {
+        assert!(
+            event.text().await.unwrap().contains(&tess),
+            "each change is tess's"
+        );
+    }
+    screenshot(&browser, "audit.png").await;
+    click(&browser, "#events a").await;
+    wait_for_text(&browser, "h1", "Users of").await;
+
+    // Tess unmade by herself: her console ends at once.
+    let tess_row = format!("tr[data-user-id='{tess}']");
+    click(&browser, &format!("{tess_row} button[value=unmake_admin]")).await;
+    browser
+        .wait()
+        .for_element(Locator::Css("#password"))
+        .await
+        .unwrap();
+    assert!(browser
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/console/login"));
     browser.close().await.unwrap();
 }

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::cookie::time::{Date, Month};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -341,35 +340,18 @@ fn key_request(form: &OAuthForm) -> Result<KeyRequest, PageError> {
     }
 }
 
-/// The optional expiry date (`YYYY-MM-DD`, the end of that day in UTC).
+/// The optional expiry date (`YYYY-MM-DD`): the end of that day in UTC.
 fn expiry(form: &OAuthForm) -> Result<Option<UnixTime>, PageError> {
-    let date = form.get("expires_on").unwrap_or_default().trim();
-    if date.is_empty() {
-        return Ok(None);
+    match form.get("expires_on").unwrap_or_default().trim() {
+        "" => Ok(None),
+        date => match super::day_start(date) {
+            Some(start) => Ok(Some(start + (24 * 3600 - 1))),
+            None => Err(PageError::Told(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The expiry must be a date.".into(),
+            )),
+        },
     }
-    let not_a_date = || {
-        PageError::Told(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "The expiry must be a date.".into(),
-        )
-    };
-    let mut parts = date.splitn(3, '-').map(|p| p.parse::<i32>().ok());
-    let (Some(Some(year)), Some(Some(month)), Some(Some(day))) =
-        (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(not_a_date());
-    };
-    let month = u8::try_from(month)
-        .ok()
-        .and_then(|m| Month::try_from(m).ok())
-        .ok_or_else(not_a_date)?;
-    let day = u8::try_from(day).map_err(|_| not_a_date())?;
-    let date = Date::from_calendar_date(year, month, day).map_err(|_| not_a_date())?;
-    let end = date
-        .with_hms(23, 59, 59)
-        .map_err(|_| not_a_date())?
-        .assume_utc();
-    Ok(Some(UnixTime::from_seconds(end.unix_timestamp())))
 }
 
 /// `POST /console/clients/{id}/keys`: a new key, shown once.

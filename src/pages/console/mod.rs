@@ -3,6 +3,7 @@
 //! escaping), and every change is one call of the service layer, so it is validated and audited as through `/v1`.
 //! The signed-in account is read again on every request: disabling, deleting or demoting it ends its console at once.
 
+pub mod audit_pages;
 pub mod client_pages;
 mod record_pages;
 mod role_pages;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(client_pages::revoke_key),
             )
             .route("/keys/download", web::post().to(client_pages::download))
+            .route("/audit", web::get().to(audit_pages::list))
             .route("/records", web::get().to(record_pages::list))
             .route("/records/new", web::get().to(record_pages::new))
             .route("/records/new", web::post().to(record_pages::create))
@@ -61,7 +63,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tenants", web::get().to(tenant_pages::list))
             .route("/tenants", web::post().to(tenant_pages::create))
             .route("/tenants/{id}/users", web::get().to(user_pages::list))
-            .route("/tenants/{id}/users", web::post().to(user_pages::create)),
+            .route("/tenants/{id}/users", web::post().to(user_pages::create))
+            .route(
+                "/tenants/{id}/users/{user_id}",
+                web::post().to(user_pages::change),
+            ),
     );
 }
 
@@ -213,6 +219,23 @@ pub fn when(at: &crate::domain::time::UnixTime) -> String {
         ),
         Err(_) => at.to_string(),
     }
+}
+
+/// The first second of a day given as `YYYY-MM-DD` (UTC), if it is one.
+pub fn day_start(text: &str) -> Option<crate::domain::time::UnixTime> {
+    use actix_web::cookie::time::{Date, Month};
+    let mut parts = text.trim().splitn(3, '-').map(|p| p.parse::<i32>().ok());
+    let (Some(Some(year)), Some(Some(month)), Some(Some(day))) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date = Date::from_calendar_date(year, month, u8::try_from(day).ok()?).ok()?;
+    let start = date.with_hms(0, 0, 0).ok()?.assume_utc();
+    Some(crate::domain::time::UnixTime::from_seconds(
+        start.unix_timestamp(),
+    ))
 }
 
 fn see_other(location: &str) -> HttpResponse {

@@ -384,8 +384,11 @@ pub async fn test_access(
     let record = stored(&state, &admin, &id).await?;
     let tenant_id = record.tenant_id.clone().unwrap_or_default();
     let field = |name: &str| form.get(name).unwrap_or_default().trim().to_string();
-    let (subject, resource, permission) =
-        (field("subject"), field("resource_path"), field("permission"));
+    let (subject, resource, permission) = (
+        field("subject"),
+        field("resource_path"),
+        field("permission"),
+    );
     let question = (
         subject.clone(),
         resource.clone(),

@@ -8,9 +8,9 @@ use secrecy::SecretString;
 use super::{page, render, see_other, Admin, AdminForm, Nav};
 use crate::db::tenants::{self, TenantRow};
 use crate::db::users::{self, User};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{TenantId, UserId};
 use crate::pages::extract::PageError;
-use crate::service::users::{self as service, NewUser};
+use crate::service::users::{self as service, NewUser, UserChanges};
 use crate::service::ServiceError;
 use crate::state::AppState;
 
@@ -136,6 +136,72 @@ pub async fn create(
                 tenant_id,
                 error.status(),
                 &typed,
+                Some(error.message()),
+            )
+            .await
+        }
+    }
+}
+
+fn user_id(path: &str) -> Result<UserId, PageError> {
+    UserId::parse(path).map_err(|_| ServiceError::NotFound("user").into())
+}
+
+/// `POST /console/tenants/{id}/users/{user_id}`: one change of a user, as `change` says: `password` (a new one,
+/// in `password`), `disable`, `enable`, `make_admin`, `unmake_admin`, or `delete`.
+pub async fn change(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    AdminForm { admin, form }: AdminForm,
+) -> Result<HttpResponse, PageError> {
+    let (tenant_id, user) = (tenant_id(&path.0)?, user_id(&path.1)?);
+    let changed = async {
+        service::ensure_administers(&admin.actor, tenant_id.as_str())?;
+        let mut changes = UserChanges::default();
+        match form.get("change").unwrap_or_default() {
+            "password" => {
+                let password =
+                    SecretString::from(form.get("password").unwrap_or_default().to_string());
+                service::check_password(&password)?;
+                let hash = state
+                    .passwords
+                    .hash(password)
+                    .await
+                    .map_err(ServiceError::Internal)?;
+                changes.password_hash = Some(hash);
+            }
+            "disable" => changes.disabled = Some(true),
+            "enable" => changes.disabled = Some(false),
+            "make_admin" => changes.tenant_admin = Some(true),
+            "unmake_admin" => changes.tenant_admin = Some(false),
+            "delete" => {
+                let (config, actor, tenant) =
+                    (state.config.clone(), admin.actor.clone(), tenant_id.clone());
+                return state
+                    .change(move |conn| service::delete(conn, &config, &actor, &tenant, &user))
+                    .await;
+            }
+            _ => return Err(ServiceError::NotFound("change")),
+        }
+        let (config, actor, tenant) =
+            (state.config.clone(), admin.actor.clone(), tenant_id.clone());
+        state
+            .change(move |conn| service::update(conn, &config, &actor, &tenant, &user, changes))
+            .await
+            .map(|_| ())
+    };
+    match changed.await {
+        Ok(()) => Ok(see_other(&format!("/console/tenants/{tenant_id}/users"))),
+        Err(error) => {
+            let error = PageError::from(error);
+            users_page(
+                &req,
+                &state,
+                &admin,
+                tenant_id,
+                error.status(),
+                &NewUserForm::default(),
                 Some(error.message()),
             )
             .await
