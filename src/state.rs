@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::audit::AuditEvent;
 use crate::audit::AuditLog;
 use crate::config::Config;
 use crate::crypto::client_keys;
@@ -15,9 +16,10 @@ use crate::domain::access_key::KeyRequest;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::ClientId;
 use crate::domain::service_client::ServiceClient;
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::time::UnixTime;
 use crate::domain::ttl::TtlOverrides;
-use crate::keyring::Keyring;
+use crate::keyring::{Keyring, RotationTiming};
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 use crate::revocation::Revocations;
@@ -148,6 +150,22 @@ impl AppState {
         let (actor, client_id) = (actor.clone(), client_id.clone());
         self.change(move |conn| keys::create(conn, &actor, &client_id, &made, expires_at))
             .await
+    }
+
+    /// Rotates to a new signing key of `alg` (reloading this node's keys at once) and audits it: the new key's id.
+    pub async fn rotate_signing_key(
+        &self,
+        actor: &Actor,
+        alg: SigningAlg,
+        timing: RotationTiming,
+    ) -> anyhow::Result<String> {
+        let kid = self.keyring.rotate(alg, timing).await?;
+        self.audit.record(AuditEvent {
+            actor: Some(actor.subject.clone()),
+            target: Some(kid.clone()),
+            ..AuditEvent::new("signing_key.rotated")
+        });
+        Ok(kid)
     }
 
     /// Forgets cached keys that a change made stale and refuses the tokens of subjects it revoked.

@@ -5,7 +5,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::Principal;
-use crate::audit::AuditEvent;
 use crate::domain::signing_alg::SigningAlg;
 use crate::error::ApiError;
 use crate::keyring::{PublishedKey, RotationTiming};
@@ -60,15 +59,9 @@ pub async fn rotate(
         None => state.config.signing_alg,
     };
     let kid = state
-        .keyring
-        .rotate(alg, timing)
+        .rotate_signing_key(&principal.actor, alg, timing)
         .await
         .map_err(ApiError::internal)?;
-    state.audit.record(AuditEvent {
-        actor: Some(principal.subject.clone()),
-        target: Some(kid.clone()),
-        ..AuditEvent::new("signing_key.rotated")
-    });
     Ok(HttpResponse::Ok()
         .json(json!({"kid": kid, "alg": alg.as_str(), "activates_in": timing.activates_in})))
 }

@@ -86,10 +86,11 @@ pub async fn wait_for_text(browser: &Client, css: &str, expected: &str) -> Strin
     panic!("{css} never showed {expected:?}; it shows {text:?}");
 }
 
-/// Types `text` into the element `css`.
+/// Types `text` into the element `css`, once the page shows it.
 pub async fn type_into(browser: &Client, css: &str, text: &str) {
     browser
-        .find(Locator::Css(css))
+        .wait()
+        .for_element(Locator::Css(css))
         .await
         .unwrap()
         .send_keys(text)
@@ -97,10 +98,11 @@ pub async fn type_into(browser: &Client, css: &str, text: &str) {
         .unwrap();
 }
 
-/// Clicks the element `css`.
+/// Clicks the element `css`, once the page shows it.
 pub async fn click(browser: &Client, css: &str) {
     browser
-        .find(Locator::Css(css))
+        .wait()
+        .for_element(Locator::Css(css))
         .await
         .unwrap()
         .click()
@@ -130,4 +132,15 @@ pub async fn sign_in_on_login_page(browser: &Client, username: &str, password: &
         .unwrap();
     type_into(browser, "#password", password).await;
     click(browser, "button[type=submit]").await;
+}
+
+/// Waits until no element matches `css` (the page that showed it has been replaced).
+pub async fn wait_until_gone(browser: &Client, css: &str) {
+    for _ in 0..100 {
+        if browser.find(Locator::Css(css)).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} is still shown");
 }

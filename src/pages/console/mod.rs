@@ -7,7 +7,8 @@ pub mod audit_pages;
 pub mod client_pages;
 mod record_pages;
 mod role_pages;
-mod tenant_pages;
+pub mod signing_key_pages;
+pub mod tenant_pages;
 mod user_pages;
 
 use actix_web::dev::Payload;
@@ -60,8 +61,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/roles", web::post().to(role_pages::create))
             .route("/roles/{id}", web::post().to(role_pages::update))
             .route("/roles/{id}/delete", web::post().to(role_pages::delete))
+            .route("/signing-keys", web::get().to(signing_key_pages::list))
+            .route(
+                "/signing-keys/rotate",
+                web::post().to(signing_key_pages::rotate),
+            )
             .route("/tenants", web::get().to(tenant_pages::list))
             .route("/tenants", web::post().to(tenant_pages::create))
+            .route("/tenants/{id}", web::post().to(tenant_pages::update))
+            .route("/tenants/{id}/delete", web::post().to(tenant_pages::delete))
             .route("/tenants/{id}/users", web::get().to(user_pages::list))
             .route("/tenants/{id}/users", web::post().to(user_pages::create))
             .route(

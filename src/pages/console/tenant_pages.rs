@@ -6,9 +6,13 @@ use askama::Template;
 
 use super::{page, render, see_other, Admin, AdminForm, Nav};
 use crate::db::tenants::{self, TenantRow};
+use crate::domain::ids::TenantId;
 use crate::domain::tenant::TenantSpec;
+use crate::domain::ttl::TtlOverrides;
+use crate::form::OAuthForm;
 use crate::pages::extract::PageError;
-use crate::service::tenants as service;
+use crate::service::tenants::{self as service, TenantChanges};
+use crate::service::ServiceError;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -55,6 +59,47 @@ pub async fn list(
     tenants_page(&req, &state, &admin, StatusCode::OK, ("", ""), None).await
 }
 
+/// The TTL overrides of a form (`ttl_<grant>`, whole seconds; empty: no override).
+fn ttl_of(form: &OAuthForm) -> Result<TtlOverrides, PageError> {
+    let seconds = |grant: &str| -> Result<Option<i64>, PageError> {
+        match form.get(&format!("ttl_{grant}")).unwrap_or_default().trim() {
+            "" => Ok(None),
+            text => text.parse().map(Some).map_err(|_| {
+                PageError::Told(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("The {grant} lifetime must be whole seconds.").into(),
+                )
+            }),
+        }
+    };
+    Ok(TtlOverrides {
+        client_credentials: seconds("client_credentials")?,
+        password: seconds("password")?,
+        authorization_code: seconds("authorization_code")?,
+        refresh_token: seconds("refresh_token")?,
+    })
+}
+
+/// The grants whose token lifetime a tenant may override.
+pub const TTL_GRANTS: [&str; 4] = [
+    "client_credentials",
+    "password",
+    "authorization_code",
+    "refresh_token",
+];
+
+/// A tenant's override for `grant`, as the edit form shows it.
+pub fn ttl_value(tenant: &TenantRow, grant: &str) -> String {
+    let ttl = &tenant.ttl.0;
+    let seconds = match grant {
+        "client_credentials" => ttl.client_credentials,
+        "password" => ttl.password,
+        "authorization_code" => ttl.authorization_code,
+        _ => ttl.refresh_token,
+    };
+    seconds.map(|s| s.to_string()).unwrap_or_default()
+}
+
 /// `POST /console/tenants`: a new tenant, then its users' page (where its first administrator is made).
 pub async fn create(
     req: HttpRequest,
@@ -62,19 +107,22 @@ pub async fn create(
     AdminForm { admin, form }: AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let field = |name: &str| form.get(name).unwrap_or_default().trim().to_string();
-    let spec = TenantSpec {
-        name: field("name"),
-        slug: field("slug"),
-        ttl: Default::default(),
+    let created = async {
+        let spec = TenantSpec {
+            name: field("name"),
+            slug: field("slug"),
+            ttl: ttl_of(&form)?,
+        };
+        let (config, actor) = (state.config.clone(), admin.actor.clone());
+        Ok::<_, PageError>(
+            state
+                .change(move |conn| service::create(conn, &config, &actor, spec))
+                .await?,
+        )
     };
-    let (config, actor) = (state.config.clone(), admin.actor.clone());
-    match state
-        .change(move |conn| service::create(conn, &config, &actor, spec))
-        .await
-    {
+    match created.await {
         Ok(tenant) => Ok(see_other(&format!("/console/tenants/{}/users", tenant.id))),
         Err(error) => {
-            let error = PageError::from(error);
             let form = (field("name"), field("slug"));
             tenants_page(
                 &req,
@@ -82,6 +130,74 @@ pub async fn create(
                 &admin,
                 error.status(),
                 (&form.0, &form.1),
+                Some(error.message()),
+            )
+            .await
+        }
+    }
+}
+
+fn tenant_id(path: &str) -> Result<TenantId, PageError> {
+    TenantId::parse(path).map_err(|_| ServiceError::NotFound("tenant").into())
+}
+
+/// `POST /console/tenants/{id}`: a new name and TTL overrides.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    AdminForm { admin, form }: AdminForm,
+) -> Result<HttpResponse, PageError> {
+    let id = tenant_id(&path)?;
+    let changed = async {
+        let changes = TenantChanges {
+            name: Some(form.get("name").unwrap_or_default().trim().to_string()),
+            ttl: Some(ttl_of(&form)?),
+        };
+        let (config, actor) = (state.config.clone(), admin.actor.clone());
+        Ok::<_, PageError>(
+            state
+                .change(move |conn| service::update(conn, &config, &actor, &id, changes))
+                .await?,
+        )
+    };
+    match changed.await {
+        Ok(_) => Ok(see_other("/console/tenants")),
+        Err(error) => {
+            tenants_page(
+                &req,
+                &state,
+                &admin,
+                error.status(),
+                ("", ""),
+                Some(error.message()),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /console/tenants/{id}/delete`: the tenant and everything in it.
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    AdminForm { admin, .. }: AdminForm,
+) -> Result<HttpResponse, PageError> {
+    let (id, config, actor) = (tenant_id(&path)?, state.config.clone(), admin.actor.clone());
+    match state
+        .change(move |conn| service::delete(conn, &config, &actor, &id))
+        .await
+    {
+        Ok(()) => Ok(see_other("/console/tenants")),
+        Err(error) => {
+            let error = PageError::from(error);
+            tenants_page(
+                &req,
+                &state,
+                &admin,
+                error.status(),
+                ("", ""),
                 Some(error.message()),
             )
             .await
