@@ -122,6 +122,52 @@ pub fn find_by_client(conn: &mut DbConn, client_id: &str) -> QueryResult<Vec<Acc
         .load(conn)
 }
 
+/// Which keys the console's overview lists: of one tenant or of all.
+pub enum Attention {
+    /// Active keys that expire between now and this moment.
+    ExpiringBefore(UnixTime),
+    /// Active keys made before this moment and not used since it.
+    UnusedSince(UnixTime),
+}
+
+/// Up to `limit` active keys (with their client's name) that need `attention`, soonest or oldest first.
+pub fn needing_attention(
+    conn: &mut DbConn,
+    tenant_id: Option<&str>,
+    attention: Attention,
+    now: UnixTime,
+    limit: i64,
+) -> QueryResult<Vec<(AccessKeyRow, String)>> {
+    let mut query = access_keys::table
+        .inner_join(service_clients::table)
+        .filter(access_keys::revoked_at.is_null())
+        .filter(
+            access_keys::expires_at
+                .is_null()
+                .or(access_keys::expires_at.gt(now)),
+        )
+        .select((AccessKeyRow::as_select(), service_clients::name))
+        .limit(limit)
+        .into_boxed();
+    if let Some(tenant_id) = tenant_id {
+        query = query.filter(service_clients::tenant_id.eq(tenant_id.to_string()));
+    }
+    query = match attention {
+        Attention::ExpiringBefore(until) => query
+            .filter(access_keys::expires_at.le(until))
+            .order(access_keys::expires_at),
+        Attention::UnusedSince(since) => query
+            .filter(access_keys::created_at.lt(since))
+            .filter(
+                access_keys::last_used_at
+                    .is_null()
+                    .or(access_keys::last_used_at.lt(since)),
+            )
+            .order(access_keys::created_at),
+    };
+    query.load(conn)
+}
+
 /// How many of a client's keys are active at `now`.
 pub fn count_active(conn: &mut DbConn, client_id: &str, now: UnixTime) -> QueryResult<i64> {
     access_keys::table

@@ -60,7 +60,6 @@ async fn an_operator_makes_a_tenant_and_its_first_administrator_who_sees_only_th
     console_sign_in(&browser, &app, "", "ops").await;
     wait_for_text(&browser, ".who", "ops · operator").await;
     wait_for_text(&browser, "#count-tenants", "1").await;
-    screenshot(&browser, "overview.png").await;
     click(&browser, "nav a[href='/console/tenants']").await;
     wait_for_text(&browser, "tbody", "globex").await;
 
@@ -226,6 +225,27 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
     browser.accept_alert().await.unwrap();
     wait_for_text(&browser, "#keys", "revoked").await;
     assert_eq!(token_status(&app, &client_id, &key).await, 401);
+
+    // A key that expires in ten days is on the overview.
+    let soon = actix_web::cookie::time::OffsetDateTime::now_utc()
+        + actix_web::cookie::time::Duration::days(10);
+    let date = format!(
+        "{:04}-{:02}-{:02}",
+        soon.year(),
+        u8::from(soon.month()),
+        soon.day()
+    );
+    let set = format!("document.getElementById('expires_on').value = '{date}'");
+    browser.execute(&set, vec![]).await.unwrap();
+    click(&browser, "#add-key button[type=submit]").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("#new-key"))
+        .await
+        .unwrap();
+    click(&browser, "nav a[href='/console']").await;
+    wait_for_text(&browser, "#expiring", "acme backend").await;
+    screenshot(&browser, "overview.png").await;
 
     // The list finds it by part of its name, in any case.
     browser

@@ -20,6 +20,7 @@ use super::extract::{read_checked, state_of, Extracting, PageError};
 use super::session::{self, Session, SessionKind};
 use super::{csrf, html, security_headers};
 use crate::credentials::user_login::{self, LoginAttempt};
+use crate::db::access_keys::{self, AccessKeyRow, Attention};
 use crate::db::tenants::{self, TenantRow};
 use crate::db::{operators, service_clients, users};
 use crate::form::OAuthForm;
@@ -386,7 +387,14 @@ struct OverviewPage {
     tenants: Option<i64>,
     clients: i64,
     users: i64,
+    /// Active keys expiring in the next 30 days, and keys unused for 90 days, with their client's name.
+    expiring: Vec<(AccessKeyRow, String)>,
+    unused: Vec<(AccessKeyRow, String)>,
 }
+
+/// The most keys each overview list shows.
+const ATTENTION_LIMIT: i64 = 20;
+const DAY: i64 = 24 * 3600;
 
 /// `GET /console`: how much there is, in the administrator's reach.
 async fn overview(
@@ -395,15 +403,23 @@ async fn overview(
     admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let tenant_id = admin.tenant.as_ref().map(|t| t.id.clone());
-    let (tenants, clients, users) = state
+    let now = crate::domain::time::UnixTime::now();
+    let (tenants, clients, users, expiring, unused) = state
         .db
         .run(move |conn| {
-            let tenants = match tenant_id {
+            let tenant = tenant_id.as_deref();
+            let tenants = match tenant {
                 None => Some(tenants::count(conn)?),
                 Some(_) => None,
             };
-            let clients = service_clients::count(conn, tenant_id.as_deref())?;
-            Ok((tenants, clients, users::count(conn, tenant_id.as_deref())?))
+            let clients = service_clients::count(conn, tenant)?;
+            let users = users::count(conn, tenant)?;
+            let soon = Attention::ExpiringBefore(now + 30 * DAY);
+            let expiring =
+                access_keys::needing_attention(conn, tenant, soon, now, ATTENTION_LIMIT)?;
+            let idle = Attention::UnusedSince(now - 90 * DAY);
+            let unused = access_keys::needing_attention(conn, tenant, idle, now, ATTENTION_LIMIT)?;
+            Ok((tenants, clients, users, expiring, unused))
         })
         .await?;
     Ok(page(&req, &state, &admin, StatusCode::OK, |nav| {
@@ -412,6 +428,8 @@ async fn overview(
             tenants,
             clients,
             users,
+            expiring,
+            unused,
         })
     }))
 }
