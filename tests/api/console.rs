@@ -459,3 +459,37 @@ async fn an_operator_rotates_the_signing_key_and_edits_and_deletes_a_tenant() {
     assert_eq!(gone.status(), 404);
     browser.close().await.unwrap();
 }
+
+#[actix_web::test]
+async fn a_clients_settings_are_edited_with_their_effective_lifetime_and_the_client_deleted() {
+    let app = spawn_app().await;
+    let (tenant, _) = tenant_with_admin(&app, "acme").await;
+    let client = tenant.client(&app, &["--scope", "documents:read"]);
+    let driver = Chromedriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.session(profile.path()).await;
+    console_sign_in(&browser, &app, "acme", "tess").await;
+    wait_for_text(&browser, ".who", "tess").await;
+    browser
+        .goto(&app.url(&format!("/console/clients/{}", client.id)))
+        .await
+        .unwrap();
+
+    // A client-credentials lifetime of two minutes: the client's own, and so it is set by the client.
+    click(&browser, "#edit-client summary").await;
+    type_into(&browser, "#ttl_client_credentials", "120").await;
+    type_into(&browser, "#scopes", " documents:write").await;
+    click(&browser, "#save-client").await;
+    wait_for_text(&browser, "#ttl", "120 s").await;
+    let row = wait_for_text(&browser, "#ttl tbody tr:nth-child(2)", "client_credentials").await;
+    assert!(row.ends_with("client"), "{row}");
+    let token = app.token_basic(&client, "&scope=documents:write").await;
+    let token: Value = crate::helpers::json_with_status(token, 200).await;
+    assert_eq!(token["expires_in"], 120);
+
+    click(&browser, "#delete-client button").await;
+    browser.accept_alert().await.unwrap();
+    wait_for_text(&browser, "h1", "Service clients").await;
+    assert_eq!(app.token_basic(&client, "").await.status(), 401);
+    browser.close().await.unwrap();
+}

@@ -253,6 +253,12 @@ struct ClientPage<'a> {
     error: Option<&'a str>,
 }
 
+impl ClientPage<'_> {
+    fn has_grant(&self, name: &str) -> bool {
+        self.client.grant_types.iter().any(|g| g.as_str() == name)
+    }
+}
+
 /// A client id from the path; one of no client id's shape is no client.
 fn client_id(path: &str) -> Result<ClientId, PageError> {
     ClientId::parse(path).map_err(|_| ServiceError::NotFound("client").into())
@@ -438,4 +444,83 @@ pub async fn download(AdminForm { form, .. }: AdminForm) -> HttpResponse {
         form.get("client_id").unwrap_or_default(),
         form.get("key").unwrap_or_default(),
     )
+}
+
+/// `POST /console/clients/{id}`: the settings of the edit form.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    AdminForm { admin, form }: AdminForm,
+) -> Result<HttpResponse, PageError> {
+    let id = client_id(&path)?;
+    let typed = ClientForm::read(&form);
+    let lines = |text: &str| {
+        text.split_whitespace()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let changed = async {
+        let changes = service::ClientChanges {
+            name: Some(typed.name.clone()),
+            grant_types: Some(typed.grant_types.clone()),
+            scopes: Some(lines(&typed.scopes)),
+            default_scopes: Some(lines(form.get("default_scopes").unwrap_or_default())),
+            redirect_uris: Some(lines(&typed.redirect_uris)),
+            allowed_origins: Some(lines(&typed.allowed_origins)),
+            post_logout_redirect_uris: Some(lines(
+                form.get("post_logout_redirect_uris").unwrap_or_default(),
+            )),
+            ttl: Some(super::ttl_of(&form)?),
+        };
+        let (config, actor, target) = (state.config.clone(), admin.actor.clone(), id.clone());
+        Ok::<_, PageError>(
+            state
+                .change(move |conn| service::update(conn, &config, &actor, &target, changes))
+                .await?,
+        )
+    };
+    match changed.await {
+        Ok(_) => Ok(see_other(&format!("/console/clients/{id}"))),
+        Err(error) => {
+            client_page(
+                &req,
+                &state,
+                &admin,
+                id,
+                error.status(),
+                Some(error.message()),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /console/clients/{id}/delete`: the client, its keys, tokens and records.
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    AdminForm { admin, .. }: AdminForm,
+) -> Result<HttpResponse, PageError> {
+    let id = client_id(&path)?;
+    let (config, actor, target) = (state.config.clone(), admin.actor.clone(), id.clone());
+    match state
+        .change(move |conn| service::delete(conn, &config, &actor, &target))
+        .await
+    {
+        Ok(()) => Ok(see_other("/console/clients")),
+        Err(error) => {
+            let error = PageError::from(error);
+            client_page(
+                &req,
+                &state,
+                &admin,
+                id,
+                error.status(),
+                Some(error.message()),
+            )
+            .await
+        }
+    }
 }

@@ -41,6 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/clients", web::get().to(client_pages::list))
             .route("/clients", web::post().to(client_pages::create))
             .route("/clients/{id}", web::get().to(client_pages::show))
+            .route("/clients/{id}", web::post().to(client_pages::update))
+            .route("/clients/{id}/delete", web::post().to(client_pages::delete))
             .route("/clients/{id}/keys", web::post().to(client_pages::add_key))
             .route(
                 "/clients/{id}/keys/{key_id}/revoke",
@@ -213,6 +215,46 @@ fn render(page: impl Template) -> String {
         tracing::error!(error = %error, "template failed");
         String::new()
     })
+}
+
+/// The TTL overrides of a form (`ttl_<grant>`, whole seconds; empty: no override).
+fn ttl_of(form: &OAuthForm) -> Result<crate::domain::ttl::TtlOverrides, PageError> {
+    let seconds = |grant: &str| -> Result<Option<i64>, PageError> {
+        match form.get(&format!("ttl_{grant}")).unwrap_or_default().trim() {
+            "" => Ok(None),
+            text => text.parse().map(Some).map_err(|_| {
+                PageError::Told(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("The {grant} lifetime must be whole seconds.").into(),
+                )
+            }),
+        }
+    };
+    Ok(crate::domain::ttl::TtlOverrides {
+        client_credentials: seconds("client_credentials")?,
+        password: seconds("password")?,
+        authorization_code: seconds("authorization_code")?,
+        refresh_token: seconds("refresh_token")?,
+    })
+}
+
+/// The grants whose token lifetime a tenant may override.
+pub const TTL_GRANTS: [&str; 4] = [
+    "client_credentials",
+    "password",
+    "authorization_code",
+    "refresh_token",
+];
+
+/// An override for `grant`, as an edit form shows it.
+pub fn ttl_value(ttl: &crate::domain::ttl::TtlOverrides, grant: &str) -> String {
+    let seconds = match grant {
+        "client_credentials" => ttl.client_credentials,
+        "password" => ttl.password,
+        "authorization_code" => ttl.authorization_code,
+        _ => ttl.refresh_token,
+    };
+    seconds.map(|s| s.to_string()).unwrap_or_default()
 }
 
 /// A moment as people read it: `2026-12-03 14:05 UTC`.

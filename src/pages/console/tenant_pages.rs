@@ -4,12 +4,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{page, render, see_other, Admin, AdminForm, Nav};
+use super::{page, render, see_other, ttl_of, Admin, AdminForm, Nav};
 use crate::db::tenants::{self, TenantRow};
 use crate::domain::ids::TenantId;
 use crate::domain::tenant::TenantSpec;
-use crate::domain::ttl::TtlOverrides;
-use crate::form::OAuthForm;
 use crate::pages::extract::PageError;
 use crate::service::tenants::{self as service, TenantChanges};
 use crate::service::ServiceError;
@@ -57,47 +55,6 @@ pub async fn list(
     admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     tenants_page(&req, &state, &admin, StatusCode::OK, ("", ""), None).await
-}
-
-/// The TTL overrides of a form (`ttl_<grant>`, whole seconds; empty: no override).
-fn ttl_of(form: &OAuthForm) -> Result<TtlOverrides, PageError> {
-    let seconds = |grant: &str| -> Result<Option<i64>, PageError> {
-        match form.get(&format!("ttl_{grant}")).unwrap_or_default().trim() {
-            "" => Ok(None),
-            text => text.parse().map(Some).map_err(|_| {
-                PageError::Told(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("The {grant} lifetime must be whole seconds.").into(),
-                )
-            }),
-        }
-    };
-    Ok(TtlOverrides {
-        client_credentials: seconds("client_credentials")?,
-        password: seconds("password")?,
-        authorization_code: seconds("authorization_code")?,
-        refresh_token: seconds("refresh_token")?,
-    })
-}
-
-/// The grants whose token lifetime a tenant may override.
-pub const TTL_GRANTS: [&str; 4] = [
-    "client_credentials",
-    "password",
-    "authorization_code",
-    "refresh_token",
-];
-
-/// A tenant's override for `grant`, as the edit form shows it.
-pub fn ttl_value(tenant: &TenantRow, grant: &str) -> String {
-    let ttl = &tenant.ttl.0;
-    let seconds = match grant {
-        "client_credentials" => ttl.client_credentials,
-        "password" => ttl.password,
-        "authorization_code" => ttl.authorization_code,
-        _ => ttl.refresh_token,
-    };
-    seconds.map(|s| s.to_string()).unwrap_or_default()
 }
 
 /// `POST /console/tenants`: a new tenant, then its users' page (where its first administrator is made).
