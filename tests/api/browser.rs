@@ -14,17 +14,8 @@ use crate::helpers::{json_with_status, spawn_app, TestApp, TestClient};
 async fn setup(app: &TestApp) -> (String, String) {
     let tenant = app.tenant("acme").await;
     let alice = tenant.user(app, "alice").await;
-    let path = format!("/v1/tenants/{}/users/{}", tenant.id, alice.id);
     let named = json!({"display_name": "Alice Liddell", "email": "alice@example.com"});
-    let changed = app
-        .api(
-            reqwest::Method::PATCH,
-            &path,
-            &tenant.admin_token,
-            Some(named),
-        )
-        .await;
-    assert_eq!(changed.status(), 200);
+    tenant.change_user(app, &alice.id, named).await;
     let spa = json!({"name": "Demo SPA", "tenant_id": tenant.id, "public": true,
                      "scopes": ["openid", "profile", "email"], "redirect_uris": [app.url("/demo/")],
                      "post_logout_redirect_uris": [app.url("/demo/")], "allowed_origins": [app.address]});

@@ -58,6 +58,25 @@ impl Tenant {
         serde_json::from_value(created).expect("a user")
     }
 
+    /// Changes this tenant's user `user_id` (`PATCH /v1/tenants/{id}/users/{user_id}`); any answer but 200 fails.
+    pub async fn change_user(&self, app: &TestApp, user_id: &str, changes: serde_json::Value) {
+        let path = format!("/v1/tenants/{}/users/{user_id}", self.id);
+        let changed = app
+            .api(
+                reqwest::Method::PATCH,
+                &path,
+                &self.admin_token,
+                Some(changes),
+            )
+            .await;
+        assert_eq!(
+            changed.status(),
+            200,
+            "{}",
+            changed.text().await.unwrap_or_default()
+        );
+    }
+
     /// A role of this tenant.
     pub async fn role(&self, app: &TestApp, name: &str, permissions: &[&str]) {
         app.api_post(

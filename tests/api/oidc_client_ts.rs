@@ -86,16 +86,7 @@ async fn oidc_client_ts_signs_in_renews_by_refresh_and_prompt_none_and_signs_out
     let tenant = app.tenant("acme").await;
     let alice = tenant.user(&app, "alice").await;
     let profile = json!({"display_name": "Alice Liddell", "email": "alice@example.com", "email_verified": true});
-    let path = format!("/v1/tenants/{}/users/{}", tenant.id, alice.id);
-    let changed = app
-        .api(
-            reqwest::Method::PATCH,
-            &path,
-            &tenant.admin_token,
-            Some(profile),
-        )
-        .await;
-    assert_eq!(changed.status(), 200);
+    tenant.change_user(&app, &alice.id, profile).await;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let spa = json!({"name": "Acme SPA", "tenant_id": tenant.id, "public": true,

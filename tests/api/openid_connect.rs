@@ -31,16 +31,7 @@ async fn world() -> World {
     let tenant = app.tenant("acme").await;
     let alice = tenant.user(&app, "alice").await;
     let profile = json!({"display_name": "Alice Liddell", "email": "Alice@Example.com", "email_verified": true});
-    let path = format!("/v1/tenants/{}/users/{}", tenant.id, alice.id);
-    let changed = app
-        .api(
-            reqwest::Method::PATCH,
-            &path,
-            &tenant.admin_token,
-            Some(profile),
-        )
-        .await;
-    assert_eq!(changed.status(), 200);
+    tenant.change_user(&app, &alice.id, profile).await;
     let spa = json!({"name": "Acme SPA", "tenant_id": tenant.id, "public": true,
                      "scopes": ["openid", "profile", "email", "offline_access", "documents:read"],
                      "redirect_uris": [REDIRECT], "allowed_origins": [ORIGIN],
@@ -359,16 +350,10 @@ async fn the_sign_in_session_answers_silently_until_prompt_or_max_age_ask_for_a_
         .await;
     assert_eq!(query_of(&location(&answer))["error"], "invalid_request");
     // Disabling alice ends the session: prompt=none needs a sign-in again.
-    let path = format!("/v1/tenants/{}/users/{}", world.tenant.id, world.alice.id);
     let disabled = json!({"disabled": true});
     world
-        .app
-        .api(
-            reqwest::Method::PATCH,
-            &path,
-            &world.tenant.admin_token,
-            Some(disabled),
-        )
+        .tenant
+        .change_user(&world.app, &world.alice.id, disabled)
         .await;
     let answer = browser.get(&silent).await;
     assert_eq!(query_of(&location(&answer))["error"], "login_required");

@@ -418,24 +418,19 @@ pub async fn revoke_key(
     let key_id =
         AccessKeyId::parse(&path.1).map_err(|_| PageError::from(ServiceError::NotFound("key")))?;
     let (actor, client) = (admin.actor.clone(), id.clone());
-    match state
+    let revoked = state
         .change(move |conn| keys::revoke(conn, &actor, &client, &key_id))
-        .await
-    {
-        Ok(()) => Ok(see_other(&format!("/console/clients/{id}"))),
-        Err(error) => {
-            let error = PageError::from(error);
-            client_page(
-                &req,
-                &state,
-                &admin,
-                id,
-                error.status(),
-                Some(error.message()),
-            )
-            .await
-        }
-    }
+        .await;
+    let done = format!("/console/clients/{id}");
+    settled(
+        &req,
+        &state,
+        &admin,
+        id,
+        revoked.map_err(PageError::from),
+        &done,
+    )
+    .await
 }
 
 /// `POST /console/keys/download`: the key just shown, as a file. It passes through, it is not kept.
@@ -480,20 +475,9 @@ pub async fn update(
                 .await?,
         )
     };
-    match changed.await {
-        Ok(_) => Ok(see_other(&format!("/console/clients/{id}"))),
-        Err(error) => {
-            client_page(
-                &req,
-                &state,
-                &admin,
-                id,
-                error.status(),
-                Some(error.message()),
-            )
-            .await
-        }
-    }
+    let done = format!("/console/clients/{id}");
+    let outcome = changed.await.map(|_| ());
+    settled(&req, &state, &admin, id, outcome, &done).await
 }
 
 /// `POST /console/clients/{id}/delete`: the client, its keys, tokens and records.
@@ -505,22 +489,33 @@ pub async fn delete(
 ) -> Result<HttpResponse, PageError> {
     let id = client_id(&path)?;
     let (config, actor, target) = (state.config.clone(), admin.actor.clone(), id.clone());
-    match state
+    let deleted = state
         .change(move |conn| service::delete(conn, &config, &actor, &target))
-        .await
-    {
-        Ok(()) => Ok(see_other("/console/clients")),
+        .await;
+    settled(
+        &req,
+        &state,
+        &admin,
+        id,
+        deleted.map_err(PageError::from),
+        "/console/clients",
+    )
+    .await
+}
+
+/// After a change of client `id`: on to `done`, or the client's screen again with what went wrong.
+async fn settled(
+    req: &HttpRequest,
+    state: &AppState,
+    admin: &Admin,
+    id: ClientId,
+    outcome: Result<(), PageError>,
+    done: &str,
+) -> Result<HttpResponse, PageError> {
+    match outcome {
+        Ok(()) => Ok(see_other(done)),
         Err(error) => {
-            let error = PageError::from(error);
-            client_page(
-                &req,
-                &state,
-                &admin,
-                id,
-                error.status(),
-                Some(error.message()),
-            )
-            .await
+            client_page(req, state, admin, id, error.status(), Some(error.message())).await
         }
     }
 }
