@@ -58,6 +58,8 @@ pub struct Session {
     pub exp: UnixTime,
     pub iat: UnixTime,
     pub jti: String,
+    /// The pages it is for (its cookie's name): a session of one kind copied into another's cookie is refused.
+    pub aud: String,
 }
 
 impl Session {
@@ -85,6 +87,9 @@ pub fn current(req: &HttpRequest, state: &AppState, kind: SessionKind) -> Option
         5,
     )
     .ok()?;
+    if session.aud != kind.cookie_name() {
+        return None;
+    }
     let subjects = [session.sub.as_str(), session.tenant()];
     let ended = state.revocations.contains(&session.jti)
         || state.revocations.refuses(subjects, session.iat);
@@ -110,6 +115,7 @@ pub async fn start(
         exp: now + LIFETIME_SECONDS,
         iat: now,
         jti: random_base62(22),
+        aud: kind.cookie_name().into(),
     };
     let token = jwt::encode(&state.keyring.current().signer, TYPE, &session)?;
     let cookie = cookie(

@@ -493,3 +493,66 @@ async fn a_clients_settings_are_edited_with_their_effective_lifetime_and_the_cli
     assert_eq!(app.token_basic(&client, "").await.status(), 401);
     browser.close().await.unwrap();
 }
+
+/// The value of the cookie `name` that `response` sets.
+fn set_cookie(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .find_map(|h| h.strip_prefix(&format!("{name}=")))
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .to_string()
+}
+
+/// A session cookie of the account pages (signed by the same keyring) copied into the console's is refused.
+#[actix_web::test]
+async fn a_session_of_another_kind_does_not_open_the_console() {
+    let app = spawn_app().await;
+    let (_, _) = tenant_with_admin(&app, "acme").await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http.get(app.url("/account/login")).send().await.unwrap();
+    let csrf_cookie = set_cookie(&login, "keygate_csrf");
+    let page = login.text().await.unwrap();
+    let token = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF token")
+        .to_string();
+    let form = [
+        ("csrf_token", token.as_str()),
+        ("tenant", "acme"),
+        ("username", "tess"),
+        ("password", PASSWORD),
+    ];
+    let signed_in = http
+        .post(app.url("/account/login"))
+        .header("Cookie", format!("keygate_csrf={csrf_cookie}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let session = set_cookie(&signed_in, "keygate_session");
+    let account = http
+        .get(app.url("/account/keys"))
+        .header("Cookie", format!("keygate_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(account.status(), 200, "the session works where it belongs");
+    let console = http
+        .get(app.url("/console"))
+        .header("Cookie", format!("keygate_console={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(console.status(), 303, "and not in the console");
+    assert_eq!(console.headers()["location"], "/console/login");
+}
