@@ -21,6 +21,7 @@ pub fn spawn(state: AppState) {
             // A failed write is logged by the flush and retried on the next tick.
             let _ = state.audit.flush(&state.db).await;
             state.usage.flush(&state.db).await;
+            state.activity.flush(&state.db).await;
             if tick % config.ticks_per(config.credential_cache_seconds) == 0 {
                 if let Err(error) = state.revocations.sync(&state.db).await {
                     tracing::warn!(error = %error, "revocation sync failed; keeping what is in memory");
@@ -50,7 +51,8 @@ async fn purge_expired(state: &AppState) {
             Ok(used_assertions::delete_expired(conn, now)?
                 + revoked_tokens::delete_expired(conn, now)?
                 + revoked_subjects::delete_expired(conn, now)?
-                + authorization_codes::delete_expired(conn, now)?)
+                + authorization_codes::delete_expired(conn, now)?
+                + crate::activity::purge(conn)?)
         })
         .await;
     if let Err(error) = purged {

@@ -20,6 +20,7 @@ use crate::domain::signing_alg::SigningAlg;
 use crate::domain::time::UnixTime;
 use crate::domain::ttl::TtlOverrides;
 use crate::keyring::{Keyring, RotationTiming};
+use crate::activity::Activity;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 use crate::revocation::Revocations;
@@ -68,6 +69,7 @@ pub struct AppState {
     pub revocations: Arc<Revocations>,
     pub audit: AuditLog,
     pub usage: KeyUsage,
+    pub activity: Activity,
     pub passwords: PasswordHasherPool,
     pub login_throttle: Arc<LoginThrottle>,
     pub client_auth_throttle: Arc<ClientAuthThrottle>,
@@ -96,6 +98,7 @@ impl AppState {
             revocations: Arc::default(),
             audit: AuditLog::default(),
             usage: KeyUsage::default(),
+            activity: Activity::default(),
             passwords: PasswordHasherPool::default(),
             login_throttle: Arc::default(),
             client_auth_throttle: Arc::default(),

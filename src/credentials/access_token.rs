@@ -143,6 +143,9 @@ pub async fn sign(
     let keys = state.keyring.current();
     let access_token = jwt::encode(&keys.signer, "at+jwt", &claims)?;
     state.metrics.token_issued(grant.grant.as_str());
+    state
+        .activity
+        .token_issued(client.client.tenant_id.as_deref(), grant.grant.as_str());
     Ok(SignedToken {
         access_token,
         expires_in: seconds,

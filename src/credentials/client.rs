@@ -176,6 +176,7 @@ pub fn record_failure(
 ) {
     tracing::info!(client_id, reason = %failure, "client authentication failed");
     state.metrics.authentication_failed(failure.reason());
+    state.activity.client_authentication_failed(client_id);
     if let Some(client_id) = client_id {
         state
             .client_auth_throttle

@@ -132,8 +132,10 @@ async fn verify<T: Account + Send + 'static>(
                 .login_throttle
                 .record_failure(&throttle_key, attempt.address);
             state.metrics.authentication_failed("user_sign_in_refused");
+            let tenant_id = (!attempt.tenant_id.is_empty()).then_some(attempt.tenant_id);
+            state.activity.sign_in_failed(tenant_id);
             state.audit.record(AuditEvent {
-                tenant_id: (!attempt.tenant_id.is_empty()).then(|| attempt.tenant_id.to_string()),
+                tenant_id: tenant_id.map(String::from),
                 client_id: Some(attempt.client_id.to_string()),
                 source_ip: attempt.address.map(|a| a.to_string()),
                 detail: Some(

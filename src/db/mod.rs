@@ -2,6 +2,7 @@
 
 pub mod access_keys;
 pub mod access_records;
+pub mod activity_hours;
 pub mod audit_events;
 pub mod authorization_codes;
 pub mod column;

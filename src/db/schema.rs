@@ -202,6 +202,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    activity_hours (tenant_id, hour, event) {
+        tenant_id -> Text,
+        hour -> BigInt,
+        event -> Text,
+        count -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     service_clients,
@@ -218,4 +227,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_records,
     record_subjects,
     operators,
+    activity_hours,
 );

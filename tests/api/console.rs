@@ -245,6 +245,38 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
         .unwrap();
     click(&browser, "nav a[href='/console']").await;
     wait_for_text(&browser, "#expiring", "acme backend").await;
+
+    // The chart counts the tokens (the fixture's admin token and the key's) and the revoked key's refusal, once the
+    // background flush has written them.
+    let totals = crate::helpers::eventually(
+        "the overview counts the refused token request",
+        std::time::Duration::from_secs(10),
+        || async {
+            browser.refresh().await.unwrap();
+            let totals = browser
+                .wait()
+                .for_element(Locator::Css("#activity-totals"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            totals.contains("failed authentications: 1").then_some(totals)
+        },
+    )
+    .await;
+    assert!(totals.contains("client_credentials: 2"), "{totals}");
+    assert!(totals.contains("password: 0"), "{totals}");
+    let chart = browser
+        .find(Locator::Css("#activity-chart"))
+        .await
+        .unwrap()
+        .html(false)
+        .await
+        .unwrap();
+    for bar in ["client_credentials tokens</title>", "1 failed authentications</title>"] {
+        assert!(chart.contains(bar), "{chart}");
+    }
     screenshot(&browser, "overview.png").await;
 
     // The list finds it by part of its name, in any case.

@@ -3,6 +3,7 @@
 //! escaping), and every change is one call of the service layer, so it is validated and audited as through `/v1`.
 //! The signed-in account is read again on every request: disabling, deleting or demoting it ends its console at once.
 
+mod activity_chart;
 pub mod audit_pages;
 pub mod client_pages;
 mod record_pages;
@@ -432,6 +433,7 @@ struct OverviewPage {
     /// Active keys expiring in the next 30 days, and keys unused for 90 days, with their client's name.
     expiring: Vec<(AccessKeyRow, String)>,
     unused: Vec<(AccessKeyRow, String)>,
+    activity: activity_chart::ActivityChart,
 }
 
 /// The most keys each overview list shows.
@@ -446,7 +448,7 @@ async fn overview(
 ) -> Result<HttpResponse, PageError> {
     let tenant_id = admin.tenant.as_ref().map(|t| t.id.clone());
     let now = crate::domain::time::UnixTime::now();
-    let (tenants, clients, users, expiring, unused) = state
+    let (tenants, clients, users, expiring, unused, activity) = state
         .db
         .run(move |conn| {
             let tenant = tenant_id.as_deref();
@@ -461,7 +463,8 @@ async fn overview(
                 access_keys::needing_attention(conn, tenant, soon, now, ATTENTION_LIMIT)?;
             let idle = Attention::UnusedSince(now - 90 * DAY);
             let unused = access_keys::needing_attention(conn, tenant, idle, now, ATTENTION_LIMIT)?;
-            Ok((tenants, clients, users, expiring, unused))
+            let activity = crate::activity::last_hours(conn, tenant, activity_chart::HOURS)?;
+            Ok((tenants, clients, users, expiring, unused, activity))
         })
         .await?;
     Ok(page(&req, &state, &admin, StatusCode::OK, |nav| {
@@ -472,6 +475,7 @@ async fn overview(
             users,
             expiring,
             unused,
+            activity: activity_chart::draw(&activity),
         })
     }))
 }
