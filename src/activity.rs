@@ -108,7 +108,9 @@ fn write(
     let tenant_of: HashMap<String, Option<String>> = if claimed.is_empty() {
         HashMap::new()
     } else {
-        service_clients::tenants_of(conn, &claimed)?.into_iter().collect()
+        service_clients::tenants_of(conn, &claimed)?
+            .into_iter()
+            .collect()
     };
     let mut rows: HashMap<(String, i64, &'static str), i64> = HashMap::new();
     for ((owner, hour, event), count) in by_owner {

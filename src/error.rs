@@ -159,7 +159,9 @@ impl From<ServiceError> for ApiError {
         match error {
             ServiceError::NotFound(what) => ApiError::not_found(what),
             ServiceError::Forbidden(message) => ApiError::forbidden(message),
-            ServiceError::Refused(code, message) => ApiError::unprocessable(code, message),
+            ServiceError::Refused(code, message) | ServiceError::InvalidField(code, _, message) => {
+                ApiError::unprocessable(code, message)
+            }
             ServiceError::Conflict(code, message) => ApiError::conflict(code, message),
             ServiceError::Database(error) => error.into(),
             ServiceError::Internal(error) => ApiError::internal(error),

@@ -1,7 +1,7 @@
 //! keygate: a self-hosted OAuth2 authorization server that gives an application "API keys as a service".
 
-pub mod api;
 pub mod activity;
+pub mod api;
 pub mod audit;
 pub mod background;
 pub mod cli;

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::activity::Activity;
 use crate::audit::AuditEvent;
 use crate::audit::AuditLog;
 use crate::config::Config;
@@ -20,7 +21,6 @@ use crate::domain::signing_alg::SigningAlg;
 use crate::domain::time::UnixTime;
 use crate::domain::ttl::TtlOverrides;
 use crate::keyring::{Keyring, RotationTiming};
-use crate::activity::Activity;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 use crate::revocation::Revocations;

@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
         "metrics",
     ],
     &["config", "crypto", "db"],
-    &["audit", "usage", "revocation", "rate_limit", "keyring"],
+    &["audit", "usage", "activity", "revocation", "rate_limit", "keyring"],
     &["service"],
     &["state"],
     &["credentials", "background", "error"],

@@ -28,7 +28,10 @@ pub fn add(conn: &mut DbConn, rows: &[ActivityRow]) -> QueryResult<()> {
                     activity_hours::event,
                 ))
                 .do_update()
-                .set(activity_hours::count.eq(activity_hours::count + excluded(activity_hours::count)));
+                .set(
+                    activity_hours::count
+                        .eq(activity_hours::count + excluded(activity_hours::count)),
+                );
             // The enum connection has no upsert; each backend has the same one.
             match conn {
                 DbConn::Sqlite(sqlite) => upsert.execute(sqlite)?,

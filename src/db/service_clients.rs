@@ -179,10 +179,7 @@ pub fn ids_of_tenant(conn: &mut DbConn, tenant_id: &str) -> QueryResult<Vec<Stri
 }
 
 /// The tenant of each of these clients that exists (`None` for a global client).
-pub fn tenants_of(
-    conn: &mut DbConn,
-    ids: &[String],
-) -> QueryResult<Vec<(String, Option<String>)>> {
+pub fn tenants_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, Option<String>)>> {
     service_clients::table
         .filter(service_clients::id.eq_any(ids))
         .select((service_clients::id, service_clients::tenant_id))

@@ -84,6 +84,25 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// The input field a code is always about, if it is.
+    pub fn field(self) -> Option<&'static str> {
+        use ErrorCode::*;
+        Some(match self {
+            SlugTaken => "slug",
+            UsernameTaken => "username",
+            EmailTaken => "email",
+            RoleExists => "name",
+            WeakPassword => "password",
+            InvalidOwner => "owner",
+            InvalidExpiry => "expires_at",
+            InvalidPublicKey => "public_key",
+            InvalidPermission => "permission",
+            _ => return None,
+        })
+    }
+}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

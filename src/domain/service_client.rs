@@ -115,10 +115,28 @@ pub enum ClientSpecError {
     BadId(String),
     #[error("a tenant owner must be the client's own tenant")]
     TenantOwner,
-    #[error("{0:?} is not an absolute URI without a fragment")]
-    BadUri(String),
+    /// A URI of the list named (`redirect_uris`, …).
+    #[error("{1:?} is not an absolute URI without a fragment")]
+    BadUri(&'static str, String),
     #[error("{0}")]
     Ttl(String),
+}
+
+impl ClientSpecError {
+    /// The field of the client's JSON it is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            ClientSpecError::Name => "name",
+            ClientSpecError::Scope(_) | ClientSpecError::AdminScopeInTenant => "scopes",
+            ClientSpecError::DefaultScopes => "default_scopes",
+            ClientSpecError::NoGrantTypes | ClientSpecError::PublicClientCredentials => {
+                "grant_types"
+            }
+            ClientSpecError::BadId(_) | ClientSpecError::TenantOwner => "owner",
+            ClientSpecError::BadUri(field, _) => field,
+            ClientSpecError::Ttl(_) => "ttl",
+        }
+    }
 }
 
 impl ClientSpec {
@@ -153,11 +171,18 @@ impl ClientSpec {
         if self.public && self.grant_types.contains(&GrantType::ClientCredentials) {
             return Err(ClientSpecError::PublicClientCredentials);
         }
-        let uris = self.redirect_uris.iter().chain(&self.allowed_origins);
-        for uri in uris.chain(&self.post_logout_redirect_uris) {
-            let parsed = url::Url::parse(uri).map_err(|_| ClientSpecError::BadUri(uri.clone()))?;
-            if parsed.fragment().is_some() || parsed.cannot_be_a_base() {
-                return Err(ClientSpecError::BadUri(uri.clone()));
+        let lists = [
+            ("redirect_uris", &self.redirect_uris),
+            ("allowed_origins", &self.allowed_origins),
+            ("post_logout_redirect_uris", &self.post_logout_redirect_uris),
+        ];
+        for (field, uris) in lists {
+            for uri in uris {
+                let bad = || ClientSpecError::BadUri(field, uri.clone());
+                let parsed = url::Url::parse(uri).map_err(|_| bad())?;
+                if parsed.fragment().is_some() || parsed.cannot_be_a_base() {
+                    return Err(bad());
+                }
             }
         }
         self.ttl

@@ -21,6 +21,17 @@ pub enum TenantSpecError {
     Ttl(String),
 }
 
+impl TenantSpecError {
+    /// The field of the tenant's JSON it is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            TenantSpecError::Name => "name",
+            TenantSpecError::Slug => "slug",
+            TenantSpecError::Ttl(_) => "ttl",
+        }
+    }
+}
+
 impl TenantSpec {
     pub fn validate(&self, max_access_token_ttl: i64) -> Result<(), TenantSpecError> {
         if !(1..=200).contains(&self.name.trim().chars().count()) {

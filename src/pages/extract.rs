@@ -23,6 +23,8 @@ pub enum PageError {
     /// Told to the user with this status: on the page they came from when the handler shows it again, else on a
     /// page of its own.
     Told(StatusCode, Cow<'static, str>),
+    /// Told next to the input field named (as the service names it: `slug`, `redirect_uris`, …), with this status.
+    AtField(StatusCode, &'static str, String),
     /// Not signed in: to this sign-in page (which sends the user back after).
     SignIn(&'static str),
 }
@@ -54,14 +56,36 @@ impl PageError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            PageError::Told(status, _) => *status,
+            PageError::Told(status, _) | PageError::AtField(status, ..) => *status,
             PageError::SignIn(_) => StatusCode::SEE_OTHER,
         }
+    }
+
+    /// The input field the error is about, if one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            PageError::AtField(_, field, _) => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The same error told above the page's forms: for a form whose fields are not the page's main form's.
+    pub fn above_the_form(self) -> PageError {
+        match self {
+            PageError::AtField(status, _, message) => PageError::Told(status, message.into()),
+            other => other,
+        }
+    }
+
+    /// The message when it is about `field`: what the form shows next to that field.
+    pub fn at(&self, field: &str) -> Option<&str> {
+        (self.field() == Some(field)).then(|| self.message())
     }
 
     pub fn message(&self) -> &str {
         match self {
             PageError::Told(_, message) => message,
+            PageError::AtField(_, _, message) => message,
             PageError::SignIn(_) => "Sign in first.",
         }
     }
@@ -84,6 +108,13 @@ impl From<LoginError> for PageError {
 /// that the service is unavailable.
 impl From<ServiceError> for PageError {
     fn from(error: ServiceError) -> PageError {
+        if let Some(field) = error.field() {
+            let status = match error {
+                ServiceError::Conflict(..) => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            return PageError::AtField(status, field, error.to_string());
+        }
         match error {
             ServiceError::NotFound(what) => {
                 PageError::Told(StatusCode::NOT_FOUND, format!("No such {what}.").into())
@@ -91,7 +122,7 @@ impl From<ServiceError> for PageError {
             ServiceError::Forbidden(message) => {
                 PageError::Told(StatusCode::FORBIDDEN, message.into())
             }
-            ServiceError::Refused(_, message) => {
+            ServiceError::Refused(_, message) | ServiceError::InvalidField(_, _, message) => {
                 PageError::Told(StatusCode::UNPROCESSABLE_ENTITY, message.into())
             }
             ServiceError::Conflict(_, message) => {
@@ -128,7 +159,12 @@ impl ResponseError for PageError {
             PageError::SignIn(login) => HttpResponse::SeeOther()
                 .insert_header(("Location", *login))
                 .finish(),
-            PageError::Told(status, message) => html(*status, ErrorPage { message }),
+            told => html(
+                told.status(),
+                ErrorPage {
+                    message: told.message(),
+                },
+            ),
         }
     }
 }

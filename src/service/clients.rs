@@ -74,7 +74,7 @@ pub fn find_writable(
 
 fn validated(spec: &ClientSpec, config: &Config) -> Result<(), ServiceError> {
     spec.validate(config.max_access_token_ttl)
-        .map_err(|e| ServiceError::refused(ErrorCode::InvalidClient, e.to_string()))
+        .map_err(|e| ServiceError::invalid(ErrorCode::InvalidClient, e.field(), e.to_string()))
 }
 
 /// Refuses an owner that does not exist or is of another tenant (the same answer for both).

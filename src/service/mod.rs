@@ -177,6 +177,9 @@ pub enum ServiceError {
     /// Well-formed but against a rule (422).
     #[error("{1}")]
     Refused(ErrorCode, String),
+    /// One field of the input is not acceptable (422): the field as the `/v1` JSON names it.
+    #[error("{2}")]
+    InvalidField(ErrorCode, &'static str, String),
     /// Collides with what exists (409).
     #[error("{1}")]
     Conflict(ErrorCode, String),
@@ -190,6 +193,25 @@ impl ServiceError {
     /// A 422 refusal.
     pub fn refused(code: ErrorCode, message: impl Into<String>) -> ServiceError {
         ServiceError::Refused(code, message.into())
+    }
+
+    /// A 422 refusal of one field's value.
+    pub fn invalid(
+        code: ErrorCode,
+        field: &'static str,
+        message: impl Into<String>,
+    ) -> ServiceError {
+        ServiceError::InvalidField(code, field, message.into())
+    }
+
+    /// The input field the refusal is about, when it is about one: named by the refusal, or implied by its code
+    /// (`slug_taken` is about `slug`).
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            ServiceError::InvalidField(_, field, _) => Some(field),
+            ServiceError::Refused(code, _) | ServiceError::Conflict(code, _) => code.field(),
+            _ => None,
+        }
     }
 }
 

@@ -23,7 +23,7 @@ pub fn create(
 ) -> Result<Changed<Operator>, ServiceError> {
     actor.require_global()?;
     let username = Username::parse(&new.username)
-        .map_err(|e| ServiceError::refused(ErrorCode::InvalidUser, e.to_string()))?;
+        .map_err(|e| ServiceError::invalid(ErrorCode::InvalidUser, "username", e.to_string()))?;
     let now = UnixTime::now();
     let row = OperatorRow {
         id: IdKind::User.generate(),

@@ -74,7 +74,7 @@ pub fn create(
         id: user_id.clone(),
     });
     spec.validate(config.max_access_token_ttl)
-        .map_err(|e| ServiceError::refused(ErrorCode::InvalidClient, e.to_string()))?;
+        .map_err(|e| ServiceError::invalid(ErrorCode::InvalidClient, e.field(), e.to_string()))?;
     transaction(conn, |conn, _| {
         let role = roles::find_visible(
             conn,

@@ -66,8 +66,8 @@ impl Record {
     }
 }
 
-fn invalid(message: String) -> ServiceError {
-    ServiceError::Refused(ErrorCode::InvalidRecord, message)
+fn invalid(field: &'static str, message: String) -> ServiceError {
+    ServiceError::invalid(ErrorCode::InvalidRecord, field, message)
 }
 
 /// Checks the input: its shape, that every role exists for the tenant, and that every subject and admin exists in
@@ -78,22 +78,28 @@ fn checked(
     input: &RecordInput,
 ) -> Result<Vec<Statement>, ServiceError> {
     if input.name.trim().is_empty() || input.name.chars().count() > 200 {
-        return Err(invalid("name must be 1 to 200 characters".into()));
+        return Err(invalid("name", "name must be 1 to 200 characters".into()));
     }
-    let statements =
-        access::validate(&input.subjects, &input.admins, &input.statements).map_err(invalid)?;
+    let statements = access::validate(&input.subjects, &input.admins, &input.statements)
+        .map_err(|e| invalid("statements", e))?;
     let mut names: Vec<String> = statements.iter().flat_map(|s| s.roles.clone()).collect();
     names.sort();
     names.dedup();
     let found = roles::find_visible(conn, tenant_id, Some(&names))?;
     if let Some(missing) = names.iter().find(|n| !found.iter().any(|r| &r.name == *n)) {
-        return Err(invalid(format!("no role named {missing:?} in this tenant")));
+        return Err(invalid(
+            "statements",
+            format!("no role named {missing:?} in this tenant"),
+        ));
     }
     for subject in &input.subjects {
         ensure_member(conn, tenant_id, subject, "subject")?;
     }
     if tenant_id.is_none() && !input.admins.is_empty() {
-        return Err(invalid("a global record has no user admins".into()));
+        return Err(invalid(
+            "admins",
+            "a global record has no user admins".into(),
+        ));
     }
     for admin in &input.admins {
         ensure_member(conn, tenant_id, admin, "admin")?;

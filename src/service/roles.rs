@@ -34,8 +34,8 @@ impl From<RoleRow> for Role {
     }
 }
 
-fn invalid(message: String) -> ServiceError {
-    ServiceError::Refused(ErrorCode::InvalidRole, message)
+fn invalid(field: &'static str, message: String) -> ServiceError {
+    ServiceError::invalid(ErrorCode::InvalidRole, field, message)
 }
 
 /// The role `id` if the actor may see it (`change`: may change it). Global roles are visible to every admin and
@@ -86,9 +86,12 @@ pub fn create(
     let tenant_id = actor.tenant_for_new(tenant_id)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(invalid("name must be 1 to 100 printable characters".into()));
+        return Err(invalid(
+            "name",
+            "name must be 1 to 100 printable characters".into(),
+        ));
     }
-    validate_permissions(&permissions).map_err(invalid)?;
+    validate_permissions(&permissions).map_err(|e| invalid("permissions", e))?;
     let row = RoleRow {
         id: IdKind::Role.generate(),
         scope_key: roles::scope_key(tenant_id.as_deref()),
@@ -122,7 +125,7 @@ pub fn update(
     id: &RoleId,
     permissions: Vec<String>,
 ) -> Result<Changed<Role>, ServiceError> {
-    validate_permissions(&permissions).map_err(invalid)?;
+    validate_permissions(&permissions).map_err(|e| invalid("permissions", e))?;
     transaction(conn, |conn, _| {
         let mut row = find_visible(conn, actor, id, true)?;
         row.permissions = Json(permissions);

@@ -26,7 +26,7 @@ pub struct TenantChanges {
 
 fn validated(spec: &TenantSpec, config: &Config) -> Result<(), ServiceError> {
     spec.validate(config.max_access_token_ttl)
-        .map_err(|e| ServiceError::refused(ErrorCode::InvalidTenant, e.to_string()))
+        .map_err(|e| ServiceError::invalid(ErrorCode::InvalidTenant, e.field(), e.to_string()))
 }
 
 /// The tenant `id` if the actor administers it.

@@ -43,8 +43,9 @@ fn email_columns(email: Option<&str>) -> Result<(Option<String>, Option<String>)
     match email {
         None => Ok((None, None)),
         Some(raw) => {
-            let email = Email::parse(raw)
-                .map_err(|e| ServiceError::refused(ErrorCode::InvalidUser, e.to_string()))?;
+            let email = Email::parse(raw).map_err(|e| {
+                ServiceError::invalid(ErrorCode::InvalidUser, "email", e.to_string())
+            })?;
             Ok((Some(email.address), Some(email.key)))
         }
     }
@@ -53,8 +54,9 @@ fn email_columns(email: Option<&str>) -> Result<(Option<String>, Option<String>)
 /// A user is verified only with an address to verify.
 fn check_verified(row: &UserRow) -> Result<(), ServiceError> {
     match row.email_verified && row.email.is_none() {
-        true => Err(ServiceError::refused(
+        true => Err(ServiceError::invalid(
             ErrorCode::InvalidUser,
+            "email_verified",
             "email_verified needs an email",
         )),
         false => Ok(()),
@@ -111,7 +113,7 @@ pub fn create(
 ) -> Result<Changed<User>, ServiceError> {
     ensure_administers(actor, tenant_id.as_str())?;
     let username = Username::parse(&new.username)
-        .map_err(|e| ServiceError::refused(ErrorCode::InvalidUser, e.to_string()))?;
+        .map_err(|e| ServiceError::invalid(ErrorCode::InvalidUser, "username", e.to_string()))?;
     let (email, email_key) = email_columns(new.email.as_deref())?;
     let now = UnixTime::now();
     let row = UserRow {

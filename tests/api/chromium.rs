@@ -120,6 +120,12 @@ pub async fn save_screenshot(browser: &Client, name: &str) {
     .unwrap();
 }
 
+/// The text of the element `css` matches, once it is on the page.
+pub async fn text_of(browser: &Client, css: &str) -> String {
+    let element = browser.wait().for_element(Locator::Css(css)).await.unwrap();
+    element.text().await.unwrap()
+}
+
 /// Signs `username` in on keygate's login page (the tenant fixed by the client) once the browser is there.
 pub async fn sign_in_on_login_page(browser: &Client, username: &str, password: &str) {
     browser

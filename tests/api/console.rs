@@ -4,7 +4,7 @@
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 
-use crate::chromium::{click, type_into, wait_for_text, wait_until_gone, Chromedriver};
+use crate::chromium::{click, text_of, type_into, wait_for_text, wait_until_gone, Chromedriver};
 use crate::fixtures::PASSWORD;
 use crate::helpers::{spawn_app, TestApp};
 
@@ -75,6 +75,7 @@ async fn an_operator_makes_a_tenant_and_its_first_administrator_who_sees_only_th
         .unwrap();
     click(&browser, "#create-tenant button").await;
     wait_for_text(&browser, "#error", "slug must be").await;
+    wait_for_text(&browser, "#slug-error", "slug must be").await;
     let name = browser
         .find(Locator::Css("#name"))
         .await
@@ -188,6 +189,13 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
         "keygate:admin may only be given to global clients",
     )
     .await;
+    // …told again next to the field, with what was typed kept.
+    wait_for_text(&browser, "#scopes + #scopes-error", "keygate:admin").await;
+    let typed = browser.find(Locator::Css("#name")).await.unwrap();
+    assert_eq!(
+        typed.prop("value").await.unwrap().as_deref(),
+        Some("acme backend")
+    );
     browser
         .find(Locator::Css("#scopes"))
         .await
@@ -253,15 +261,10 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
         std::time::Duration::from_secs(10),
         || async {
             browser.refresh().await.unwrap();
-            let totals = browser
-                .wait()
-                .for_element(Locator::Css("#activity-totals"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            totals.contains("failed authentications: 1").then_some(totals)
+            let totals = text_of(&browser, "#activity-totals").await;
+            totals
+                .contains("failed authentications: 1")
+                .then_some(totals)
         },
     )
     .await;
@@ -274,7 +277,10 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
         .html(false)
         .await
         .unwrap();
-    for bar in ["client_credentials tokens</title>", "1 failed authentications</title>"] {
+    for bar in [
+        "client_credentials tokens</title>",
+        "1 failed authentications</title>",
+    ] {
         assert!(chart.contains(bar), "{chart}");
     }
     screenshot(&browser, "overview.png").await;

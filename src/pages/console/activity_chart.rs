@@ -111,7 +111,12 @@ pub fn draw(LastHours { first_hour, counts }: &LastHours) -> ActivityChart {
     let labels = hours()
         .enumerate()
         .filter(|(_, hour)| hour % 6 == 0)
-        .map(|(column, hour)| (LEFT + column as i64 * COLUMN, format!("{:02}:00", hour % 24)))
+        .map(|(column, hour)| {
+            (
+                LEFT + column as i64 * COLUMN,
+                format!("{:02}:00", hour % 24),
+            )
+        })
         .collect();
     let totals = series()
         .map(|(event, label)| Total {

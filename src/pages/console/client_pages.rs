@@ -37,7 +37,7 @@ struct ClientsPage<'a> {
     next: Option<String>,
     choices: &'a Choices,
     form: &'a ClientForm,
-    error: Option<&'a str>,
+    error: Option<&'a PageError>,
 }
 
 /// What the new-client form offers: the tenants an operator may pick, the users who may own the client.
@@ -150,7 +150,7 @@ async fn clients_page(
     query: &ListQuery,
     status: StatusCode,
     form: &ClientForm,
-    error: Option<&str>,
+    error: Option<&PageError>,
 ) -> Result<HttpResponse, PageError> {
     let tenant_id = admin.actor.tenant_filter(None)?;
     let (search, after) = (query.q.clone(), query.after.clone());
@@ -236,7 +236,7 @@ pub async fn create(
                 &query,
                 error.status(),
                 &typed,
-                Some(error.message()),
+                Some(&error),
             )
             .await
         }
@@ -250,7 +250,7 @@ struct ClientPage<'a> {
     client: &'a ServiceClient,
     effective_ttl: &'a BTreeMap<String, EffectiveTtl>,
     keys: &'a [KeyView],
-    error: Option<&'a str>,
+    error: Option<&'a PageError>,
 }
 
 impl ClientPage<'_> {
@@ -270,7 +270,7 @@ async fn client_page(
     admin: &Admin,
     id: ClientId,
     status: StatusCode,
-    error: Option<&str>,
+    error: Option<&PageError>,
 ) -> Result<HttpResponse, PageError> {
     let actor = admin.actor.clone();
     let (client, tenant, keys) = state
@@ -393,17 +393,7 @@ pub async fn add_key(
             );
             Ok(response)
         }
-        Err(error) => {
-            client_page(
-                &req,
-                &state,
-                &admin,
-                id,
-                error.status(),
-                Some(error.message()),
-            )
-            .await
-        }
+        Err(error) => client_page(&req, &state, &admin, id, error.status(), Some(&error)).await,
     }
 }
 
@@ -514,8 +504,6 @@ async fn settled(
 ) -> Result<HttpResponse, PageError> {
     match outcome {
         Ok(()) => Ok(see_other(done)),
-        Err(error) => {
-            client_page(req, state, admin, id, error.status(), Some(error.message())).await
-        }
+        Err(error) => client_page(req, state, admin, id, error.status(), Some(&error)).await,
     }
 }

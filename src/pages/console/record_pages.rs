@@ -187,7 +187,7 @@ struct RecordPage<'a> {
     record_id: Option<&'a str>,
     draft: &'a Draft,
     candidates: &'a Candidates,
-    error: Option<&'a str>,
+    error: Option<&'a PageError>,
     /// The last "test access" question and its answer.
     tested: Option<(&'a str, &'a str, &'a str, bool)>,
 }
@@ -196,7 +196,7 @@ struct Editor<'a> {
     tenant_id: &'a str,
     record_id: Option<&'a str>,
     draft: &'a Draft,
-    error: Option<&'a str>,
+    error: Option<&'a PageError>,
     tested: Option<(&'a str, &'a str, &'a str, bool)>,
 }
 
@@ -286,7 +286,7 @@ pub async fn create(
                 tenant_id: tenant_id.as_str(),
                 record_id: None,
                 draft: &draft,
-                error: Some(error.message()),
+                error: Some(&error),
                 tested: None,
             };
             editor(&req, &state, &admin, error.status(), shown).await
@@ -351,7 +351,7 @@ pub async fn replace(
                 tenant_id: &tenant_id,
                 record_id: Some(id.as_str()),
                 draft: &draft,
-                error: Some(error.message()),
+                error: Some(&error),
                 tested: None,
             };
             editor(&req, &state, &admin, error.status(), shown).await
@@ -417,7 +417,7 @@ pub async fn test_access(
         tenant_id: &tenant_id,
         record_id: Some(id.as_str()),
         draft: &draft,
-        error: error.as_ref().map(PageError::message),
+        error: error.as_ref(),
         tested,
     };
     let status = error.as_ref().map_or(StatusCode::OK, PageError::status);

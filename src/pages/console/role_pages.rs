@@ -18,7 +18,7 @@ struct RolesPage<'a> {
     roles: &'a [Role],
     name: &'a str,
     permissions: &'a str,
-    error: Option<&'a str>,
+    error: Option<&'a PageError>,
 }
 
 /// Permissions as typed: one per line or separated by spaces.
@@ -32,7 +32,7 @@ async fn roles_page(
     admin: &Admin,
     status: StatusCode,
     form: (&str, &str),
-    error: Option<&str>,
+    error: Option<&PageError>,
 ) -> Result<HttpResponse, PageError> {
     let actor = admin.actor.clone();
     let roles = state
@@ -62,15 +62,12 @@ async fn after_change<T>(
     match outcome.map_err(PageError::from) {
         Ok(_) => Ok(see_other("/console/roles")),
         Err(error) => {
-            roles_page(
-                req,
-                state,
-                admin,
-                error.status(),
-                form,
-                Some(error.message()),
-            )
-            .await
+            // Only the new-role form is shown again with what was typed; a row's error is told above the page.
+            let error = match form.0.is_empty() {
+                true => error.above_the_form(),
+                false => error,
+            };
+            roles_page(req, state, admin, error.status(), form, Some(&error)).await
         }
     }
 }

@@ -20,7 +20,7 @@ struct TenantsPage<'a> {
     tenants: &'a [TenantRow],
     name: &'a str,
     slug: &'a str,
-    error: Option<&'a str>,
+    error: Option<&'a PageError>,
 }
 
 async fn tenants_page(
@@ -29,7 +29,7 @@ async fn tenants_page(
     admin: &Admin,
     status: StatusCode,
     form: (&str, &str),
-    error: Option<&str>,
+    error: Option<&PageError>,
 ) -> Result<HttpResponse, PageError> {
     admin.actor.require_global()?;
     let all = state
@@ -87,7 +87,7 @@ pub async fn create(
                 &admin,
                 error.status(),
                 (&form.0, &form.1),
-                Some(error.message()),
+                Some(&error),
             )
             .await
         }
@@ -121,15 +121,9 @@ pub async fn update(
     match changed.await {
         Ok(_) => Ok(see_other("/console/tenants")),
         Err(error) => {
-            tenants_page(
-                &req,
-                &state,
-                &admin,
-                error.status(),
-                ("", ""),
-                Some(error.message()),
-            )
-            .await
+            // A row's form: told above the page, not at the new-tenant form's fields.
+            let error = error.above_the_form();
+            tenants_page(&req, &state, &admin, error.status(), ("", ""), Some(&error)).await
         }
     }
 }
@@ -149,15 +143,7 @@ pub async fn delete(
         Ok(()) => Ok(see_other("/console/tenants")),
         Err(error) => {
             let error = PageError::from(error);
-            tenants_page(
-                &req,
-                &state,
-                &admin,
-                error.status(),
-                ("", ""),
-                Some(error.message()),
-            )
-            .await
+            tenants_page(&req, &state, &admin, error.status(), ("", ""), Some(&error)).await
         }
     }
 }

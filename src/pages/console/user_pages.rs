@@ -21,7 +21,7 @@ struct UsersPage<'a> {
     tenant: &'a TenantRow,
     users: &'a [User],
     form: &'a NewUserForm,
-    error: Option<&'a str>,
+    error: Option<&'a PageError>,
 }
 
 /// What the new-user form held, to show again with its error.
@@ -40,7 +40,7 @@ async fn users_page(
     tenant_id: TenantId,
     status: StatusCode,
     form: &NewUserForm,
-    error: Option<&str>,
+    error: Option<&PageError>,
 ) -> Result<HttpResponse, PageError> {
     service::ensure_administers(&admin.actor, tenant_id.as_str())?;
     let (tenant, all) = state
@@ -136,7 +136,7 @@ pub async fn create(
                 tenant_id,
                 error.status(),
                 &typed,
-                Some(error.message()),
+                Some(&error),
             )
             .await
         }
@@ -194,7 +194,8 @@ pub async fn change(
     match changed.await {
         Ok(()) => Ok(see_other(&format!("/console/tenants/{tenant_id}/users"))),
         Err(error) => {
-            let error = PageError::from(error);
+            // A row's form: told above the page, not at the new-user form's fields.
+            let error = PageError::from(error).above_the_form();
             users_page(
                 &req,
                 &state,
@@ -202,7 +203,7 @@ pub async fn change(
                 tenant_id,
                 error.status(),
                 &NewUserForm::default(),
-                Some(error.message()),
+                Some(&error),
             )
             .await
         }
