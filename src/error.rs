@@ -19,6 +19,8 @@ pub struct ApiError {
     pub challenges: &'static [&'static str],
     /// `Retry-After` seconds for 429 and 503 answers.
     pub retry_after: Option<u64>,
+    /// The request body's field a 409 or 422 is about, when it is about one.
+    pub field: Option<&'static str>,
 }
 
 /// The error body of every `/v1` endpoint.
@@ -27,6 +29,9 @@ pub struct ErrorBody {
     /// Stable, snake_case: `invalid_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, …
     pub error: ErrorCode,
     pub message: String,
+    /// The request body's field the error is about (`slug`, `scopes`, `redirect_uris`, …), when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
 }
 
 impl ApiError {
@@ -37,6 +42,7 @@ impl ApiError {
             message: message.into(),
             challenges: &[],
             retry_after: None,
+            field: None,
         }
     }
 
@@ -156,7 +162,8 @@ impl From<DbError> for ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> ApiError {
-        match error {
+        let field = error.field();
+        let answer = match error {
             ServiceError::NotFound(what) => ApiError::not_found(what),
             ServiceError::Forbidden(message) => ApiError::forbidden(message),
             ServiceError::Refused(code, message) | ServiceError::InvalidField(code, _, message) => {
@@ -165,7 +172,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(code, message) => ApiError::conflict(code, message),
             ServiceError::Database(error) => error.into(),
             ServiceError::Internal(error) => ApiError::internal(error),
-        }
+        };
+        ApiError { field, ..answer }
     }
 }
 
@@ -207,6 +215,7 @@ impl ResponseError for ApiError {
         response.json(ErrorBody {
             error: self.code,
             message: self.message.clone(),
+            field: self.field,
         })
     }
 }

@@ -221,7 +221,7 @@ async fn another_tenants_objects_are_404_to_a_tenant_admin_and_new_tenants_403()
     let tenant = json!({"name": "n", "slug": "n"});
     assert_eq!(
         refused(&app, acme_admin, "/v1/tenants", tenant).await,
-        (403, "forbidden".to_string())
+        (403, "forbidden".to_string(), None)
     );
 }
 
@@ -265,14 +265,18 @@ async fn lists_are_cursor_paginated_and_filter_by_owner() {
 }
 
 /// A `/v1` POST's status and error code.
-async fn refused(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, String) {
+/// The status, error code and field (if the error names one) of a refused POST.
+async fn refused(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (u16, String, Option<String>) {
     let answer = app.api(Method::POST, path, token, Some(body)).await;
     let status = answer.status().as_u16();
     let body: Value = answer.json().await.expect("a JSON error");
-    (
-        status,
-        body["error"].as_str().unwrap_or_default().to_string(),
-    )
+    let text = |name: &str| body[name].as_str().map(String::from);
+    (status, text("error").unwrap_or_default(), text("field"))
 }
 
 #[actix_web::test]
@@ -300,7 +304,7 @@ async fn bodies_that_are_not_the_documented_json_are_400_invalid_request() {
 }
 
 #[actix_web::test]
-async fn duplicates_and_rule_breaks_are_409_and_422_with_their_codes() {
+async fn duplicates_and_rule_breaks_are_409_and_422_with_their_codes_and_fields() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let tenant = app.tenant("acme").await.id;
@@ -310,35 +314,41 @@ async fn duplicates_and_rule_breaks_are_409_and_422_with_their_codes() {
             json!({"name": "Acme 2", "slug": "acme"}),
             409,
             "slug_taken",
+            Some("slug"),
         ),
         (
             "/v1/tenants",
             json!({"name": "x", "slug": "Not A Slug"}),
             422,
             "invalid_tenant",
+            Some("slug"),
         ),
         (
             "/v1/clients",
             json!({"name": "x", "tenant_id": tenant, "scopes": ["keygate:admin"]}),
             422,
             "invalid_client",
+            Some("scopes"),
         ),
         (
             "/v1/clients",
             json!({"name": "x", "tenant_id": "ten_0000000000000000000000"}),
             404,
             "not_found",
+            None,
         ),
         (
             "/v1/clients",
             json!({"name": "x", "ttl": {"client_credentials": 10_000_000}}),
             422,
             "invalid_client",
+            Some("ttl"),
         ),
     ];
-    for (path, body, status, error) in cases {
+    for (path, body, status, error, field) in cases {
         let answer = refused(&app, &admin, path, body.clone()).await;
-        assert_eq!(answer, (status, error.to_string()), "{path} {body}");
+        let expected = (status, error.to_string(), field.map(String::from));
+        assert_eq!(answer, expected, "{path} {body}");
     }
 }
 
