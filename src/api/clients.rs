@@ -11,6 +11,7 @@ use super::auth::Principal;
 use super::{Page, PageQuery};
 use crate::db::service_clients::{self, ClientSelection};
 use crate::db::tenants;
+use crate::domain::access::StatementInput;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::ClientId;
 use crate::domain::service_client::{ClientSpec, Owner, ServiceClient};
@@ -57,6 +58,9 @@ pub struct CreateClient {
     pub post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
     pub ttl: TtlOverrides,
+    /// Made with the client in one step: an access record (named as the client) giving it these roles on these
+    /// resources.
+    pub access: Option<StatementInput>,
 }
 
 /// A client with each grant's effective token lifetime and where it comes from.
@@ -105,7 +109,7 @@ pub async fn create(
     };
     let config = state.config.clone();
     let client = state
-        .change(move |conn| service::create(conn, &config, &principal.actor, spec))
+        .change(move |conn| service::create(conn, &config, &principal.actor, spec, body.access))
         .await?;
     Ok(HttpResponse::Created().json(view(&state, client).await?))
 }

@@ -282,7 +282,7 @@ pub fn rotate(
 
 /// Validates and stores a client; the tenant must exist.
 fn create_client(db: &Db, config: &Config, spec: ClientSpec) -> anyhow::Result<ServiceClient> {
-    Ok(service::clients::create(&mut *db.conn()?, config, &Actor::cli(), spec)?.value)
+    Ok(service::clients::create(&mut *db.conn()?, config, &Actor::cli(), spec, None)?.value)
 }
 
 /// Makes a secret key for a client that has fewer than the maximum of active keys.

@@ -34,33 +34,50 @@ pub struct Statement {
 /// Permissions of each role name visible to the tenant.
 pub type RolePermissions = HashMap<String, Vec<String>>;
 
+/// Why a record's subjects, admins or statements are malformed: the field as the `/v1` JSON names it, and why.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Malformed {
+    pub field: &'static str,
+    pub message: String,
+}
+
 /// Refuses malformed statements, subjects and admins; returns the statements with their patterns parsed.
 pub fn validate(
     subjects: &[String],
     admins: &[String],
     statements: &[StatementInput],
-) -> Result<Vec<Statement>, String> {
+) -> Result<Vec<Statement>, Malformed> {
+    let malformed = |field, message| Malformed { field, message };
     if let Some(bad) = subjects
         .iter()
         .find(|s| !IdKind::User.matches(s) && !IdKind::ServiceClient.matches(s))
     {
-        return Err(format!(
-            "subject {bad:?} is not a user or service client id"
+        return Err(malformed(
+            "subjects",
+            format!("subject {bad:?} is not a user or service client id"),
         ));
     }
     if let Some(bad) = admins.iter().find(|a| !IdKind::User.matches(a)) {
-        return Err(format!("admin {bad:?} is not a user id"));
+        return Err(malformed(
+            "admins",
+            format!("admin {bad:?} is not a user id"),
+        ));
     }
     statements
         .iter()
         .map(|statement| {
             if statement.roles.is_empty() || statement.resources.is_empty() {
-                return Err("every statement needs at least one role and one resource".to_string());
+                return Err(malformed(
+                    "statements",
+                    "every statement needs at least one role and one resource".into(),
+                ));
             }
             let resources = statement
                 .resources
                 .iter()
-                .map(|r| ResourcePattern::parse(r).map_err(|e| e.to_string()))
+                .map(|r| {
+                    ResourcePattern::parse(r).map_err(|e| malformed("statements", e.to_string()))
+                })
                 .collect::<Result<_, _>>()?;
             Ok(Statement {
                 roles: statement.roles.clone(),

@@ -1,10 +1,12 @@
 //! Service clients: create, change, delete. Every reference a client makes (tenant, owner) exists and belongs to
 //! the same tenant; deleting a client revokes its keys and tokens.
 
+use super::records::{self, RecordInput};
 use super::{audit, revoke_subject, transaction, Actor, Changed, Effects, ServiceError};
 use crate::config::Config;
 use crate::db::service_clients::{self, ServiceClientRow};
 use crate::db::{access_records, tenants, users, DbConn};
+use crate::domain::access::StatementInput;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::ClientId;
@@ -96,16 +98,39 @@ fn ensure_owner_exists(conn: &mut DbConn, spec: &ClientSpec) -> Result<(), Servi
     }
 }
 
-/// A new client. Tenant admins make clients of their own tenant, global admins of any tenant or global ones.
+/// A new client. Tenant admins make clients of their own tenant, global admins of any tenant or global ones. With
+/// `access`, the same transaction makes the client's access record (named as the client, the client its subject):
+/// the client holds those roles on those resources from its first token.
 pub fn create(
     conn: &mut DbConn,
     config: &Config,
     actor: &Actor,
     mut spec: ClientSpec,
+    access: Option<StatementInput>,
 ) -> Result<Changed<ServiceClient>, ServiceError> {
     spec.tenant_id = actor.tenant_for_new(spec.tenant_id)?;
     validated(&spec, config)?;
-    transaction(conn, |conn, _| insert(conn, actor, &spec))
+    transaction(conn, |conn, _| {
+        let client = insert(conn, actor, &spec)?;
+        if let Some(statement) = access {
+            let record = RecordInput {
+                tenant_id: None,
+                name: client.name.clone(),
+                subjects: vec![client.id.clone()],
+                admins: Vec::new(),
+                statements: vec![statement],
+            };
+            records::insert(conn, actor, client.tenant_id.as_deref(), &record).map_err(
+                |error| match error {
+                    ServiceError::InvalidField(code, _, message) => {
+                        ServiceError::InvalidField(code, "access", message)
+                    }
+                    other => other,
+                },
+            )?;
+        }
+        Ok(client)
+    })
 }
 
 /// Stores a validated client of an existing tenant and audits it; the caller provides the transaction.

@@ -81,7 +81,7 @@ fn checked(
         return Err(invalid("name", "name must be 1 to 200 characters".into()));
     }
     let statements = access::validate(&input.subjects, &input.admins, &input.statements)
-        .map_err(|e| invalid("statements", e))?;
+        .map_err(|e| invalid(e.field, e.message))?;
     let mut names: Vec<String> = statements.iter().flat_map(|s| s.roles.clone()).collect();
     names.sort();
     names.dedup();
@@ -93,7 +93,7 @@ fn checked(
         ));
     }
     for subject in &input.subjects {
-        ensure_member(conn, tenant_id, subject, "subject")?;
+        ensure_member(conn, tenant_id, subject, "subjects")?;
     }
     if tenant_id.is_none() && !input.admins.is_empty() {
         return Err(invalid(
@@ -102,18 +102,18 @@ fn checked(
         ));
     }
     for admin in &input.admins {
-        ensure_member(conn, tenant_id, admin, "admin")?;
+        ensure_member(conn, tenant_id, admin, "admins")?;
     }
     Ok(statements)
 }
 
-/// Refuses an id that does not exist or is of another tenant (the same answer for both: no existence oracle).
-/// A global record may name users and clients of any tenant.
+/// Refuses an id of `field` (`subjects` or `admins`) that does not exist or is of another tenant (the same answer
+/// for both: no existence oracle). A global record may name users and clients of any tenant.
 fn ensure_member(
     conn: &mut DbConn,
     tenant_id: Option<&str>,
     id: &str,
-    role: &str,
+    field: &'static str,
 ) -> Result<(), ServiceError> {
     let found_in = if IdKind::User.matches(id) {
         users::find_by_id(conn, id)?.map(|u| Some(u.tenant_id))
@@ -123,9 +123,10 @@ fn ensure_member(
     match (found_in, tenant_id) {
         (Some(_), None) => Ok(()),
         (Some(Some(theirs)), Some(ours)) if theirs == ours => Ok(()),
-        _ => Err(ServiceError::refused(
+        _ => Err(ServiceError::invalid(
             ErrorCode::InvalidSubject,
-            format!("{role} {id:?} does not exist in this record's tenant"),
+            field,
+            format!("{id:?} does not exist in this record's tenant"),
         )),
     }
 }
@@ -159,22 +160,33 @@ pub fn create(
             crate::db::tenants::find_by_id(conn, tenant_id)?
                 .ok_or(ServiceError::NotFound("tenant"))?;
         }
-        let statements = checked(conn, tenant_id.as_deref(), &input)?;
-        let row = row_of(
-            IdKind::AccessRecord.generate(),
-            tenant_id.clone(),
-            &input,
-            &statements,
-            UnixTime::now(),
-        );
-        access_records::save(conn, &row, &input.subjects)?;
-        audit(
-            conn,
-            actor.event("record.created", row.tenant_id.as_deref(), None, &row.id),
-            None,
-        )?;
-        Ok(Record::new(row, input.subjects.clone()))
+        insert(conn, actor, tenant_id.as_deref(), &input)
     })
+}
+
+/// Checks and stores a record of an existing tenant (or a global one) and audits it; the caller provides the
+/// transaction and has checked that the actor may make records there.
+pub(super) fn insert(
+    conn: &mut DbConn,
+    actor: &Actor,
+    tenant_id: Option<&str>,
+    input: &RecordInput,
+) -> Result<Record, ServiceError> {
+    let statements = checked(conn, tenant_id, input)?;
+    let row = row_of(
+        IdKind::AccessRecord.generate(),
+        tenant_id.map(String::from),
+        input,
+        &statements,
+        UnixTime::now(),
+    );
+    access_records::save(conn, &row, &input.subjects)?;
+    audit(
+        conn,
+        actor.event("record.created", row.tenant_id.as_deref(), None, &row.id),
+        None,
+    )?;
+    Ok(Record::new(row, input.subjects.clone()))
 }
 
 /// The record `id` if the actor administers its tenant or is one of its admins; whether they are a user-admin

@@ -353,12 +353,17 @@ async fn a_record_admin_names_only_subjects_and_admins_that_exist_in_its_tenant(
     let app = spawn_app().await;
     let r = bob_administers_a_record(&app).await;
     let outsider = app.tenant("globex").await.client(&app, &[]);
-    for (subjects, admins) in [
-        (vec![outsider.id.as_str()], vec![r.bob.as_str()]),
-        (vec!["sc_0000000000000000000000"], vec![r.bob.as_str()]),
+    for (subjects, admins, field) in [
+        (vec![outsider.id.as_str()], vec![r.bob.as_str()], "subjects"),
+        (
+            vec!["sc_0000000000000000000000"],
+            vec![r.bob.as_str()],
+            "subjects",
+        ),
         (
             vec![r.service.id.as_str()],
             vec!["usr_0000000000000000000000"],
+            "admins",
         ),
     ] {
         let body = record(
@@ -369,11 +374,53 @@ async fn a_record_admin_names_only_subjects_and_admins_that_exist_in_its_tenant(
         let refused = app
             .api(Method::PUT, &r.path, &r.bob_token, Some(body))
             .await;
-        assert_eq!(
-            json_with_status(refused, 422).await["error"],
-            "invalid_subject"
-        );
+        let refused = json_with_status(refused, 422).await;
+        assert_eq!(refused["error"], "invalid_subject");
+        assert_eq!(refused["field"], field, "{refused}");
     }
+}
+
+#[actix_web::test]
+async fn a_client_made_with_its_access_holds_it_from_the_start_or_is_not_made() {
+    let app = spawn_app().await;
+    let w = world(&app, "acme").await;
+    let client = app
+        .api_post(
+            "/v1/clients",
+            &w.admin,
+            json!({"name": "reports", "access": {"roles": ["Viewer"], "resources": ["/documents/*"]}}),
+        )
+        .await;
+    let id = client["id"].as_str().unwrap();
+    assert!(allowed(&app, &w.admin, id, "/documents/7", "documents:read").await);
+    assert!(!allowed(&app, &w.admin, id, "/documents/7", "documents:write").await);
+    let records = app.api(Method::GET, "/v1/records", &w.admin, None).await;
+    let records = json_with_status(records, 200).await;
+    assert_eq!(records["items"][0]["name"], "reports");
+    assert_eq!(records["items"][0]["subjects"], json!([id]));
+
+    // A role that does not exist, or a malformed pattern: refused at "access", and no client is left behind.
+    for access in [
+        json!({"roles": ["Owner"], "resources": ["/documents/*"]}),
+        json!({"roles": ["Viewer"], "resources": ["/documents/../x"]}),
+    ] {
+        let body = json!({"name": "half made", "access": access});
+        let refused = app
+            .api(Method::POST, "/v1/clients", &w.admin, Some(body))
+            .await;
+        let refused = json_with_status(refused, 422).await;
+        assert_eq!(refused["error"], "invalid_record", "{refused}");
+        assert_eq!(refused["field"], "access", "{refused}");
+    }
+    let clients = app.api(Method::GET, "/v1/clients", &w.admin, None).await;
+    let clients = json_with_status(clients, 200).await;
+    let names: Vec<&str> = clients["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(!names.contains(&"half made"), "{names:?}");
 }
 
 #[actix_web::test]

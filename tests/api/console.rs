@@ -167,21 +167,60 @@ async fn token_status(app: &TestApp, client_id: &str, key: &str) -> u16 {
     app.token_basic(&client, "").await.status().as_u16()
 }
 
+/// `/v1/authorize`'s answer for `subject` using `permission` on `resource`.
+async fn authorized(
+    app: &TestApp,
+    tenant: &crate::fixtures::Tenant,
+    subject: &str,
+    resource: &str,
+    permission: &str,
+) -> bool {
+    let asked =
+        serde_json::json!({"subject": subject, "resource": resource, "permission": permission});
+    let answer = app
+        .api(
+            reqwest::Method::POST,
+            "/v1/authorize",
+            &tenant.admin_token,
+            Some(asked),
+        )
+        .await;
+    let answer: Value = answer.json().await.unwrap();
+    answer["allowed"].as_bool().expect("allowed is a boolean")
+}
+
+/// The first guide's story: a role, a client for a user with that role on a resource, a key shown once that gets a
+/// token `/v1/authorize` agrees with, then revoked.
 #[actix_web::test]
 async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes_it() {
     let app = spawn_app().await;
-    tenant_with_admin(&app, "acme").await;
+    let (tenant, _) = tenant_with_admin(&app, "acme").await;
+    let bob = tenant.user(&app, "bob").await;
     let driver = Chromedriver::start();
     let profile = tempfile::tempdir().unwrap();
     let browser = driver.session(profile.path()).await;
     console_sign_in(&browser, &app, "acme", "tess").await;
     wait_for_text(&browser, ".who", "tess").await;
+
+    // Roles: an Editor of documents.
+    click(&browser, "nav a[href='/console/roles']").await;
+    type_into(&browser, "#name", "Editor").await;
+    type_into(&browser, "#permissions", "documents:read documents:write").await;
+    click(&browser, "#create-role button").await;
+    wait_for_text(&browser, ".role", "Editor").await;
+
     click(&browser, "nav a[href='/console/clients']").await;
     wait_for_text(&browser, "h1", "Service clients").await;
+    click(&browser, "#new-client").await;
+    wait_for_text(&browser, "h1", "New service client").await;
 
-    // A client with a scope; a bad scope first shows the form again with its error.
+    // A client of bob's, Editor on his documents; a bad scope first shows the form again with its error.
     type_into(&browser, "#name", "acme backend").await;
+    click(&browser, &format!("#owner_id option[value='{}']", bob.id)).await;
     type_into(&browser, "#scopes", "documents:read keygate:admin").await;
+    type_into(&browser, "#role", "Editr").await;
+    let documents = format!("/users/{}/documents/*", bob.id);
+    type_into(&browser, "#resources", &documents).await;
     click(&browser, "#create-client button[type=submit]").await;
     wait_for_text(
         &browser,
@@ -191,19 +230,48 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
     .await;
     // …told again next to the field, with what was typed kept.
     wait_for_text(&browser, "#scopes + #scopes-error", "keygate:admin").await;
-    let typed = browser.find(Locator::Css("#name")).await.unwrap();
-    assert_eq!(
-        typed.prop("value").await.unwrap().as_deref(),
-        Some("acme backend")
-    );
+    for (field, typed) in [("#name", "acme backend"), ("#role", "Editr")] {
+        let kept = browser.find(Locator::Css(field)).await.unwrap();
+        assert_eq!(kept.prop("value").await.unwrap().as_deref(), Some(typed));
+    }
+    for field in ["#scopes", "#role"] {
+        browser
+            .find(Locator::Css(field))
+            .await
+            .unwrap()
+            .clear()
+            .await
+            .unwrap();
+    }
+    type_into(&browser, "#scopes", "documents:read").await;
+    type_into(&browser, "#role", "Editr").await;
+    click(&browser, "#create-client button[type=submit]").await;
+    // The unknown role is refused with nothing made: the client comes with its access or not at all.
+    wait_for_text(&browser, "#access-error", "Editr").await;
+    let clients = app
+        .api(
+            reqwest::Method::GET,
+            "/v1/clients",
+            &tenant.admin_token,
+            None,
+        )
+        .await;
+    let clients: Value = clients.json().await.unwrap();
+    let names: Vec<&str> = clients["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(!names.contains(&"acme backend"), "{names:?}");
     browser
-        .find(Locator::Css("#scopes"))
+        .find(Locator::Css("#role"))
         .await
         .unwrap()
         .clear()
         .await
         .unwrap();
-    type_into(&browser, "#scopes", "documents:read").await;
+    type_into(&browser, "#role", "Editor").await;
     screenshot(&browser, "clients.png").await;
     click(&browser, "#create-client button[type=submit]").await;
     let client_id = wait_for_text(&browser, "#client-id", "sc_").await;
@@ -223,6 +291,9 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
     assert!(key.starts_with("kg_sk_"), "{key}");
     screenshot(&browser, "key-created.png").await;
     assert_eq!(token_status(&app, &client_id, &key).await, 200);
+    let doc = format!("/users/{}/documents/7", bob.id);
+    assert!(authorized(&app, &tenant, &client_id, &doc, "documents:write").await);
+    assert!(!authorized(&app, &tenant, &client_id, "/documents/7", "documents:write").await);
     click(&browser, "#back").await;
     let listed = wait_for_text(&browser, "#keys", "secret").await;
     assert!(!listed.contains(&key), "the key is never shown again");
@@ -344,17 +415,8 @@ async fn an_access_record_made_in_the_editor_grants_what_test_access_and_v1_auth
         type_into(&browser, "#permission", permission).await;
         click(&browser, "#test-access button").await;
         wait_for_text(&browser, "#test-result", expected).await;
-        let asked = serde_json::json!({"subject": reader.id, "resource": "/documents/7", "permission": permission});
-        let answer = app
-            .api(
-                reqwest::Method::POST,
-                "/v1/authorize",
-                &tenant.admin_token,
-                Some(asked),
-            )
-            .await;
-        let answer: Value = answer.json().await.unwrap();
-        assert_eq!(answer["allowed"], expected == "allowed", "{permission}");
+        let allowed = authorized(&app, &tenant, &reader.id, "/documents/7", permission).await;
+        assert_eq!(allowed, expected == "allowed", "{permission}");
     }
     screenshot(&browser, "record.png").await;
     browser.close().await.unwrap();

@@ -9,9 +9,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{page, render, see_other, Admin, AdminForm, Nav};
+use crate::db::roles::{self, RoleRow};
 use crate::db::service_clients::{self, ClientSelection};
 use crate::db::tenants::{self, TenantRow};
 use crate::db::users::{self, UserRow};
+use crate::domain::access::StatementInput;
 use crate::domain::access_key::KeyRequest;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::{AccessKeyId, ClientId};
@@ -35,15 +37,23 @@ struct ClientsPage<'a> {
     clients: &'a [ServiceClient],
     search: &'a str,
     next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/client_new.html")]
+struct NewClientPage<'a> {
+    nav: Nav,
     choices: &'a Choices,
     form: &'a ClientForm,
     error: Option<&'a PageError>,
 }
 
-/// What the new-client form offers: the tenants an operator may pick, the users who may own the client.
+/// What the new-client form offers: the tenants an operator may pick, the users who may own the client, the roles
+/// it may be given.
 struct Choices {
     tenants: Vec<TenantRow>,
     users: Vec<UserRow>,
+    roles: Vec<RoleRow>,
 }
 
 /// What the new-client form held, to show again with its error.
@@ -57,6 +67,8 @@ struct ClientForm {
     scopes: String,
     redirect_uris: String,
     allowed_origins: String,
+    role: String,
+    resources: String,
 }
 
 impl ClientForm {
@@ -74,6 +86,8 @@ impl ClientForm {
             scopes: field("scopes"),
             redirect_uris: field("redirect_uris"),
             allowed_origins: field("allowed_origins"),
+            role: field("role"),
+            resources: field("resources"),
         }
     }
 
@@ -81,12 +95,15 @@ impl ClientForm {
         self.grant_types.iter().any(|g| g.as_str() == name)
     }
 
+    /// The access record to make with the client: none when both the role and the resources are left empty.
+    fn access(&self) -> Option<StatementInput> {
+        (!self.role.is_empty() || !self.resources.is_empty()).then(|| StatementInput {
+            roles: words(&self.role),
+            resources: words(&self.resources),
+        })
+    }
+
     fn spec(&self, admin: &Admin) -> ClientSpec {
-        let words = |text: &str| {
-            text.split_whitespace()
-                .map(String::from)
-                .collect::<Vec<_>>()
-        };
         let tenant_id = match &admin.tenant {
             Some(tenant) => Some(tenant.id.clone()),
             None => Some(self.tenant_id.clone()).filter(|t| !t.is_empty()),
@@ -112,6 +129,11 @@ impl ClientForm {
     }
 }
 
+/// The words of a field: scopes, URIs and resource patterns are separated by spaces or lines.
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(String::from).collect()
+}
+
 /// The grant types offered on the form, with their labels.
 pub const GRANT_LABELS: [(&str, &str); 4] = [
     (
@@ -126,31 +148,55 @@ pub const GRANT_LABELS: [(&str, &str); 4] = [
     ("password", "password (legacy)"),
 ];
 
-async fn choices(state: &AppState, admin: &Admin) -> Result<Choices, PageError> {
-    let tenant_id = admin.tenant.as_ref().map(|t| t.id.clone());
-    Ok(state
-        .db
-        .run(move |conn| match tenant_id {
-            None => Ok(Choices {
-                tenants: tenants::list(conn, None, i64::MAX)?,
-                users: Vec::new(),
-            }),
-            Some(tenant_id) => Ok(Choices {
-                tenants: Vec::new(),
-                users: users::list(conn, &tenant_id, None, i64::MAX)?,
-            }),
-        })
-        .await?)
-}
-
-async fn clients_page(
+async fn new_client_page(
     req: &HttpRequest,
     state: &AppState,
     admin: &Admin,
-    query: &ListQuery,
     status: StatusCode,
     form: &ClientForm,
     error: Option<&PageError>,
+) -> Result<HttpResponse, PageError> {
+    let tenant_id = admin.tenant.as_ref().map(|t| t.id.clone());
+    let choices = state
+        .db
+        .run(move |conn| {
+            Ok(Choices {
+                tenants: match &tenant_id {
+                    None => tenants::list(conn, None, i64::MAX)?,
+                    Some(_) => Vec::new(),
+                },
+                users: match &tenant_id {
+                    Some(tenant_id) => users::list(conn, tenant_id, None, i64::MAX)?,
+                    None => Vec::new(),
+                },
+                roles: roles::find_visible(conn, tenant_id.as_deref(), None)?,
+            })
+        })
+        .await?;
+    Ok(page(req, state, admin, status, |nav| {
+        render(NewClientPage {
+            nav,
+            choices: &choices,
+            form,
+            error,
+        })
+    }))
+}
+
+/// `?q=` (a part of the name) and `?after=` (the last client of the previous page).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    after: Option<String>,
+}
+
+/// `GET /console/clients`: a page of the clients in reach, by name if searched.
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     let tenant_id = admin.actor.tenant_filter(None)?;
     let (search, after) = (query.q.clone(), query.after.clone());
@@ -173,72 +219,51 @@ async fn clients_page(
         let search: String = url::form_urlencoded::byte_serialize(query.q.as_bytes()).collect();
         format!("/console/clients?q={search}&after={last}")
     });
-    let choices = choices(state, admin).await?;
-    Ok(page(req, state, admin, status, |nav| {
+    Ok(page(&req, &state, &admin, StatusCode::OK, |nav| {
         render(ClientsPage {
             nav,
             clients: &clients,
             search: &query.q,
             next,
-            choices: &choices,
-            form,
-            error,
         })
     }))
 }
 
-/// `?q=` (a part of the name) and `?after=` (the last client of the previous page).
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    q: String,
-    after: Option<String>,
-}
-
-/// `GET /console/clients`.
-pub async fn list(
+/// `GET /console/clients/new`: the form for a new client, by default a backend with keys.
+pub async fn new(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: Admin,
-    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     let form = ClientForm {
         grant_types: vec![GrantType::ClientCredentials],
         ..Default::default()
     };
-    clients_page(&req, &state, &admin, &query, StatusCode::OK, &form, None).await
+    new_client_page(&req, &state, &admin, StatusCode::OK, &form, None).await
 }
 
-/// `POST /console/clients`: a new client, then its screen.
+/// `POST /console/clients/new`: a new client, with its access record if a role or resources were given, then its
+/// screen.
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     AdminForm { admin, form }: AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let typed = ClientForm::read(&form);
-    let (spec, config, actor) = (
+    let (spec, access, config, actor) = (
         typed.spec(&admin),
+        typed.access(),
         state.config.clone(),
         admin.actor.clone(),
     );
     match state
-        .change(move |conn| service::create(conn, &config, &actor, spec))
+        .change(move |conn| service::create(conn, &config, &actor, spec, access))
         .await
     {
         Ok(client) => Ok(see_other(&format!("/console/clients/{}", client.id))),
         Err(error) => {
             let error = PageError::from(error);
-            let query = ListQuery::default();
-            clients_page(
-                &req,
-                &state,
-                &admin,
-                &query,
-                error.status(),
-                &typed,
-                Some(&error),
-            )
-            .await
+            new_client_page(&req, &state, &admin, error.status(), &typed, Some(&error)).await
         }
     }
 }
@@ -440,20 +465,15 @@ pub async fn update(
 ) -> Result<HttpResponse, PageError> {
     let id = client_id(&path)?;
     let typed = ClientForm::read(&form);
-    let lines = |text: &str| {
-        text.split_whitespace()
-            .map(String::from)
-            .collect::<Vec<_>>()
-    };
     let changed = async {
         let changes = service::ClientChanges {
             name: Some(typed.name.clone()),
             grant_types: Some(typed.grant_types.clone()),
-            scopes: Some(lines(&typed.scopes)),
-            default_scopes: Some(lines(form.get("default_scopes").unwrap_or_default())),
-            redirect_uris: Some(lines(&typed.redirect_uris)),
-            allowed_origins: Some(lines(&typed.allowed_origins)),
-            post_logout_redirect_uris: Some(lines(
+            scopes: Some(words(&typed.scopes)),
+            default_scopes: Some(words(form.get("default_scopes").unwrap_or_default())),
+            redirect_uris: Some(words(&typed.redirect_uris)),
+            allowed_origins: Some(words(&typed.allowed_origins)),
+            post_logout_redirect_uris: Some(words(
                 form.get("post_logout_redirect_uris").unwrap_or_default(),
             )),
             ttl: Some(super::ttl_of(&form)?),
