@@ -82,13 +82,17 @@ impl Activity {
         if batch.by_owner.is_empty() {
             return;
         }
-        let kept = batch.by_owner.clone();
-        let written = db.run(move |conn| write(conn, batch.by_owner)).await;
+        // Shared with the write, not copied: the batch is read back only if the write fails.
+        let batch = Arc::new(batch.by_owner);
+        let written = {
+            let batch = Arc::clone(&batch);
+            db.run(move |conn| write(conn, &batch)).await
+        };
         if let Err(error) = written {
             tracing::warn!(error = %error, "writing activity counts failed; kept for the next flush");
             let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-            for (key, count) in kept {
-                *counts.by_owner.entry(key).or_default() += count;
+            for (key, count) in batch.iter() {
+                *counts.by_owner.entry(key.clone()).or_default() += count;
             }
         }
     }
@@ -96,7 +100,7 @@ impl Activity {
 
 fn write(
     conn: &mut DbConn,
-    by_owner: HashMap<(Owner, i64, &'static str), i64>,
+    by_owner: &HashMap<(Owner, i64, &'static str), i64>,
 ) -> diesel::QueryResult<()> {
     let claimed: Vec<String> = by_owner
         .keys()
@@ -115,11 +119,11 @@ fn write(
     let mut rows: HashMap<(String, i64, &'static str), i64> = HashMap::new();
     for ((owner, hour, event), count) in by_owner {
         let tenant = match owner {
-            Owner::Tenant(tenant) => tenant,
-            Owner::ClaimedClient(id) => tenant_of.get(&id).cloned().flatten(),
+            Owner::Tenant(tenant) => tenant.clone(),
+            Owner::ClaimedClient(id) => tenant_of.get(id).cloned().flatten(),
         };
         *rows
-            .entry((tenant.unwrap_or_default(), hour, event))
+            .entry((tenant.unwrap_or_default(), *hour, *event))
             .or_default() += count;
     }
     let rows: Vec<ActivityRow> = rows

@@ -130,11 +130,15 @@ pub fn list(
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        query = query.filter(
-            lower(service_clients::name)
-                .like(format!("%{escaped}%"))
-                .escape('\\'),
-        );
+        let pattern = format!("%{escaped}%");
+        // SQLite's LIKE ignores ASCII case already, and ASCII is all its lower() folds: calling it for every row
+        // would only double the cost of a scan. PostgreSQL's LIKE is case-sensitive.
+        query = match conn {
+            DbConn::Sqlite(_) => query.filter(service_clients::name.like(pattern).escape('\\')),
+            DbConn::Postgres(_) => {
+                query.filter(lower(service_clients::name).like(pattern).escape('\\'))
+            }
+        };
     }
     if let Some(after) = after {
         query = query.filter(service_clients::id.gt(after.to_string()));
