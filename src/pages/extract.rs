@@ -24,9 +24,17 @@ pub enum PageError {
     /// page of its own.
     Told(StatusCode, Cow<'static, str>),
     /// Told next to the input field named (as the service names it: `slug`, `redirect_uris`, …), with this status.
-    AtField(StatusCode, &'static str, String),
+    AtField(StatusCode, Field, String),
     /// Not signed in: to this sign-in page (which sends the user back after).
     SignIn(&'static str),
+}
+
+/// The form field an error is about: of the page's main form, or of one row's own form (a user's password in the
+/// list of users), which the page tells apart by the row's id.
+#[derive(Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub row: Option<String>,
 }
 
 impl PageError {
@@ -61,25 +69,46 @@ impl PageError {
         }
     }
 
-    /// The input field the error is about, if one.
-    pub fn field(&self) -> Option<&'static str> {
+    /// Where the message next to the field is: `#<field>-error`, or `#<field>-<row>-error` for a row's form.
+    pub fn anchor(&self) -> Option<String> {
         match self {
-            PageError::AtField(_, field, _) => Some(field),
+            PageError::AtField(_, Field { name, row: None }, _) => Some(format!("{name}-error")),
+            PageError::AtField(
+                _,
+                Field {
+                    name,
+                    row: Some(row),
+                },
+                _,
+            ) => Some(format!("{name}-{row}-error")),
             _ => None,
         }
     }
 
-    /// The same error told above the page's forms: for a form whose fields are not the page's main form's.
-    pub fn above_the_form(self) -> PageError {
+    /// The same error about the form of the row `row` (its id) rather than the page's main form.
+    pub fn in_row(self, row: &str) -> PageError {
         match self {
-            PageError::AtField(status, _, message) => PageError::Told(status, message.into()),
+            PageError::AtField(status, Field { name, .. }, message) => PageError::AtField(
+                status,
+                Field {
+                    name,
+                    row: Some(row.to_string()),
+                },
+                message,
+            ),
             other => other,
         }
     }
 
-    /// The message when it is about `field`: what the form shows next to that field.
-    pub fn at(&self, field: &str) -> Option<&str> {
-        (self.field() == Some(field)).then(|| self.message())
+    /// The message when it is about `field` of the main form (`row` none) or of row `row`'s form: what the page
+    /// shows next to that field.
+    pub fn at(&self, field: &str, row: Option<&str>) -> Option<&str> {
+        match self {
+            PageError::AtField(_, at, message) if at.name == field && at.row.as_deref() == row => {
+                Some(message)
+            }
+            _ => None,
+        }
     }
 
     pub fn message(&self) -> &str {
@@ -112,6 +141,10 @@ impl From<ServiceError> for PageError {
             let status = match error {
                 ServiceError::Conflict(..) => StatusCode::CONFLICT,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let field = Field {
+                name: field,
+                row: None,
             };
             return PageError::AtField(status, field, error.to_string());
         }

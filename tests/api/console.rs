@@ -107,7 +107,7 @@ async fn an_operator_makes_a_tenant_and_its_first_administrator_who_sees_only_th
     click(&browser, "#sign-out").await;
     browser
         .wait()
-        .for_element(Locator::Css("#username"))
+        .for_element(Locator::Css("#tenant"))
         .await
         .unwrap();
 
@@ -248,22 +248,8 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
     click(&browser, "#create-client button[type=submit]").await;
     // The unknown role is refused with nothing made: the client comes with its access or not at all.
     wait_for_text(&browser, "#access-error", "Editr").await;
-    let clients = app
-        .api(
-            reqwest::Method::GET,
-            "/v1/clients",
-            &tenant.admin_token,
-            None,
-        )
-        .await;
-    let clients: Value = clients.json().await.unwrap();
-    let names: Vec<&str> = clients["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c["name"].as_str())
-        .collect();
-    assert!(!names.contains(&"acme backend"), "{names:?}");
+    let names = app.client_names(&tenant.admin_token).await;
+    assert!(!names.iter().any(|n| n == "acme backend"), "{names:?}");
     browser
         .find(Locator::Css("#role"))
         .await
@@ -452,6 +438,9 @@ async fn users_are_managed_and_every_change_is_in_the_audit_log_linked_to_its_ob
     type_into(&browser, &reset, "short").await;
     click(&browser, &format!("{row} .password-reset button")).await;
     wait_for_text(&browser, "#error", "8").await;
+    // Told in bob's row, next to his password field, not at the new-user form's.
+    wait_for_text(&browser, &format!("{reset}-error"), "8").await;
+    assert!(browser.find(Locator::Css("#password-error")).await.is_err());
     type_into(&browser, &reset, "a new long password").await;
     click(&browser, &format!("{row} .password-reset button")).await;
     wait_until_gone(&browser, "#error").await;
@@ -484,9 +473,10 @@ async fn users_are_managed_and_every_change_is_in_the_audit_log_linked_to_its_ob
     // Tess unmade by herself: her console ends at once.
     let tess_row = format!("tr[data-user-id='{tess}']");
     click(&browser, &format!("{tess_row} button[value=unmake_admin]")).await;
+    // `#tenant` is the sign-in page's alone (the users page has a `#password` of its own).
     browser
         .wait()
-        .for_element(Locator::Css("#password"))
+        .for_element(Locator::Css("#tenant"))
         .await
         .unwrap();
     assert!(browser
@@ -547,7 +537,11 @@ async fn an_operator_rotates_the_signing_key_and_edits_and_deletes_a_tenant() {
     click(&browser, "details summary").await;
     click(&browser, ".delete").await;
     browser.accept_alert().await.unwrap();
-    wait_for_text(&browser, "h1", "Tenants").await;
+    wait_until_gone(
+        &browser,
+        &format!("a[href='/console/tenants/{}/users']", acme.id),
+    )
+    .await;
     let gone = app
         .api(
             reqwest::Method::GET,

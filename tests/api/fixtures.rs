@@ -43,6 +43,21 @@ impl TestApp {
             admin_token,
         }
     }
+
+    /// The names of the clients `auth` (an admin's token) lists through `/v1/clients`.
+    pub async fn client_names(&self, auth: &str) -> Vec<String> {
+        let listed = self
+            .api(reqwest::Method::GET, "/v1/clients", auth, None)
+            .await;
+        assert_eq!(listed.status(), 200);
+        let listed: serde_json::Value = listed.json().await.unwrap();
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["name"].as_str().map(String::from))
+            .collect()
+    }
 }
 
 impl Tenant {

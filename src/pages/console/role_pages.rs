@@ -51,21 +51,22 @@ async fn roles_page(
     }))
 }
 
-/// After a change: the list again, or the list with what went wrong.
+/// After a change of the new-role form (`row` none, `form` what was typed, shown again) or of the role `row`'s
+/// form: the list again, or the list with what went wrong, told at the form's fields.
 async fn after_change<T>(
     req: &HttpRequest,
     state: &AppState,
     admin: &Admin,
     outcome: Result<T, ServiceError>,
+    row: Option<&str>,
     form: (&str, &str),
 ) -> Result<HttpResponse, PageError> {
     match outcome.map_err(PageError::from) {
         Ok(_) => Ok(see_other("/console/roles")),
         Err(error) => {
-            // Only the new-role form is shown again with what was typed; a row's error is told above the page.
-            let error = match form.0.is_empty() {
-                true => error.above_the_form(),
-                false => error,
+            let error = match row {
+                Some(row) => error.in_row(row),
+                None => error,
             };
             roles_page(req, state, admin, error.status(), form, Some(&error)).await
         }
@@ -97,7 +98,7 @@ pub async fn create(
     let created = state
         .change(move |conn| service::create(conn, &actor, &role_name, permissions, tenant_id))
         .await;
-    after_change(&req, &state, &admin, created, (name, typed)).await
+    after_change(&req, &state, &admin, created, None, (name, typed)).await
 }
 
 fn role_id(path: &str) -> Result<RoleId, PageError> {
@@ -116,7 +117,7 @@ pub async fn update(
     let changed = state
         .change(move |conn| service::update(conn, &actor, &id, permissions))
         .await;
-    after_change(&req, &state, &admin, changed, ("", "")).await
+    after_change(&req, &state, &admin, changed, Some(&path), ("", "")).await
 }
 
 /// `POST /console/roles/{id}/delete`.
@@ -130,5 +131,5 @@ pub async fn delete(
     let deleted = state
         .change(move |conn| service::delete(conn, &actor, &id))
         .await;
-    after_change(&req, &state, &admin, deleted, ("", "")).await
+    after_change(&req, &state, &admin, deleted, Some(&path), ("", "")).await
 }

@@ -121,8 +121,8 @@ pub async fn update(
     match changed.await {
         Ok(_) => Ok(see_other("/console/tenants")),
         Err(error) => {
-            // A row's form: told above the page, not at the new-tenant form's fields.
-            let error = error.above_the_form();
+            // A row's form: told at its own fields, not at the new-tenant form's.
+            let error = error.in_row(path.as_str());
             tenants_page(&req, &state, &admin, error.status(), ("", ""), Some(&error)).await
         }
     }

@@ -194,8 +194,8 @@ pub async fn change(
     match changed.await {
         Ok(()) => Ok(see_other(&format!("/console/tenants/{tenant_id}/users"))),
         Err(error) => {
-            // A row's form: told above the page, not at the new-user form's fields.
-            let error = PageError::from(error).above_the_form();
+            // A row's form: told at its own fields, not at the new-user form's.
+            let error = PageError::from(error).in_row(&path.1);
             users_page(
                 &req,
                 &state,
