@@ -14,14 +14,17 @@ COLD_KEYS="${COLD_KEYS:-100000}"; BIG_KEYS="${BIG_KEYS:-1000000}"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/keygate_bench}"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet -p keygate --bin keygate --example bench_reference --example bench_assertions \
-  --example bench_bare
+  --example bench_bare --example bench_workload_tokens
 BIN="$PWD/target/release/keygate"; EXAMPLES="$PWD/target/release/examples"
 WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
 PORT=18181; URL="http://127.0.0.1:$PORT"
+# A workload's OIDC issuer: a static JWKS on loopback (http on loopback is allowed for it below).
+ISSUER_PORT=18182; ISSUER="http://127.0.0.1:$ISSUER_PORT"; mkdir -p "$WORK/issuer"
 export KEYGATE_MASTER_KEY_FILE="$WORK/master.key" KEYGATE_LOG=warn KEYGATE_BIND="127.0.0.1:$PORT" KEYGATE_ISSUER="$URL"
 # One client from one address at tens of thousands of requests a second: the rate limits would measure themselves.
 export KEYGATE_RATE_LIMIT_PER_CLIENT=0 KEYGATE_RATE_LIMIT_PER_TENANT=0 KEYGATE_RATE_LIMIT_PER_ADDRESS=0
+export KEYGATE_TRUSTED_ISSUER_LOOPBACK_HTTP=true
 json() { python3 -c "import json,sys; v=json.load(sys.stdin); print(eval('v' + sys.argv[1]))" "$1"; }
 
 echo "== reference: access tokens signed per second on one core, cached key" >&2
@@ -68,6 +71,9 @@ else
     if scenario == "token_cold" then return post("/oauth/token", headers[(n - 1) % #headers + 1], "grant_type=client_credentials") end
     if scenario == "private_key_jwt" then
       return post("/oauth/token", nil, "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" .. (assertions[n] or "exhausted"))
+    end
+    if scenario == "jwt_bearer" then
+      return post("/oauth/token", nil, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" .. (workload[n] or "exhausted"))
     end
     if scenario == "refresh" then
       return post("/oauth/token", os.getenv("PW_AUTH"), "grant_type=refresh_token&refresh_token=" .. (table.remove(queue) or "none"))
@@ -120,6 +126,12 @@ scenarios() { # backend
   pw=$("$BIN" client create --name pw --tenant "$tenant" --grant-type password --grant-type refresh_token --with-key --json)
   export PW_AUTH; PW_AUTH=$(basic "$(json '["id"]' <<<"$pw"):$(json '["key"]["client_secret"]' <<<"$pw")")
   "$BIN" bench-seed --tenant "$tenant" --count "$COLD_KEYS" --out cold.txt
+  local workload
+  workload=$("$BIN" client create --name workload --tenant "$tenant" \
+    --grant-type urn:ietf:params:oauth:grant-type:jwt-bearer --json | json '["id"]')
+  printf '{"issuer": "%s", "jwks_uri": "%s/jwks.json", "audiences": ["%s"], "rules": [{"client_id": "%s",
+    "claims": {"repository": "acme/api", "ref": "refs/heads/main"}}]}' "$ISSUER" "$ISSUER" "$URL" "$workload" \
+    | "$BIN" trusted-issuer create --tenant "$tenant" --file - >/dev/null
   headers_lua cold.txt "$COLD_KEYS" > cold.lua
   serve
   local admin_token; admin_token=$("$BIN" token --key "$admin")
@@ -142,6 +154,13 @@ PY
   run "$b" "client_credentials cold ($COLD_KEYS keys)" token_cold cold.lua
   KEYGATE_ACCESS_KEY="$pk" "$EXAMPLES/bench_assertions" $((DURATION * 15000)) "$URL/oauth/token" assertions.lua
   run "$b" "private_key_jwt (EdDSA assertion)" private_key_jwt assertions.lua
+  # The issuer's keys are fetched by the first exchange and cached: the scenario measures the cached path. An
+  # exchange signs an RS256 access token (a few thousand a second here): 8,000 tokens a second is enough.
+  local warm_workload
+  warm_workload=$("$EXAMPLES/bench_workload_tokens" $((DURATION * 8000)) "$ISSUER" "$URL" "$WORK/issuer")
+  curl -sf -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer -d "assertion=$warm_workload" \
+    "$URL/oauth/token" >/dev/null
+  run "$b" "jwt-bearer (RS256 workload token)" jwt_bearer "$WORK/issuer/workload.lua"
   run "$b" "refresh_token (rotating)" refresh refresh.lua
   run "$b" "password (argon2id)" password
   run "$b" "verify secret key" verify_key
@@ -156,6 +175,7 @@ PY
   done
 }
 
+(cd "$WORK/issuer" && exec python3 -m http.server --bind 127.0.0.1 "$ISSUER_PORT" >/dev/null 2>&1) &
 : > results.tsv
 for alg in RS256 ES256 EdDSA; do
   "$EXAMPLES/bench_bare" "$PORT" "$alg" & SERVER=$!
@@ -210,6 +230,8 @@ def target(backend, label):
         return [(rate[(backend, label)] / healthz, 0.4, "healthz")] + bare(label.split()[-1])
     if label == "verify secret key":
         return [(rate[(backend, label)] / healthz, 0.6, "healthz")]
+    if label.startswith("jwt-bearer"):
+        return [(rate[(backend, label)] / rate[(backend, "private_key_jwt (EdDSA assertion)")], 0.7, "private_key_jwt")]
     if label.startswith("client_credentials cold"):
         return [(rate[(backend, label)] / warm, 0.7, "warm")]
     if label == f"client_credentials, cache off, {big} keys":

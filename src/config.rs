@@ -16,6 +16,8 @@
 //! | `ttl_password` | `900` | access-token lifetime for the password grant |
 //! | `ttl_authorization_code` | `900` | access-token lifetime for the authorization_code grant |
 //! | `ttl_refresh_token` | `2592000` | refresh-token lifetime: a sign-in's absolute limit |
+//! | `ttl_jwt_bearer` | `900` | access-token lifetime for the jwt-bearer grant (a trusted issuer's token) |
+//! | `ttl_token_exchange` | `900` | access-token lifetime for token exchange (a trusted issuer's token) |
 //! | `refresh_token_idle_seconds` | `1209600` | a refresh token unused this long expires (idle limit) |
 //! | `max_access_token_ttl` | `86400` | ceiling for every access-token lifetime, overrides included |
 //! | `max_assertion_lifetime` | `3600` | how far ahead a `private_key_jwt` assertion's `exp` may be, seconds (Authlib signs 1 h) |
@@ -33,6 +35,11 @@
 //! | `rate_limit_per_tenant` | `5000` | the same for all clients of one tenant together |
 //! | `rate_limit_per_address` | `0` (off) | requests per second from one source address at those endpoints and sign-in |
 //! | `trusted_proxies` | `[]` | addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client; from anyone else the TCP peer is the client |
+//! | `trusted_issuer_fetch_timeout_ms` | `3000` | longest a fetch of a trusted issuer's discovery document or JWKS may take |
+//! | `trusted_issuer_refetch_cooldown_seconds` | `30` | a trusted issuer's keys are fetched again for an unknown `kid` at most this often |
+//! | `trusted_issuer_max_stale_seconds` | `86400` | how long the last good keys of an issuer that cannot be reached keep serving |
+//! | `trusted_issuer_loopback_http` | `false` | allow `http://` issuers and JWKS on loopback addresses (tests and development) |
+//! | `trusted_issuer_private_networks` | `false` | allow issuers and JWKS on private, loopback and link-local addresses |
 //! | `self_service_roles` | `["Admin", "Editor", "Creator", "Viewer"]` | roles users may pick on `/account/keys` (those the tenant has) |
 
 use std::net::SocketAddr;
@@ -63,6 +70,8 @@ pub struct Config {
     pub ttl_password: i64,
     pub ttl_authorization_code: i64,
     pub ttl_refresh_token: i64,
+    pub ttl_jwt_bearer: i64,
+    pub ttl_token_exchange: i64,
     pub refresh_token_idle_seconds: i64,
     pub max_access_token_ttl: i64,
     pub max_assertion_lifetime: i64,
@@ -82,6 +91,11 @@ pub struct Config {
     pub rate_limit_per_tenant: u32,
     pub rate_limit_per_address: u32,
     pub trusted_proxies: Vec<String>,
+    pub trusted_issuer_fetch_timeout_ms: u64,
+    pub trusted_issuer_refetch_cooldown_seconds: u64,
+    pub trusted_issuer_max_stale_seconds: u64,
+    pub trusted_issuer_loopback_http: bool,
+    pub trusted_issuer_private_networks: bool,
     pub self_service_roles: Vec<String>,
 }
 
@@ -100,6 +114,8 @@ impl Default for Config {
             ttl_password: 900,
             ttl_authorization_code: 900,
             ttl_refresh_token: 30 * 24 * 3600,
+            ttl_jwt_bearer: 900,
+            ttl_token_exchange: 900,
             refresh_token_idle_seconds: 14 * 24 * 3600,
             max_access_token_ttl: 24 * 3600,
             max_assertion_lifetime: 3600,
@@ -118,6 +134,11 @@ impl Default for Config {
             rate_limit_per_tenant: 5000,
             rate_limit_per_address: 0,
             trusted_proxies: Vec::new(),
+            trusted_issuer_fetch_timeout_ms: 3000,
+            trusted_issuer_refetch_cooldown_seconds: 30,
+            trusted_issuer_max_stale_seconds: 24 * 3600,
+            trusted_issuer_loopback_http: false,
+            trusted_issuer_private_networks: false,
             self_service_roles: ["Admin", "Editor", "Creator", "Viewer"]
                 .map(String::from)
                 .to_vec(),
@@ -153,6 +174,8 @@ impl Config {
             ttls.client_credentials,
             ttls.password,
             ttls.authorization_code,
+            ttls.jwt_bearer,
+            ttls.token_exchange,
         ] {
             let ttl = value.unwrap_or_default();
             anyhow::ensure!(
@@ -182,6 +205,10 @@ impl Config {
         );
         anyhow::ensure!(self.max_connections > 0, "max_connections must be positive");
         anyhow::ensure!(
+            (1..=60_000).contains(&self.trusted_issuer_fetch_timeout_ms),
+            "trusted_issuer_fetch_timeout_ms must be 1 to 60000"
+        );
+        anyhow::ensure!(
             (10..=60_000).contains(&self.background_tick_ms),
             "background_tick_ms must be 10 to 60000"
         );
@@ -204,6 +231,8 @@ impl Config {
             password: Some(self.ttl_password),
             authorization_code: Some(self.ttl_authorization_code),
             refresh_token: Some(self.ttl_refresh_token),
+            jwt_bearer: Some(self.ttl_jwt_bearer),
+            token_exchange: Some(self.ttl_token_exchange),
         }
     }
 
@@ -222,6 +251,13 @@ impl Config {
         }
         self.bind = addr.to_string();
         self
+    }
+
+    /// Which URLs a trusted issuer may name.
+    pub fn trusted_issuer_urls(&self) -> crate::domain::trusted_issuer::UrlPolicy {
+        crate::domain::trusted_issuer::UrlPolicy {
+            loopback_http: self.trusted_issuer_loopback_http,
+        }
     }
 
     pub fn default_audience(&self) -> String {

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod rate_limit;
+pub mod remote_keys;
 pub mod request_body;
 pub mod request_log;
 pub mod revocation;

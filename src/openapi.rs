@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "keygate management API", description = "API keys as a service: tenants, service clients, access keys."),
     modifiers(&SecuritySchemes),
-    tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "users"), (name = "access"), (name = "self"), (name = "verify"), (name = "audit"), (name = "signing-keys"), (name = "oauth"))
+    tags((name = "tenants"), (name = "clients"), (name = "keys"), (name = "users"), (name = "access"), (name = "trusted-issuers"), (name = "registration"), (name = "self"), (name = "verify"), (name = "audit"), (name = "signing-keys"), (name = "oauth"))
 )]
 pub struct ApiDoc;
 

@@ -25,6 +25,8 @@ pub struct Application {
 impl Application {
     /// Binds the listener, opens and migrates the database, and loads (or creates) the signing key.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        // Trusted issuers' keys are fetched over HTTPS.
+        crate::crypto::install_tls_provider();
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let address = listener.local_addr()?;
@@ -51,7 +53,7 @@ impl Application {
             )
             .await?,
         );
-        let state = AppState::new(db, config.clone(), keyring);
+        let state = AppState::new(db, config.clone(), keyring)?;
         state
             .revocations
             .sync(&state.db)

@@ -12,6 +12,8 @@ use crate::config::Config;
 use crate::crypto::client_keys;
 use crate::crypto::password::PasswordHasherPool;
 use crate::db::access_keys::{AccessKeyRow, KeyWithClient};
+use crate::db::service_clients::ClientForToken;
+use crate::db::trusted_issuers::TrustedIssuerRow;
 use crate::db::{Db, DbConn};
 use crate::domain::access_key::KeyRequest;
 use crate::domain::error_code::ErrorCode;
@@ -23,6 +25,7 @@ use crate::domain::ttl::TtlOverrides;
 use crate::keyring::{Keyring, RotationTiming};
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
+use crate::remote_keys::RemoteKeys;
 use crate::revocation::Revocations;
 use crate::service::keys::{self, KeyView};
 use crate::service::{clients, Actor, Changed, Effects, ServiceError};
@@ -59,6 +62,12 @@ pub const ORIGINS_TTL: Duration = Duration::from_secs(10);
 /// Access keys by key id. Entries expire after a bounded time so that revocation on another node is seen.
 pub type CredentialCache = moka::sync::Cache<String, Arc<CachedKey>>;
 
+/// The trusts of an issuer by its `iss`, and the clients trusts map to by id, kept like access keys (for
+/// `credential_cache_seconds`, dropped at once on this node by a change): an exchange then costs one round trip,
+/// its `jti`, as a `private_key_jwt` assertion does.
+pub type TrustCache = moka::sync::Cache<String, Arc<Vec<TrustedIssuerRow>>>;
+pub type FederatedClientCache = moka::sync::Cache<String, Arc<ClientForToken>>;
+
 /// Shared by all handlers of one node.
 #[derive(Clone)]
 pub struct AppState {
@@ -77,20 +86,35 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub rate_limits: Arc<RateLimits>,
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// Trusted issuers' keys, fetched and cached.
+    pub remote_keys: Arc<RemoteKeys>,
+    pub trusts: TrustCache,
+    pub federated_clients: FederatedClientCache,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Arc<Config>, keyring: Arc<Keyring>) -> AppState {
+    pub fn new(db: Db, config: Arc<Config>, keyring: Arc<Keyring>) -> anyhow::Result<AppState> {
         let credentials = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(Duration::from_secs(config.credential_cache_seconds.max(1)))
+            .support_invalidation_closures()
+            .build();
+        let cached_for = Duration::from_secs(config.credential_cache_seconds.max(1));
+        let trusts = moka::sync::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(cached_for)
+            .build();
+        let federated_clients = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(cached_for)
             .support_invalidation_closures()
             .build();
         let rate_limits = Arc::new(RateLimits::new(&config));
         // Config::load refused a bad list; a configuration built in code with one trusts no proxy.
         let trusted_proxies =
             Arc::new(TrustedProxies::parse(&config.trusted_proxies).unwrap_or_default());
-        AppState {
+        let remote_keys = Arc::new(RemoteKeys::new(&config)?);
+        Ok(AppState {
             db,
             config,
             keyring,
@@ -109,7 +133,10 @@ impl AppState {
             metrics: Arc::default(),
             rate_limits,
             trusted_proxies,
-        }
+            remote_keys,
+            trusts,
+            federated_clients,
+        })
     }
 
     /// Where `req` comes from (see `client_address`): what throttling, rate limits and the audit count.
@@ -175,6 +202,22 @@ impl AppState {
     pub fn apply(&self, effects: Effects) {
         if !effects.stale.is_empty() {
             let stale: HashSet<String> = effects.stale.into_iter().collect();
+            for id in &stale {
+                self.trusts.invalidate(id);
+            }
+            let gone = stale.clone();
+            let invalidated = self
+                .federated_clients
+                .invalidate_entries_if(move |id, entry| {
+                    let row = &entry.0;
+                    [Some(id), row.tenant_id.as_ref(), row.owner_id.as_ref()]
+                        .into_iter()
+                        .flatten()
+                        .any(|id| gone.contains(id))
+                });
+            if invalidated.is_err() {
+                self.federated_clients.invalidate_all();
+            }
             self.forget_keys(move |entry| {
                 let client = &entry.client;
                 let owner = client.owner.as_ref().map(|o| &o.id);

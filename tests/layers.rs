@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
         "revocation",
         "rate_limit",
         "keyring",
+        "remote_keys",
     ],
     &["service"],
     &["state"],

@@ -13,6 +13,20 @@ pub enum VerifiedBy {
     SecretKey,
     /// Client id and secret key with HTTP Basic, verified by keygate.
     Basic,
+    /// A trusted issuer's own JWT (a CI job's, a Kubernetes service account's), mapped to its client by keygate
+    /// (see [`VerifierBuilder::trusted_identities`](crate::VerifierBuilder::trusted_identities)).
+    TrustedIdentity,
+}
+
+/// The workload identity behind a trusted-identity credential: the external JWT's issuer and subject.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ExternalIdentity {
+    /// The external issuer (`iss`), such as `https://token.actions.githubusercontent.com`.
+    #[serde(rename = "iss")]
+    pub issuer: String,
+    /// Its subject (`sub`), such as `repo:acme/api:ref:refs/heads/main`.
+    #[serde(rename = "sub")]
+    pub subject: String,
 }
 
 /// The identity behind a verified credential.
@@ -36,8 +50,10 @@ pub struct Identity {
     pub scopes: Vec<String>,
     /// The access key used (secret keys and Basic).
     pub key_id: Option<String>,
-    /// When an access token expires (Unix seconds).
+    /// When an access token (or a trusted issuer's JWT) expires (Unix seconds).
     pub expires_at: Option<i64>,
+    /// The external identity, for a trusted issuer's JWT and for an access token exchanged for one.
+    pub external: Option<ExternalIdentity>,
     /// How the credential was checked.
     pub verified_by: VerifiedBy,
 }
@@ -59,6 +75,7 @@ pub(crate) struct VerifyAnswer {
     scope: String,
     key_id: Option<String>,
     exp: Option<i64>,
+    ext: Option<ExternalIdentity>,
     verified_by: VerifiedBy,
 }
 
@@ -71,6 +88,7 @@ impl From<VerifyAnswer> for Identity {
             scopes: split_scope(&answer.scope),
             key_id: answer.key_id,
             expires_at: answer.exp,
+            external: answer.ext,
             verified_by: answer.verified_by,
         }
     }

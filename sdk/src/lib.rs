@@ -46,7 +46,7 @@ mod verifier;
 pub use access_key::{AccessKey, PrivateAccessKey, SECRET_PREFIX};
 pub use authorizer::Authorizer;
 pub use error::Error;
-pub use identity::{Identity, VerifiedBy};
+pub use identity::{ExternalIdentity, Identity, VerifiedBy};
 pub use token_provider::{AccessToken, TokenProvider, TokenProviderBuilder};
 pub use verifier::{Verifier, VerifierBuilder};
 

@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::digest::{digest, SHA256};
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use tokio::sync::{Mutex, OnceCell};
 
 use crate::access_key::SECRET_PREFIX;
 use crate::http::{self, Retry};
-use crate::identity::{split_scope, VerifyAnswer};
+use crate::identity::{split_scope, ExternalIdentity, VerifyAnswer};
 use crate::jwks::{self, KeySet, VerifyingKey};
 use crate::{Error, Identity, VerifiedBy};
 
@@ -53,6 +53,7 @@ struct Inner {
     last_fetch: Mutex<Option<Instant>>,
     credentials: Option<moka::future::Cache<[u8; 32], Identity>>,
     realm: String,
+    trusted_identities: bool,
 }
 
 /// Builds a [`Verifier`] with options.
@@ -77,6 +78,7 @@ pub struct VerifierBuilder {
     credential_cache: Duration,
     realm: String,
     http: Option<reqwest::Client>,
+    trusted_identities: bool,
 }
 
 impl VerifierBuilder {
@@ -117,6 +119,16 @@ impl VerifierBuilder {
         self
     }
 
+    /// Also accept the JWTs of the issuers keygate trusts (a CI job's or a Kubernetes service account's own token):
+    /// a JWT whose `iss` is not keygate's is sent to `POST /v1/verify`, which checks it against its trust and maps
+    /// it to the client, and the answer is reused like a secret key's ([`credential_cache`](Self::credential_cache)).
+    /// The trust's audiences apply to such a token, not [`audience`](Self::audience). Default off: a JWT of another
+    /// issuer is refused here, without a request.
+    pub fn trusted_identities(mut self, accept: bool) -> Self {
+        self.trusted_identities = accept;
+        self
+    }
+
     /// Use this HTTP client (for proxies, custom roots or timeouts).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
@@ -153,6 +165,7 @@ impl VerifierBuilder {
                 last_fetch: Mutex::new(None),
                 credentials,
                 realm: self.realm,
+                trusted_identities: self.trusted_identities,
             }),
         }
     }
@@ -191,6 +204,8 @@ struct Claims {
     #[serde(default)]
     scope: String,
     exp: i64,
+    /// The external identity an exchanged token was got with.
+    ext: Option<ExternalIdentity>,
 }
 
 impl Verifier {
@@ -210,6 +225,7 @@ impl Verifier {
             credential_cache: Duration::from_secs(5),
             realm: "api".into(),
             http: None,
+            trusted_identities: false,
         }
     }
 
@@ -251,9 +267,15 @@ impl Verifier {
         self.ask_keygate(format!("Basic {encoded}")).await
     }
 
-    /// Verifies a keygate JWT access token against the issuer's JWKS.
+    /// Verifies a keygate JWT access token against the issuer's JWKS, or, when
+    /// [`trusted_identities`](VerifierBuilder::trusted_identities) is on, another issuer's JWT through keygate.
     pub async fn verify_token(&self, token: &str) -> Result<Identity, Error> {
         let invalid = |why: &str| Error::InvalidToken(why.to_string());
+        if self.inner.trusted_identities
+            && unverified_issuer(token).is_some_and(|iss| iss != self.inner.issuer)
+        {
+            return self.ask_keygate(format!("Bearer {token}")).await;
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("not a JWT"))?;
         // RFC 9068 §4: the type of an access token is at+jwt, compared case-insensitively.
         let typ = header.typ.as_deref().unwrap_or_default();
@@ -282,6 +304,7 @@ impl Verifier {
             scopes: split_scope(&claims.scope),
             key_id: None,
             expires_at: Some(claims.exp),
+            external: claims.ext,
             verified_by: VerifiedBy::AccessToken,
         })
     }
@@ -347,7 +370,8 @@ impl Verifier {
         .await
     }
 
-    /// keygate's answer about a secret key or Basic credentials, cached by the hash of the header.
+    /// keygate's answer about a secret key, Basic credentials or a trusted issuer's JWT, cached by the hash of the
+    /// header.
     async fn ask_keygate(&self, authorization: String) -> Result<Identity, Error> {
         let Some(cache) = &self.inner.credentials else {
             return self.post_verify(&authorization).await;
@@ -379,4 +403,14 @@ impl Verifier {
             .await?
             .into())
     }
+}
+
+/// The `iss` a JWT claims, unverified: only to tell keygate's tokens from other issuers'.
+fn unverified_issuer(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Issuer {
+        iss: Option<String>,
+    }
+    let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?;
+    serde_json::from_slice::<Issuer>(&payload).ok()?.iss
 }

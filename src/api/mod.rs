@@ -6,10 +6,12 @@ pub mod authorize;
 pub mod clients;
 pub mod keys;
 pub mod records;
+pub mod registration_tokens;
 pub mod roles;
 pub mod self_service;
 pub mod signing_keys;
 pub mod tenants;
+pub mod trusted_issuers;
 pub mod users;
 pub mod verify;
 
@@ -49,6 +51,9 @@ v1_routes! {
     get "/tenants/{id}/users/{user_id}" => users::show;
     patch "/tenants/{id}/users/{user_id}" => users::update;
     delete "/tenants/{id}/users/{user_id}" => users::delete;
+    post "/tenants/{id}/registration-tokens" => registration_tokens::create;
+    get "/tenants/{id}/registration-tokens" => registration_tokens::list;
+    delete "/tenants/{id}/registration-tokens/{token_id}" => registration_tokens::delete;
     post "/clients" => clients::create;
     get "/clients" => clients::list;
     get "/clients/{id}" => clients::show;
@@ -68,6 +73,11 @@ v1_routes! {
     get "/records/{id}" => records::show;
     put "/records/{id}" => records::replace;
     delete "/records/{id}" => records::delete;
+    post "/trusted-issuers" => trusted_issuers::create;
+    get "/trusted-issuers" => trusted_issuers::list;
+    get "/trusted-issuers/{id}" => trusted_issuers::show;
+    put "/trusted-issuers/{id}" => trusted_issuers::replace;
+    delete "/trusted-issuers/{id}" => trusted_issuers::delete;
     post "/self/clients" => self_service::create;
     get "/self/clients" => self_service::list;
     delete "/self/clients/{id}" => self_service::delete;

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::auth::strip_scheme;
 use crate::credentials::access_token;
 use crate::credentials::client::{self, decode_basic, Attempt, AuthFailure};
+use crate::credentials::trusted_identity::{self, ExternalIdentity, TrustError};
+use crate::crypto::jwt::Jws;
 use crate::domain::secret_key;
 use crate::domain::time::UnixTime;
 use crate::error::ApiError;
@@ -22,6 +24,8 @@ pub enum VerifiedBy {
     AccessToken,
     SecretKey,
     Basic,
+    /// A trusted issuer's JWT, mapped to the client by the issuer's trust rules (no exchange).
+    TrustedIdentity,
 }
 
 /// The identity behind a credential.
@@ -35,12 +39,16 @@ pub struct Identity {
     pub scope: String,
     /// The access key used, for secret keys and Basic.
     pub key_id: Option<String>,
-    /// Expiry of an access token.
+    /// Expiry of an access token or external JWT.
     pub exp: Option<UnixTime>,
+    /// The external identity behind a trusted-identity credential: the JWT's own, or the one an access token was
+    /// exchanged for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext: Option<ExternalIdentity>,
     pub verified_by: VerifiedBy,
 }
 
-/// `?audience=`: refuse access tokens not meant for this audience.
+/// `?audience=`: refuse access tokens not meant for this audience (an external JWT's audiences are its trust's).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VerifyQuery {
@@ -68,6 +76,8 @@ pub async fn verify(
         if credential.starts_with(secret_key::PREFIX) {
             let entry = check(&state, &req, None, credential).await?;
             key_identity(&entry, VerifiedBy::SecretKey)
+        } else if is_foreign(&state, credential) {
+            external_identity(&state, credential).await?
         } else {
             token_identity(&state, credential, query.audience.as_deref())?
         }
@@ -135,8 +145,51 @@ fn key_identity(entry: &CachedKey, verified_by: VerifiedBy) -> Identity {
         scope: entry.client.scopes.join(" "),
         key_id: Some(entry.key.id.clone()),
         exp: None,
+        ext: None,
         verified_by,
     }
+}
+
+/// Whether a JWT names an issuer other than keygate: a trusted issuer's token, if any trust has it.
+fn is_foreign(state: &AppState, token: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Issuer {
+        iss: Option<String>,
+    }
+    Jws::parse(token)
+        .and_then(|jws| jws.unverified_claims::<Issuer>())
+        .and_then(|claims| claims.iss)
+        .is_some_and(|iss| iss != state.config.issuer())
+}
+
+/// The client a trusted external JWT maps to. Its `jti` is not consumed: a resource server sees a token many times.
+async fn external_identity(state: &AppState, token: &str) -> Result<Identity, ApiError> {
+    let federated = match trusted_identity::verify(state, token, None, None).await {
+        Ok(federated) => federated,
+        Err(TrustError::Database(error)) => return Err(error.into()),
+        Err(error) => {
+            state.metrics.authentication_failed("trusted_identity");
+            state.activity.client_authentication_failed(None);
+            return Err(ApiError::unauthorized(format!(
+                "invalid trusted identity: {error}"
+            )));
+        }
+    };
+    let client = federated.client.client;
+    state
+        .rate_limits
+        .check_client(&client)
+        .map_err(ApiError::rate_limited)?;
+    Ok(Identity {
+        sub: client.id.clone(),
+        scope: client.scopes.join(" "),
+        client_id: client.id,
+        tid: client.tenant_id,
+        key_id: None,
+        exp: Some(federated.exp),
+        ext: Some(federated.external),
+        verified_by: VerifiedBy::TrustedIdentity,
+    })
 }
 
 fn token_identity(
@@ -158,6 +211,7 @@ fn token_identity(
         scope: claims.scope,
         key_id: None,
         exp: Some(claims.exp),
+        ext: claims.ext,
         verified_by: VerifiedBy::AccessToken,
     })
 }

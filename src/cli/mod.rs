@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod token;
+mod trusted_issuers;
 mod users;
 
 use std::path::PathBuf;
@@ -90,6 +91,10 @@ pub enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Trust an external OIDC issuer (a CI system, Kubernetes, an identity provider): its tokens get a client's
+    /// access tokens with no key (the jwt-bearer and token-exchange grants).
+    #[command(subcommand, name = "trusted-issuer")]
+    TrustedIssuer(TrustedIssuerCommand),
     /// Manage the keys that sign access tokens.
     #[command(subcommand, name = "signing-key")]
     SigningKey(SigningKeyCommand),
@@ -177,6 +182,34 @@ pub enum ClientCommand {
         json: bool,
     },
     /// Delete a client and every key it has.
+    Delete {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustedIssuerCommand {
+    /// Create a trust from its JSON, as `POST /v1/trusted-issuers` takes it.
+    Create {
+        /// The JSON file, or `-` for standard input.
+        #[arg(long)]
+        file: PathBuf,
+        /// The tenant whose clients the rules name; overrides the file's `tenant_id`. Absent: a global trust.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List trusts (a tenant's, or all).
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a trust; its issuer's tokens get nothing more.
     Delete {
         id: String,
         #[arg(long)]
@@ -299,6 +332,10 @@ pub struct TtlArgs {
     pub ttl_authorization_code: Option<i64>,
     #[arg(long)]
     pub ttl_refresh_token: Option<i64>,
+    #[arg(long)]
+    pub ttl_jwt_bearer: Option<i64>,
+    #[arg(long)]
+    pub ttl_token_exchange: Option<i64>,
 }
 
 impl From<TtlArgs> for TtlOverrides {
@@ -308,6 +345,8 @@ impl From<TtlArgs> for TtlOverrides {
             password: args.ttl_password,
             authorization_code: args.ttl_authorization_code,
             refresh_token: args.ttl_refresh_token,
+            jwt_bearer: args.ttl_jwt_bearer,
+            token_exchange: args.ttl_token_exchange,
         }
     }
 }
@@ -330,6 +369,7 @@ pub fn run(cli: Cli, serve: fn(Config) -> anyhow::Result<()>) -> anyhow::Result<
         Command::Tenant(command) => admin::tenant(&open(&config)?, &config, command),
         Command::Client(command) => admin::client(&open(&config)?, &config, command),
         Command::Key(command) => admin::key(&open(&config)?, command),
+        Command::TrustedIssuer(command) => trusted_issuers::run(&open(&config)?, &config, command),
         Command::BenchSeed { tenant, count, out } => {
             bench::seed(&open(&config)?, tenant, count, &out)
         }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::client::AuthenticatedClient;
+use super::trusted_identity::ExternalIdentity;
 use crate::crypto::jwt;
 use crate::domain::grant_type::GrantType;
 use crate::domain::ids::random_base62;
@@ -44,6 +45,9 @@ pub struct AccessTokenClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tid: Option<String>,
     pub gty: String,
+    /// For a token exchanged for a trusted issuer's token: that token's issuer and subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext: Option<ExternalIdentity>,
 }
 
 impl AccessTokenClaims {
@@ -87,6 +91,8 @@ pub struct TokenGrant {
     pub audience: Audience,
     /// The token's `jti` when the grant stored it ahead (the code grant, so that a replayed code revokes it).
     pub jti: Option<String>,
+    /// The external identity the client was mapped from (the trusted-identity grants).
+    pub external: Option<ExternalIdentity>,
 }
 
 /// A fresh access-token `jti`.
@@ -139,13 +145,14 @@ pub async fn sign(
         scope: scope.clone(),
         tid: grant.tenant_id,
         gty: grant.grant.as_str().to_string(),
+        ext: grant.external,
     };
     let keys = state.keyring.current();
     let access_token = jwt::encode(&keys.signer, "at+jwt", &claims)?;
-    state.metrics.token_issued(grant.grant.as_str());
+    state.metrics.token_issued(grant.grant.short_name());
     state
         .activity
-        .token_issued(client.client.tenant_id.as_deref(), grant.grant.as_str());
+        .token_issued(client.client.tenant_id.as_deref(), grant.grant.short_name());
     Ok(SignedToken {
         access_token,
         expires_in: seconds,

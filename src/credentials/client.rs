@@ -26,6 +26,9 @@ pub enum AuthMethod {
     PrivateKeyJwt,
     /// A public client: nothing to prove (RFC 6749 §2.1); PKCE or the user's password protect its grants.
     None,
+    /// A trusted issuer's token, mapped to the client by its trust's rules (the jwt-bearer and token-exchange
+    /// grants): no secret or key of the client's own.
+    TrustedIdentity,
 }
 
 /// A client that has proved who it is (or, for a public client, named itself).
@@ -128,7 +131,7 @@ pub async fn check_assertion(
     if client_id.is_some_and(|id| id != checked.iss) {
         return Err(AuthFailure::WrongSecret);
     }
-    let entry = find_key(state, &checked.kid)
+    let entry = assertion_key(state, &checked.iss, &checked.kid)
         .await?
         .ok_or(AuthFailure::UnknownKey)?;
     match client_assertion::verify(state, &entry, checked).await {
@@ -191,6 +194,53 @@ pub fn record_failure(
 }
 
 /// The key and its client: from the node's cache, else from one database read.
+/// The key an assertion's `kid` names: an access key id, or, for a client that registered its own JWKS (RFC 7591),
+/// the `kid` of one of its public keys, which it signs with. Cached like every key, under `client_id#kid`.
+async fn assertion_key(
+    state: &AppState,
+    client_id: &str,
+    kid: &str,
+) -> Result<Option<Arc<CachedKey>>, DbError> {
+    if crate::domain::ids::IdKind::AccessKey.matches(kid) {
+        return find_key(state, kid).await;
+    }
+    let cache_key = format!("{client_id}#{kid}");
+    let use_cache = state.config.credential_cache_seconds > 0;
+    if let Some(entry) = use_cache
+        .then(|| state.credentials.get(&cache_key))
+        .flatten()
+    {
+        return Ok(Some(entry));
+    }
+    let (client, named) = (client_id.to_string(), kid.to_string());
+    let found = state
+        .db
+        .run(move |conn| {
+            let now = UnixTime::now();
+            let key = access_keys::find_by_client(conn, &client)?
+                .into_iter()
+                .filter(|k| k.is_active(now))
+                .find(|k| {
+                    k.public_jwk.as_ref().is_some_and(|jwk| {
+                        jwk.0.get("kid").and_then(|v| v.as_str()) == Some(&named)
+                    })
+                });
+            match key {
+                Some(key) => access_keys::find_with_client(conn, &key.id),
+                None => Ok(None),
+            }
+        })
+        .await?;
+    let Some(row) = found else {
+        return Ok(None);
+    };
+    let entry = Arc::new(CachedKey::from(row));
+    if use_cache {
+        state.credentials.insert(cache_key, entry.clone());
+    }
+    Ok(Some(entry))
+}
+
 pub async fn find_key(state: &AppState, key_id: &str) -> Result<Option<Arc<CachedKey>>, DbError> {
     // credential_cache_seconds = 0 turns the cache off: every request reads its key.
     let use_cache = state.config.credential_cache_seconds > 0;

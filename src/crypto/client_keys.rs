@@ -114,6 +114,12 @@ pub fn signer_from_private_jwk(jwk: &Value) -> anyhow::Result<Signer> {
     Signer::from_pkcs8(text("kid"), alg, &pkcs8)
 }
 
+/// Whether a JWK holds private key material.
+pub fn has_private_members(jwk: &Value) -> bool {
+    jwk.as_object()
+        .is_some_and(|jwk| PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)))
+}
+
 /// Reads an uploaded public key (a JWK object, or a PEM string) into a normalized public JWK and its algorithm.
 pub fn parse_public_key(input: &Value) -> Result<(Value, SigningAlg), KeyUploadError> {
     match input {

@@ -221,3 +221,22 @@ pub fn verifying_key(
         jwt_algorithm(alg),
     ))
 }
+
+/// A verifying key from another issuer's public JWK (RSA of 2048 bits or more, EC P-256/P-384, OKP Ed25519), for
+/// whichever asymmetric algorithm its token names; `None` for anything else (symmetric `oct` keys included).
+pub fn foreign_verifying_key(jwk: &serde_json::Value) -> Option<jsonwebtoken::DecodingKey> {
+    let text = |name: &str| jwk.get(name).and_then(serde_json::Value::as_str);
+    let usable = match text("kty")? {
+        "RSA" => URL_SAFE_NO_PAD
+            .decode(text("n")?)
+            .is_ok_and(|n| n.len() >= 256),
+        "EC" => matches!(text("crv")?, "P-256" | "P-384"),
+        "OKP" => text("crv")? == "Ed25519",
+        _ => false,
+    };
+    if !usable || text("use").is_some_and(|u| u != "sig") {
+        return None;
+    }
+    let parsed: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).ok()?;
+    jsonwebtoken::DecodingKey::from_jwk(&parsed).ok()
+}

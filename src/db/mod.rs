@@ -8,6 +8,7 @@ pub mod authorization_codes;
 pub mod column;
 pub mod operators;
 pub mod refresh_tokens;
+pub mod registrations;
 pub mod revoked_subjects;
 pub mod revoked_tokens;
 pub mod roles;
@@ -15,6 +16,7 @@ pub mod schema;
 pub mod service_clients;
 pub mod signing_keys;
 pub mod tenants;
+pub mod trusted_issuers;
 pub mod used_assertions;
 pub mod users;
 

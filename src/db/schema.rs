@@ -211,6 +211,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    trusted_issuers (id) {
+        id -> Text,
+        tenant_id -> Nullable<Text>,
+        issuer -> Text,
+        jwks_uri -> Nullable<Text>,
+        jwks -> Nullable<Text>,
+        audiences -> Text,
+        algorithms -> Text,
+        max_token_age -> Nullable<BigInt>,
+        rules -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    registration_tokens (id) {
+        id -> Text,
+        tenant_id -> Text,
+        secret_salt -> Binary,
+        secret_hash -> Binary,
+        created_by -> Text,
+        owner_user_id -> Nullable<Text>,
+        policy -> Text,
+        max_uses -> Nullable<BigInt>,
+        uses -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    client_registrations (client_id) {
+        client_id -> Text,
+        registration_token_id -> Nullable<Text>,
+        access_token_id -> Text,
+        access_token_salt -> Binary,
+        access_token_hash -> Binary,
+        metadata -> Text,
+        policy -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     service_clients,
@@ -228,4 +273,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     record_subjects,
     operators,
     activity_hours,
+    trusted_issuers,
+    registration_tokens,
+    client_registrations,
 );

@@ -232,6 +232,24 @@ pub fn find_with_tenant_ttl(
         .optional()
 }
 
+/// A client with its tenant's lifetimes and whether its owning user is disabled: what a token for it needs.
+pub type ClientForToken = (ServiceClientRow, Option<Json<TtlOverrides>>, Option<bool>);
+
+pub fn find_for_token(conn: &mut DbConn, id: &str) -> QueryResult<Option<ClientForToken>> {
+    use super::schema::{tenants, users};
+    service_clients::table
+        .left_join(tenants::table)
+        .left_join(users::table.on(users::id.nullable().eq(service_clients::owner_id)))
+        .filter(service_clients::id.eq(id))
+        .select((
+            ServiceClientRow::as_select(),
+            tenants::ttl.nullable(),
+            users::disabled.nullable(),
+        ))
+        .first(conn)
+        .optional()
+}
+
 /// Every origin any client registered for browser calls.
 pub fn all_allowed_origins(conn: &mut DbConn) -> QueryResult<Vec<String>> {
     let lists: Vec<Json<Vec<String>>> = service_clients::table

@@ -41,6 +41,12 @@ pub enum ErrorCode {
     InvalidResource,
     InvalidPermission,
     UnknownReference,
+    InvalidTrustedIssuer,
+    InvalidRegistrationToken,
+    // RFC 7591 §3.2.2 and RFC 6750 §3.1, for dynamic client registration.
+    InvalidClientMetadata,
+    InvalidRedirectUri,
+    InvalidToken,
 }
 
 impl ErrorCode {
@@ -80,6 +86,11 @@ impl ErrorCode {
             InvalidResource => "invalid_resource",
             InvalidPermission => "invalid_permission",
             UnknownReference => "unknown_reference",
+            InvalidTrustedIssuer => "invalid_trusted_issuer",
+            InvalidRegistrationToken => "invalid_registration_token",
+            InvalidClientMetadata => "invalid_client_metadata",
+            InvalidRedirectUri => "invalid_redirect_uri",
+            InvalidToken => "invalid_token",
         }
     }
 }

@@ -78,6 +78,10 @@ typed_ids! {
     RoleId = Role, "a role id", "^rol_[0-9A-Za-z]{22}$";
     /// An access record's id, `rec_…`.
     RecordId = AccessRecord, "a record id", "^rec_[0-9A-Za-z]{22}$";
+    /// A trusted issuer's id, `tis_…`.
+    TrustedIssuerId = TrustedIssuer, "a trusted issuer id", "^tis_[0-9A-Za-z]{22}$";
+    /// An initial access token's id, `rgt_…`.
+    RegistrationTokenId = RegistrationToken, "a registration token id", "^rgt_[0-9A-Za-z]{22}$";
 }
 
 /// The kinds of object that have identifiers, with their prefixes (docs/contract.md, "Identifiers and references").
@@ -90,6 +94,11 @@ pub enum IdKind {
     RefreshToken,
     Role,
     AccessRecord,
+    TrustedIssuer,
+    /// An initial access token for dynamic client registration (RFC 7591 §3).
+    RegistrationToken,
+    /// A registered client's registration access token (RFC 7592).
+    RegistrationAccess,
 }
 
 impl IdKind {
@@ -103,6 +112,9 @@ impl IdKind {
             IdKind::RefreshToken => "rt",
             IdKind::Role => "rol",
             IdKind::AccessRecord => "rec",
+            IdKind::TrustedIssuer => "tis",
+            IdKind::RegistrationToken => "rgt",
+            IdKind::RegistrationAccess => "rat",
         }
     }
 

@@ -32,6 +32,16 @@ pub const REFRESH_TOKEN: SecretFormat = SecretFormat {
     prefix: "kg_rt_",
     id_kind: IdKind::RefreshToken,
 };
+/// Initial access tokens for dynamic client registration: `kg_iat_rgt_…`.
+pub const INITIAL_ACCESS_TOKEN: SecretFormat = SecretFormat {
+    prefix: "kg_iat_",
+    id_kind: IdKind::RegistrationToken,
+};
+/// Registration access tokens, each of one registered client: `kg_rat_rat_…`.
+pub const REGISTRATION_ACCESS_TOKEN: SecretFormat = SecretFormat {
+    prefix: "kg_rat_",
+    id_kind: IdKind::RegistrationAccess,
+};
 /// Base62 characters of the secret part: 62^43 > 2^256.
 const SECRET_LEN: usize = 43;
 const CHECKSUM_LEN: usize = 6;

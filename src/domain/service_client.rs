@@ -109,7 +109,7 @@ pub enum ClientSpecError {
     DefaultScopes,
     #[error("a client needs at least one grant type")]
     NoGrantTypes,
-    #[error("public clients cannot use client_credentials (RFC 6749 §4.4)")]
+    #[error("public clients cannot use client_credentials (RFC 6749 §4.4) or the trusted-identity grants: those act as the client itself")]
     PublicClientCredentials,
     #[error("{0:?} is not a valid id for this field")]
     BadId(String),
@@ -168,7 +168,8 @@ impl ClientSpec {
         if self.grant_types.is_empty() {
             return Err(ClientSpecError::NoGrantTypes);
         }
-        if self.public && self.grant_types.contains(&GrantType::ClientCredentials) {
+        let as_itself = |g: &GrantType| *g == GrantType::ClientCredentials || g.is_federated();
+        if self.public && self.grant_types.iter().any(as_itself) {
             return Err(ClientSpecError::PublicClientCredentials);
         }
         let lists = [

@@ -39,6 +39,22 @@ pub struct TtlOverrides {
     )]
     #[schema(minimum = 1)]
     pub refresh_token: Option<i64>,
+    /// The RFC 7523 grant (a trusted issuer's JWT).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_number"
+    )]
+    #[schema(minimum = 1)]
+    pub jwt_bearer: Option<i64>,
+    /// RFC 8693 token exchange (a trusted issuer's JWT).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_number"
+    )]
+    #[schema(minimum = 1)]
+    pub token_exchange: Option<i64>,
 }
 
 /// An optional integer as JSON Schema's `integer` means it: `3600` or `3600.0` (any number without a fraction).
@@ -95,6 +111,20 @@ impl TtlOverrides {
             GrantType::Password => self.password,
             GrantType::AuthorizationCode => self.authorization_code,
             GrantType::RefreshToken => self.refresh_token,
+            GrantType::JwtBearer => self.jwt_bearer,
+            GrantType::TokenExchange => self.token_exchange,
+        }
+    }
+
+    /// The override for one grant type, to set.
+    pub fn get_mut(&mut self, grant: GrantType) -> &mut Option<i64> {
+        match grant {
+            GrantType::ClientCredentials => &mut self.client_credentials,
+            GrantType::Password => &mut self.password,
+            GrantType::AuthorizationCode => &mut self.authorization_code,
+            GrantType::RefreshToken => &mut self.refresh_token,
+            GrantType::JwtBearer => &mut self.jwt_bearer,
+            GrantType::TokenExchange => &mut self.token_exchange,
         }
     }
 
@@ -110,7 +140,8 @@ impl TtlOverrides {
             };
             if seconds <= 0 || seconds > ceiling {
                 return Err(format!(
-                    "ttl for {grant} must be between 1 and {ceiling} seconds"
+                    "ttl for {} must be between 1 and {ceiling} seconds",
+                    grant.short_name()
                 ));
             }
         }
@@ -144,7 +175,7 @@ pub fn resolve(
     }
 }
 
-/// Every grant's effective lifetime, by grant name.
+/// Every grant's effective lifetime, by the grant's short name (its override's name).
 pub fn resolve_all(
     client: &TtlOverrides,
     tenant: Option<&TtlOverrides>,
@@ -154,7 +185,7 @@ pub fn resolve_all(
         .into_iter()
         .map(|grant| {
             (
-                grant.as_str().to_string(),
+                grant.short_name().to_string(),
                 resolve(grant, client, tenant, server),
             )
         })

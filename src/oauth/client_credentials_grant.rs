@@ -30,6 +30,7 @@ pub fn client_credentials(
         scopes,
         audience,
         jti: None,
+        external: None,
     };
     Ok(Issued {
         grant,

@@ -93,6 +93,7 @@ pub async fn authorization_code(
         scopes,
         audience: audience(state, form)?,
         jti: Some(jti),
+        external: None,
     };
     Ok(Issued {
         grant,

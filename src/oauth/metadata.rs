@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use crate::domain::grant_type::GrantType;
 use crate::state::AppState;
 
 /// What introspection accepts: a public client may not introspect.
@@ -83,8 +84,9 @@ fn server_metadata(state: &AppState) -> serde_json::Value {
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "introspection_endpoint": format!("{issuer}/oauth/introspect"),
         "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "registration_endpoint": format!("{issuer}/oauth/register"),
         "authorization_endpoint": format!("{issuer}/oauth/authorize"),
-        "grant_types_supported": ["authorization_code", "client_credentials", "password", "refresh_token"],
+        "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,

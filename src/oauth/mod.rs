@@ -5,11 +5,13 @@ pub mod client_credentials_grant;
 pub mod code_grant;
 pub mod cors;
 pub mod error;
+pub mod federated_grant;
 pub mod grant;
 pub mod introspect;
 pub mod metadata;
 pub mod password_grant;
 pub mod refresh_grant;
+pub mod register;
 pub mod revoke;
 pub mod schema;
 pub mod token;
@@ -48,6 +50,8 @@ oauth_endpoints! {
     "/oauth/token" => { post => token::token }, cross_origin;
     "/oauth/revoke" => { post => revoke::revoke }, cross_origin;
     "/oauth/introspect" => { post => introspect::introspect };
+    "/oauth/register" => { post => register::register };
+    "/oauth/register/{client_id}" => { get => register::read, put => register::replace, delete => register::unregister };
     "/oauth/userinfo" => { get => userinfo::userinfo, post => userinfo::userinfo_posted }, cross_origin;
 }
 

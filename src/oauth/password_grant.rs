@@ -61,6 +61,7 @@ pub async fn password(
         scopes,
         audience,
         jti: None,
+        external: None,
     };
     Ok(Issued {
         grant,

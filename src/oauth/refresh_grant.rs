@@ -190,6 +190,7 @@ pub async fn refresh(
         scopes,
         audience,
         jti: None,
+        external: None,
     };
     Ok(Issued {
         grant,

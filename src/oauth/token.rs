@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::client_auth;
 use super::error::{ErrorCode, OAuthError};
 use super::grant::Issued;
-use super::{client_credentials_grant, code_grant, password_grant, refresh_grant};
+use super::{client_credentials_grant, code_grant, federated_grant, password_grant, refresh_grant};
 use crate::credentials::client::{AuthMethod, AuthenticatedClient};
 use crate::credentials::{access_token, id_token};
 use crate::domain::grant_type::GrantType;
@@ -42,8 +42,25 @@ pub async fn token(
             format!("{grant_name} is not supported"),
         )
     })?;
-    let client = client_auth::authenticate(&state, &req, &form, "/oauth/token").await?;
+    // A federated grant's credential is the external token: the client is the one it maps to.
+    let (client, issued) = match grant.is_federated() {
+        true => federated_grant::exchange(&state, &req, &form, grant).await?,
+        false => client_grant(&state, &req, &form, grant).await?,
+    };
     tracing::Span::current().record("client_id", client.client.id.as_str());
+    let issued_token_type =
+        (grant == GrantType::TokenExchange).then_some(federated_grant::ACCESS_TOKEN_TYPE);
+    answer(&state, &client, issued, issued_token_type).await
+}
+
+/// A grant of an authenticated client (or a public one, named).
+async fn client_grant(
+    state: &AppState,
+    req: &HttpRequest,
+    form: &OAuthForm,
+    grant: GrantType,
+) -> Result<(AuthenticatedClient, Issued), OAuthError> {
+    let client = client_auth::authenticate(state, req, form, "/oauth/token").await?;
     // A public client has no secret: a browser may call for it only from the origins it registered.
     let origin = req
         .headers()
@@ -65,15 +82,20 @@ pub async fn token(
     }
     let issued = match grant {
         GrantType::ClientCredentials => {
-            client_credentials_grant::client_credentials(&state, &client, &form)?
+            client_credentials_grant::client_credentials(state, &client, form)?
         }
-        GrantType::Password => password_grant::password(&state, &req, &client, &form).await?,
-        GrantType::RefreshToken => refresh_grant::refresh(&state, &client, &form).await?,
+        GrantType::Password => password_grant::password(state, req, &client, form).await?,
+        GrantType::RefreshToken => refresh_grant::refresh(state, &client, form).await?,
         GrantType::AuthorizationCode => {
-            code_grant::authorization_code(&state, &client, &form).await?
+            code_grant::authorization_code(state, &client, form).await?
+        }
+        GrantType::JwtBearer | GrantType::TokenExchange => {
+            unreachable!(
+                "the token endpoint runs the federated grants without client authentication"
+            )
         }
     };
-    answer(&state, &client, issued).await
+    Ok((client, issued))
 }
 
 /// A successful token response (RFC 6749 §5.1).
@@ -88,6 +110,9 @@ pub struct TokenAnswer {
     /// With the password and authorization code grants, and rotated on every refresh.
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
+    /// RFC 8693 §2.2.1: what a token exchange issued (always an access token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issued_token_type: Option<&'static str>,
     /// An OpenID Connect ID token, when `openid` was granted to a user grant.
     #[serde(skip_serializing_if = "Option::is_none")]
     id_token: Option<String>,
@@ -99,6 +124,7 @@ async fn answer(
     state: &AppState,
     client: &AuthenticatedClient,
     issued: Issued,
+    issued_token_type: Option<&'static str>,
 ) -> Result<HttpResponse, OAuthError> {
     let scopes = issued.grant.scopes.clone();
     let signed = access_token::sign(state, client, issued.grant)
@@ -125,6 +151,7 @@ async fn answer(
         expires_in: signed.expires_in,
         scope: signed.scope,
         refresh_token: issued.refresh_token,
+        issued_token_type,
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -9,7 +9,7 @@ use crate::db::{access_records, tenants, users, DbConn};
 use crate::domain::access::StatementInput;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::grant_type::GrantType;
-use crate::domain::ids::ClientId;
+use crate::domain::ids::{ClientId, IdKind};
 use crate::domain::scope::ScopeToken;
 use crate::domain::service_client::AbsoluteUri;
 use crate::domain::service_client::{ClientSpec, Owner, OwnerKind, ServiceClient};
@@ -74,7 +74,7 @@ pub fn find_writable(
         .ok_or(ServiceError::NotFound("client"))
 }
 
-fn validated(spec: &ClientSpec, config: &Config) -> Result<(), ServiceError> {
+pub(super) fn validated(spec: &ClientSpec, config: &Config) -> Result<(), ServiceError> {
     spec.validate(config.max_access_token_ttl)
         .map_err(|e| ServiceError::invalid(ErrorCode::InvalidClient, e.field(), e.to_string()))
 }
@@ -139,11 +139,22 @@ pub(super) fn insert(
     actor: &Actor,
     spec: &ClientSpec,
 ) -> Result<ServiceClient, ServiceError> {
+    insert_with_id(conn, actor, spec, &IdKind::ServiceClient.generate())
+}
+
+/// `insert`, with the client's id chosen beforehand (a registration makes its keys before its transaction).
+pub(super) fn insert_with_id(
+    conn: &mut DbConn,
+    actor: &Actor,
+    spec: &ClientSpec,
+    id: &str,
+) -> Result<ServiceClient, ServiceError> {
     if let Some(tenant_id) = &spec.tenant_id {
         tenants::find_by_id(conn, tenant_id)?.ok_or(ServiceError::NotFound("tenant"))?;
     }
     ensure_owner_exists(conn, spec)?;
-    let row = ServiceClientRow::new(spec, UnixTime::now());
+    let mut row = ServiceClientRow::new(spec, UnixTime::now());
+    row.id = id.to_string();
     service_clients::insert(conn, &row)?;
     audit(
         conn,
@@ -198,23 +209,36 @@ pub fn update(
                 .unwrap_or(client.post_logout_redirect_uris.clone()),
             ttl: changes.ttl.unwrap_or(client.ttl.clone()),
         };
-        validated(&spec, config)?;
-        let mut row = ServiceClientRow::new(&spec, client.created_at);
-        row.id = client.id.clone();
-        service_clients::update(conn, &row)?;
-        audit(
-            conn,
-            actor.event(
-                "client.updated",
-                row.tenant_id.as_deref(),
-                Some(&row.id),
-                &row.id,
-            ),
-            None,
-        )?;
-        effects.stale.push(row.id.clone());
-        Ok(row.into())
+        store_changes(conn, config, effects, actor, &client, &spec)
     })
+}
+
+/// Writes `spec` over the stored `client` inside the caller's transaction, validated as a creation is, and audits
+/// it; its cached keys are read again.
+pub(super) fn store_changes(
+    conn: &mut DbConn,
+    config: &Config,
+    effects: &mut Effects,
+    actor: &Actor,
+    client: &ServiceClient,
+    spec: &ClientSpec,
+) -> Result<ServiceClient, ServiceError> {
+    validated(spec, config)?;
+    let mut row = ServiceClientRow::new(spec, client.created_at);
+    row.id = client.id.clone();
+    service_clients::update(conn, &row)?;
+    audit(
+        conn,
+        actor.event(
+            "client.updated",
+            row.tenant_id.as_deref(),
+            Some(&row.id),
+            &row.id,
+        ),
+        None,
+    )?;
+    effects.stale.push(row.id.clone());
+    Ok(row.into())
 }
 
 /// Deletes a client the actor administers or owns, with everything under it.

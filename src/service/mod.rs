@@ -13,9 +13,11 @@ pub mod keys;
 pub mod operators;
 pub mod own_clients;
 pub mod records;
+pub mod registrations;
 pub mod roles;
 pub mod sign_ins;
 pub mod tenants;
+pub mod trusted_issuers;
 pub mod users;
 
 use serde_json::Value;
@@ -84,6 +86,16 @@ impl Actor {
             subject: user_id.into(),
             tenant_id: Some(tenant_id.into()),
             access: Access::Tenant(tenant_id.into()),
+        }
+    }
+
+    /// A client registering itself (RFC 7591) or managing its registration (RFC 7592), in `tenant_id`: audited as
+    /// `subject` (the initial access token's id, or the client's), with no power beyond its own registration.
+    pub fn registrant(subject: &str, tenant_id: &str) -> Actor {
+        Actor {
+            subject: subject.into(),
+            tenant_id: Some(tenant_id.into()),
+            access: Access::None,
         }
     }
 

@@ -650,3 +650,89 @@ async fn a_session_of_another_kind_does_not_open_the_console() {
     assert_eq!(console.status(), 303, "and not in the console");
     assert_eq!(console.headers()["location"], "/console/login");
 }
+
+/// The trusted-issuers screen: a Kubernetes cluster's issuer trusted with its public keys inline and a rule for a
+/// client, a rule the page cannot read refused at its field, the workload's token then exchanged with no key, and
+/// the trust deleted.
+#[actix_web::test]
+async fn a_trusted_issuer_made_on_its_screen_lets_a_workload_token_in_until_deleted() {
+    use keygate::crypto::client_keys::{self, signer_from_private_jwk};
+    use keygate::domain::signing_alg::SigningAlg;
+    use keygate::domain::time::UnixTime;
+
+    const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+    const ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
+    let app = spawn_app().await;
+    let (tenant, _) = tenant_with_admin(&app, "acme").await;
+    let deployer = tenant.client(&app, &["--grant-type", JWT_BEARER]);
+    let key = client_keys::generate(SigningAlg::ES256, "cluster-1").unwrap();
+    let driver = Chromedriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.session(profile.path()).await;
+    console_sign_in(&browser, &app, "acme", "tess").await;
+
+    click(&browser, "nav a[href='/console/trusted-issuers']").await;
+    wait_for_text(&browser, "#no-trusts", "No trusted issuers").await;
+    click(&browser, "#new-trust").await;
+    type_into(&browser, "#issuer", ISSUER).await;
+    click(&browser, "#keys_jwks").await;
+    let jwks = serde_json::json!({ "keys": [key.public_jwk] }).to_string();
+    type_into(&browser, "#jwks", &jwks).await;
+    type_into(&browser, "#audiences", "https://keygate.example").await;
+    click(
+        &browser,
+        &format!("#client_0 option[value='{}']", deployer.id),
+    )
+    .await;
+    type_into(&browser, "#claims_0", "system:serviceaccount:ci:deployer").await;
+    click(&browser, "#save-trust").await;
+    wait_for_text(&browser, "#rules-error", "is not claim=pattern").await;
+    let claims = browser.find(Locator::Css("#claims_0")).await.unwrap();
+    claims.clear().await.unwrap();
+    type_into(&browser, "#claims_0", "sub=system:serviceaccount:ci:*").await;
+    click(&browser, "#save-trust").await;
+    wait_for_text(&browser, ".trust", ISSUER).await;
+    screenshot(&browser, "trusted-issuers.png").await;
+
+    // The cluster's token for the ci namespace's deployer gets the deployer's access token.
+    let signer = signer_from_private_jwk(&key.private_jwk).unwrap();
+    let now = UnixTime::now().seconds();
+    let workload = |sub: &str| {
+        let claims = serde_json::json!({"iss": ISSUER, "aud": ["https://keygate.example"], "sub": sub,
+            "iat": now, "exp": now + 600, "kubernetes.io": {"namespace": "ci"}});
+        keygate::crypto::jwt::encode(&signer, "JWT", &claims).unwrap()
+    };
+    let exchange = |token: String| {
+        let app = &app;
+        async move {
+            let form = [("grant_type", JWT_BEARER), ("assertion", token.as_str())];
+            app.post_form("/oauth/token", &form, None).await
+        }
+    };
+    let body = crate::helpers::json_with_status(
+        exchange(workload("system:serviceaccount:ci:deployer")).await,
+        200,
+    )
+    .await;
+    assert!(body["access_token"].is_string(), "{body}");
+    let other = exchange(workload("system:serviceaccount:web:frontend")).await;
+    assert_eq!(other.status(), 400, "no rule maps another namespace");
+
+    click(&browser, ".trust .delete").await;
+    browser.accept_alert().await.unwrap();
+    wait_for_text(&browser, "#no-trusts", "No trusted issuers").await;
+    let after = exchange(workload("system:serviceaccount:ci:deployer")).await;
+    assert_eq!(after.status(), 400, "an issuer no longer trusted");
+    let events = app
+        .api_get(
+            "/v1/audit?action=trusted_issuer.created",
+            &tenant.admin_token,
+        )
+        .await;
+    assert_eq!(
+        events["items"].as_array().map(Vec::len),
+        Some(1),
+        "{events}"
+    );
+    browser.close().await.unwrap();
+}

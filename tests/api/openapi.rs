@@ -25,6 +25,10 @@ async fn the_openapi_document_is_valid_and_lists_every_v1_route() {
         ("post", "/oauth/revoke"),
         ("get", "/oauth/userinfo"),
         ("post", "/oauth/userinfo"),
+        ("post", "/oauth/register"),
+        ("get", "/oauth/register/{client_id}"),
+        ("put", "/oauth/register/{client_id}"),
+        ("delete", "/oauth/register/{client_id}"),
     ];
     for (method, path) in keygate::api::ROUTES.iter().chain(&oauth) {
         assert!(

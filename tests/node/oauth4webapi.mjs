@@ -2,6 +2,9 @@
 // CryptoKey (which it signs as `alg: "Ed25519"`, RFC 9864), then introspection of the token it got.
 //   node oauth4webapi.mjs keypair                        -> {"public": JWK, "private": JWK}
 //   node oauth4webapi.mjs token ISSUER CLIENT KID PRIVATE -> {"access_token", "alg", "active"}
+//   node oauth4webapi.mjs register ISSUER INITIAL_TOKEN   -> registers (RFC 7591) a private_key_jwt client with a key
+//     of its own, gets a token with it, then reads its registration (RFC 7592):
+//     {"client_id", "access_token", "registration_client_uri", "registration_access_token", "read_back"}
 import * as oauth from 'oauth4webapi';
 import * as jose from 'jose';
 
@@ -36,6 +39,39 @@ if (command === 'keypair') {
     await oauth.introspectionRequest(as, client, peek, tokens.access_token, insecure),
   );
   console.log(JSON.stringify({ access_token: tokens.access_token, alg: assertionAlg, active: introspected.active }));
+} else if (command === 'register') {
+  const [issuer, initialAccessToken] = args;
+  const issuerUrl = new URL(issuer);
+  const as = await oauth.processDiscoveryResponse(
+    issuerUrl,
+    await oauth.discoveryRequest(issuerUrl, { algorithm: 'oauth2', ...insecure }),
+  );
+  const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await jose.exportJWK(publicKey)), kid: 'agent-key-1', use: 'sig', alg: 'ES256' };
+  const registered = await oauth.processDynamicClientRegistrationResponse(
+    await oauth.dynamicClientRegistrationRequest(as, {
+      client_name: 'oauth4webapi agent',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [jwk] },
+      scope: 'documents:read',
+    }, { initialAccessToken, ...insecure }),
+  );
+  const client = { client_id: registered.client_id };
+  const auth = oauth.PrivateKeyJwt({ key: privateKey, kid: 'agent-key-1' });
+  const response = await oauth.clientCredentialsGrantRequest(as, client, auth, new URLSearchParams(), insecure);
+  const tokens = await oauth.processClientCredentialsResponse(as, client, response);
+  const readBack = await fetch(registered.registration_client_uri, {
+    headers: { authorization: `Bearer ${registered.registration_access_token}` },
+  });
+  console.log(JSON.stringify({
+    client_id: registered.client_id,
+    access_token: tokens.access_token,
+    registration_client_uri: registered.registration_client_uri,
+    registration_access_token: registered.registration_access_token,
+    read_back: await readBack.json(),
+  }));
 } else {
   console.error(`unknown command ${command}`);
   process.exit(2);

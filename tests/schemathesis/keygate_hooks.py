@@ -20,6 +20,8 @@ DOCUMENTED_REFUSALS = {
     ("POST /v1/clients", "invalid_owner"),
     ("PATCH /v1/clients/{id}", "invalid_owner"),
     ("POST /v1/clients", "invalid_tenant"),
+    # a client made with its access: the roles it names must exist in the tenant.
+    ("POST /v1/clients", "invalid_record"),
     # expires_at must be in the future; a public key must be a real key of a supported type and size.
     ("POST /v1/clients/{id}/keys", "invalid_expiry"),
     ("POST /v1/clients/{id}/keys", "invalid_public_key"),
@@ -40,6 +42,14 @@ DOCUMENTED_REFUSALS = {
     # the subject's tenant is the one named (a contradiction is 422).
     ("POST /v1/authorize", "invalid_tenant"),
     ("POST /v1/authorize/resources", "invalid_tenant"),
+    # a tenant's lifetimes are bounded by the server's configured max_access_token_ttl, not by the document.
+    ("POST /v1/tenants", "invalid_tenant"),
+    ("PATCH /v1/tenants/{id}", "invalid_tenant"),
+    # a trust's rules name clients of its tenant; its URLs must be ones this server is configured to fetch.
+    ("POST /v1/trusted-issuers", "invalid_trusted_issuer"),
+    ("PUT /v1/trusted-issuers/{id}", "invalid_trusted_issuer"),
+    # a registration policy allows only the grants a client may register, and no scope of keygate's own.
+    ("POST /v1/tenants/{id}/registration-tokens", "invalid_registration_token"),
 }
 
 

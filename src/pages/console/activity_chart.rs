@@ -46,7 +46,7 @@ pub struct ActivityChart {
 fn series() -> impl Iterator<Item = (&'static str, &'static str)> {
     GrantType::ALL
         .into_iter()
-        .map(|grant| (grant.as_str(), grant.as_str()))
+        .map(|grant| (grant.short_name(), grant.short_name()))
         .chain([(AUTHENTICATION_FAILED, "failed authentications")])
 }
 
@@ -64,7 +64,7 @@ pub fn draw(LastHours { first_hour, counts }: &LastHours) -> ActivityChart {
     let tokens_in = |hour: i64| -> i64 {
         GrantType::ALL
             .into_iter()
-            .map(|grant| count_of(hour, grant.as_str()))
+            .map(|grant| count_of(hour, grant.short_name()))
             .sum()
     };
     let max = hours()
@@ -80,7 +80,7 @@ pub fn draw(LastHours { first_hour, counts }: &LastHours) -> ActivityChart {
         // Tokens stacked by grant type on the left of the column, failures on the right.
         let mut top = PLOT;
         for grant in GrantType::ALL {
-            let count = count_of(hour, grant.as_str());
+            let count = count_of(hour, grant.short_name());
             if count == 0 {
                 continue;
             }
@@ -91,8 +91,8 @@ pub fn draw(LastHours { first_hour, counts }: &LastHours) -> ActivityChart {
                 y: top,
                 width: 10,
                 height,
-                class: format!("bar-{}", grant.as_str()),
-                title: format!("{span}: {count} {} tokens", grant.as_str()),
+                class: format!("bar-{}", grant.short_name()),
+                title: format!("{span}: {count} {} tokens", grant.short_name()),
             });
         }
         let failed = count_of(hour, AUTHENTICATION_FAILED);

@@ -10,8 +10,10 @@ mod record_pages;
 mod role_pages;
 pub mod signing_key_pages;
 pub mod tenant_pages;
+mod trust_pages;
 mod user_pages;
 
+use crate::domain::grant_type::GrantType;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -70,6 +72,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/signing-keys/rotate",
                 web::post().to(signing_key_pages::rotate),
+            )
+            .route("/trusted-issuers", web::get().to(trust_pages::list))
+            .route("/trusted-issuers/new", web::get().to(trust_pages::new))
+            .route("/trusted-issuers/new", web::post().to(trust_pages::create))
+            .route("/trusted-issuers/{id}", web::get().to(trust_pages::show))
+            .route(
+                "/trusted-issuers/{id}",
+                web::post().to(trust_pages::replace),
+            )
+            .route(
+                "/trusted-issuers/{id}/delete",
+                web::post().to(trust_pages::delete),
             )
             .route("/tenants", web::get().to(tenant_pages::list))
             .route("/tenants", web::post().to(tenant_pages::create))
@@ -221,42 +235,41 @@ fn render(page: impl Template) -> String {
 
 /// The TTL overrides of a form (`ttl_<grant>`, whole seconds; empty: no override).
 fn ttl_of(form: &OAuthForm) -> Result<crate::domain::ttl::TtlOverrides, PageError> {
-    let seconds = |grant: &str| -> Result<Option<i64>, PageError> {
-        match form.get(&format!("ttl_{grant}")).unwrap_or_default().trim() {
-            "" => Ok(None),
-            text => text.parse().map(Some).map_err(|_| {
+    let mut ttl = crate::domain::ttl::TtlOverrides::default();
+    for grant in GrantType::ALL {
+        let name = grant.short_name();
+        *ttl.get_mut(grant) = match form.get(&format!("ttl_{name}")).unwrap_or_default().trim() {
+            "" => None,
+            text => Some(text.parse().map_err(|_| {
                 PageError::Told(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("The {grant} lifetime must be whole seconds.").into(),
+                    format!("The {name} lifetime must be whole seconds.").into(),
                 )
-            }),
-        }
-    };
-    Ok(crate::domain::ttl::TtlOverrides {
-        client_credentials: seconds("client_credentials")?,
-        password: seconds("password")?,
-        authorization_code: seconds("authorization_code")?,
-        refresh_token: seconds("refresh_token")?,
-    })
+            })?),
+        };
+    }
+    Ok(ttl)
 }
 
-/// The grants whose token lifetime a tenant may override.
-pub const TTL_GRANTS: [&str; 4] = [
-    "client_credentials",
-    "password",
-    "authorization_code",
-    "refresh_token",
-];
+/// The grants whose token lifetime a tenant or client may override, by their overrides' names.
+pub const TTL_GRANTS: [&str; GrantType::ALL.len()] = {
+    let mut names = [""; GrantType::ALL.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = GrantType::ALL[i].short_name();
+        i += 1;
+    }
+    names
+};
 
-/// An override for `grant`, as an edit form shows it.
+/// An override for `grant` (its short name), as an edit form shows it.
 pub fn ttl_value(ttl: &crate::domain::ttl::TtlOverrides, grant: &str) -> String {
-    let seconds = match grant {
-        "client_credentials" => ttl.client_credentials,
-        "password" => ttl.password,
-        "authorization_code" => ttl.authorization_code,
-        _ => ttl.refresh_token,
-    };
-    seconds.map(|s| s.to_string()).unwrap_or_default()
+    GrantType::ALL
+        .into_iter()
+        .find(|g| g.short_name() == grant)
+        .and_then(|g| ttl.get(g))
+        .map(|s| s.to_string())
+        .unwrap_or_default()
 }
 
 /// A moment as people read it: `2026-12-03 14:05 UTC`.

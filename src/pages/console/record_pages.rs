@@ -226,13 +226,13 @@ async fn editor(
     }))
 }
 
-/// `?tenant=`: the tenant a new record goes into (a tenant administrator's own whatever it says).
+/// `?tenant=`: the tenant a new record or trusted issuer goes into (a tenant administrator's own whatever it says).
 #[derive(Debug, serde::Deserialize)]
 pub struct NewQuery {
     tenant: Option<String>,
 }
 
-fn new_record_tenant(admin: &Admin, query: &NewQuery) -> Result<TenantId, PageError> {
+pub(super) fn new_in_tenant(admin: &Admin, query: &NewQuery) -> Result<TenantId, PageError> {
     let asked = admin
         .tenant
         .as_ref()
@@ -249,7 +249,7 @@ pub async fn new(
     admin: Admin,
     query: web::Query<NewQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let tenant_id = new_record_tenant(&admin, &query)?;
+    let tenant_id = new_in_tenant(&admin, &query)?;
     let draft = Draft::default().padded();
     let shown = Editor {
         tenant_id: tenant_id.as_str(),
@@ -268,7 +268,7 @@ pub async fn create(
     query: web::Query<NewQuery>,
     AdminForm { admin, form }: AdminForm,
 ) -> Result<HttpResponse, PageError> {
-    let tenant_id = new_record_tenant(&admin, &query)?;
+    let tenant_id = new_in_tenant(&admin, &query)?;
     crate::service::users::ensure_administers(&admin.actor, tenant_id.as_str())?;
     let draft = Draft::read(&form, &candidates(&state, tenant_id.as_str()).await?);
     let (actor, input) = (
