@@ -56,7 +56,7 @@ impl Chromedriver {
             json!({"goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}});
         let capabilities = capabilities.as_object().unwrap().clone();
         let url = format!("http://127.0.0.1:{}", self.port);
-        for _ in 0..50 {
+        for _ in 0..150 {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
             if let Ok(client) = ClientBuilder::new(connector)
                 .capabilities(capabilities.clone())
@@ -71,10 +71,14 @@ impl Chromedriver {
     }
 }
 
+/// How many tenths of a second a wait gives the page: 30 s, as fantoccini's own `wait()`, a bound for a machine
+/// busy with the rest of the suite, never a pace the test relies on.
+const PATIENCE: usize = 300;
+
 /// Waits until the element's text contains `expected`.
 pub async fn wait_for_text(browser: &Client, css: &str, expected: &str) -> String {
     let mut text = String::new();
-    for _ in 0..100 {
+    for _ in 0..PATIENCE {
         if let Ok(element) = browser.find(Locator::Css(css)).await {
             text = element.text().await.unwrap_or_default();
             if text.contains(expected) {
@@ -142,7 +146,7 @@ pub async fn sign_in_on_login_page(browser: &Client, username: &str, password: &
 
 /// Waits until no element matches `css` (the page that showed it has been replaced).
 pub async fn wait_until_gone(browser: &Client, css: &str) {
-    for _ in 0..100 {
+    for _ in 0..PATIENCE {
         if browser.find(Locator::Css(css)).await.is_err() {
             return;
         }

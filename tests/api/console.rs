@@ -45,6 +45,8 @@ async fn console_sign_in(browser: &Client, app: &TestApp, organisation: &str, us
     type_into(browser, "#username", username).await;
     type_into(browser, "#password", PASSWORD).await;
     click(browser, "button[type=submit]").await;
+    // Signed in once the console names the account: a page asked for before then would be the sign-in page again.
+    wait_for_text(browser, ".who", username).await;
 }
 
 #[actix_web::test]
@@ -200,7 +202,6 @@ async fn a_tenant_administrator_makes_a_client_adds_a_key_shown_once_and_revokes
     let profile = tempfile::tempdir().unwrap();
     let browser = driver.session(profile.path()).await;
     console_sign_in(&browser, &app, "acme", "tess").await;
-    wait_for_text(&browser, ".who", "tess").await;
 
     // Roles: an Editor of documents.
     click(&browser, "nav a[href='/console/roles']").await;
@@ -563,7 +564,6 @@ async fn a_clients_settings_are_edited_with_their_effective_lifetime_and_the_cli
     let profile = tempfile::tempdir().unwrap();
     let browser = driver.session(profile.path()).await;
     console_sign_in(&browser, &app, "acme", "tess").await;
-    wait_for_text(&browser, ".who", "tess").await;
     browser
         .goto(&app.url(&format!("/console/clients/{}", client.id)))
         .await

@@ -324,7 +324,8 @@ impl TestApp {
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("keygate serve starts");
-        for _ in 0..100 {
+        // Up to 30 s: a bound for a machine busy with the rest of the suite, not a pace.
+        for _ in 0..300 {
             let text = std::fs::read_to_string(log).unwrap_or_default();
             let address = text.lines().find_map(|line| {
                 let line: Value = serde_json::from_str(line).ok()?;
