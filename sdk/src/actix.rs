@@ -8,7 +8,8 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
 use serde_json::json;
 
-use crate::{Authorizer, Error, Identity, Verifier};
+use crate::dpop::ALGORITHMS;
+use crate::{Authorizer, Error, Identity, ProvedRequest, Verifier};
 
 /// A refused request: 401 with a `WWW-Authenticate` challenge (RFC 6750 §3, RFC 7617), 403, 429 or 503, with a
 /// JSON body `{"error", "message"}`.
@@ -42,8 +43,28 @@ impl Rejection {
         let scheme = authorization.split(' ').next().unwrap_or_default();
         let bearer = format!("Bearer realm=\"{realm}\"");
         let basic = format!("Basic realm=\"{realm}\"");
+        let dpop = format!("DPoP realm=\"{realm}\", algs=\"{ALGORITHMS}\"");
         let (code, challenge) = match &error {
             Error::MissingCredentials => ("unauthorized", format!("{bearer}, {basic}")),
+            // RFC 9449 §7.1: a proof's failure, or a token of the wrong scheme, is told under DPoP too.
+            Error::InvalidDpopProof(why) => (
+                "invalid_dpop_proof",
+                format!(
+                    "{dpop}, error=\"invalid_dpop_proof\", error_description=\"{}\"",
+                    quotable(why)
+                ),
+            ),
+            Error::InvalidToken(why)
+                if scheme.eq_ignore_ascii_case("dpop") || why.contains("DPoP") =>
+            {
+                (
+                    "invalid_token",
+                    format!(
+                        "{dpop}, error=\"invalid_token\", error_description=\"{}\"",
+                        quotable(why)
+                    ),
+                )
+            }
             Error::InvalidToken(_) | Error::InvalidCredentials
                 if scheme.eq_ignore_ascii_case("basic") =>
             {
@@ -147,22 +168,44 @@ impl FromRequest for Identity {
             req.app_data::<web::Data<Verifier>>()
                 .map(|v| v.get_ref().clone())
         });
-        let authorization = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
+        let text = |name| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let authorization = text(header::AUTHORIZATION).unwrap_or_default();
+        let proofs = req.headers().get_all("dpop").count();
+        let proof = text(header::HeaderName::from_static("dpop"));
+        let method = req.method().to_string();
+        let base = verifier
+            .as_ref()
+            .and_then(|v| v.public_url().map(str::to_string));
+        let base = base.unwrap_or_else(|| {
+            let connection = req.connection_info();
+            format!("{}://{}", connection.scheme(), connection.host())
+        });
+        let url = format!("{base}{}", req.path());
         Box::pin(async move {
             let Some(verifier) = verifier else {
                 return Err(Rejection::unavailable(Error::InvalidKey(
                     "no keygate_sdk::Verifier in the app data".into(),
                 )));
             };
+            let reject = |e| Rejection::unauthenticated(verifier.realm(), &authorization, e);
+            if proofs > 1 {
+                return Err(reject(Error::InvalidDpopProof(
+                    "send one DPoP header".into(),
+                )));
+            }
+            let request = ProvedRequest {
+                method: &method,
+                url: &url,
+            };
             verifier
-                .verify_authorization(&authorization)
+                .verify_request(&authorization, proof.as_deref(), request)
                 .await
-                .map_err(|e| Rejection::unauthenticated(verifier.realm(), &authorization, e))
+                .map_err(reject)
         })
     }
 }

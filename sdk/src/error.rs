@@ -24,6 +24,9 @@ pub enum Error {
     /// A JWT access token failed verification.
     #[error("invalid access token: {0}")]
     InvalidToken(String),
+    /// A DPoP-bound token came without a valid proof of its key for this request (RFC 9449 §7.1).
+    #[error("invalid DPoP proof: {0}")]
+    InvalidDpopProof(String),
     /// keygate did not accept a secret key or Basic credentials.
     #[error("invalid credentials")]
     InvalidCredentials,

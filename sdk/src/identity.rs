@@ -54,6 +54,8 @@ pub struct Identity {
     pub expires_at: Option<i64>,
     /// The external identity, for a trusted issuer's JWT and for an access token exchanged for one.
     pub external: Option<ExternalIdentity>,
+    /// The thumbprint of the DPoP key a bound token was proved with (RFC 9449 `cnf.jkt`).
+    pub dpop_jkt: Option<String>,
     /// How the credential was checked.
     pub verified_by: VerifiedBy,
 }
@@ -76,7 +78,14 @@ pub(crate) struct VerifyAnswer {
     key_id: Option<String>,
     exp: Option<i64>,
     ext: Option<ExternalIdentity>,
+    cnf: Option<Confirmation>,
     verified_by: VerifiedBy,
+}
+
+/// A token's `cnf` claim (RFC 7800), as far as DPoP uses it.
+#[derive(Deserialize)]
+pub(crate) struct Confirmation {
+    pub(crate) jkt: String,
 }
 
 impl From<VerifyAnswer> for Identity {
@@ -89,6 +98,7 @@ impl From<VerifyAnswer> for Identity {
             key_id: answer.key_id,
             expires_at: answer.exp,
             external: answer.ext,
+            dpop_jkt: answer.cnf.map(|c| c.jkt),
             verified_by: answer.verified_by,
         }
     }

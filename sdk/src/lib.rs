@@ -4,6 +4,8 @@
 //!   it expires, one request however many tasks ask at once, transient failures retried with backoff.
 //! - [`Verifier`]: checks what callers send — keygate JWTs offline against the JWKS, secret keys and Basic
 //!   credentials through keygate's `/v1/verify` — and says who they are ([`Identity`]).
+//!   A DPoP-bound token (RFC 9449) is accepted only with a proof of its key for the request
+//!   ([`Verifier::verify_request`]).
 //! - [`Authorizer`]: asks keygate whether an identity holds a permission on a resource.
 //! - With the `actix` feature, [`Identity`] is an actix-web extractor that answers 401 with the right
 //!   `WWW-Authenticate` challenge (see [`actix`]).
@@ -35,6 +37,7 @@ mod access_key;
 #[cfg(feature = "actix")]
 pub mod actix;
 mod authorizer;
+mod dpop;
 mod error;
 mod http;
 mod identity;
@@ -45,6 +48,7 @@ mod verifier;
 
 pub use access_key::{AccessKey, PrivateAccessKey, SECRET_PREFIX};
 pub use authorizer::Authorizer;
+pub use dpop::ProvedRequest;
 pub use error::Error;
 pub use identity::{ExternalIdentity, Identity, VerifiedBy};
 pub use token_provider::{AccessToken, TokenProvider, TokenProviderBuilder};

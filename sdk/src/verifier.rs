@@ -12,8 +12,9 @@ use serde::Deserialize;
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::access_key::SECRET_PREFIX;
+use crate::dpop::{ProvedRequest, SpentProofs};
 use crate::http::{self, Retry};
-use crate::identity::{split_scope, ExternalIdentity, VerifyAnswer};
+use crate::identity::{split_scope, Confirmation, ExternalIdentity, VerifyAnswer};
 use crate::jwks::{self, KeySet, VerifyingKey};
 use crate::{Error, Identity, VerifiedBy};
 
@@ -54,6 +55,8 @@ struct Inner {
     credentials: Option<moka::future::Cache<[u8; 32], Identity>>,
     realm: String,
     trusted_identities: bool,
+    spent_proofs: SpentProofs,
+    public_url: Option<String>,
 }
 
 /// Builds a [`Verifier`] with options.
@@ -79,6 +82,7 @@ pub struct VerifierBuilder {
     realm: String,
     http: Option<reqwest::Client>,
     trusted_identities: bool,
+    public_url: Option<String>,
 }
 
 impl VerifierBuilder {
@@ -129,6 +133,14 @@ impl VerifierBuilder {
         self
     }
 
+    /// Where clients reach this API, before the path (`https://api.example.com`): the URL a DPoP proof names is this
+    /// and the request's path. Default: the request's scheme and `Host` as actix-web sees them, which behind a
+    /// proxy are the proxy's unless it forwards them.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into().trim_end_matches('/').to_string());
+        self
+    }
+
     /// Use this HTTP client (for proxies, custom roots or timeouts).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
@@ -166,6 +178,8 @@ impl VerifierBuilder {
                 credentials,
                 realm: self.realm,
                 trusted_identities: self.trusted_identities,
+                spent_proofs: SpentProofs::new(),
+                public_url: self.public_url,
             }),
         }
     }
@@ -206,6 +220,8 @@ struct Claims {
     exp: i64,
     /// The external identity an exchanged token was got with.
     ext: Option<ExternalIdentity>,
+    /// The DPoP key the token is bound to.
+    cnf: Option<Confirmation>,
 }
 
 impl Verifier {
@@ -226,6 +242,7 @@ impl Verifier {
             realm: "api".into(),
             http: None,
             trusted_identities: false,
+            public_url: None,
         }
     }
 
@@ -234,7 +251,38 @@ impl Verifier {
         &self.inner.realm
     }
 
-    /// Verifies an `Authorization` header value: `Bearer <JWT>`, `Bearer kg_sk_…`, or `Basic …`.
+    /// Where clients reach this API, when configured ([`VerifierBuilder::public_url`]).
+    pub fn public_url(&self) -> Option<&str> {
+        self.inner.public_url.as_deref()
+    }
+
+    /// Verifies the credentials of a request: its `Authorization` header, its `DPoP` header if any, and the method
+    /// and URL the client called (for a DPoP proof). A DPoP-bound token (RFC 9449) is accepted only as
+    /// `Authorization: DPoP <token>` with a proof of its key for this request, used once in this process; anything
+    /// else as [`verify_authorization`](Self::verify_authorization) does.
+    pub async fn verify_request(
+        &self,
+        authorization: &str,
+        dpop: Option<&str>,
+        request: ProvedRequest<'_>,
+    ) -> Result<Identity, Error> {
+        let Some(token) = strip_scheme(authorization, "dpop") else {
+            return self.verify_authorization(authorization).await;
+        };
+        let (mut identity, cnf) = self.decode_token(token).await?;
+        let jkt = cnf.ok_or_else(|| {
+            Error::InvalidToken("the token is not DPoP-bound: send it as Bearer".into())
+        })?;
+        let proof = dpop.ok_or_else(|| Error::InvalidDpopProof("no DPoP header".into()))?;
+        self.inner
+            .spent_proofs
+            .check(proof, request, token, &jkt.jkt)?;
+        identity.dpop_jkt = Some(jkt.jkt);
+        Ok(identity)
+    }
+
+    /// Verifies an `Authorization` header value: `Bearer <JWT>`, `Bearer kg_sk_…`, or `Basic …`. A DPoP-bound
+    /// token needs its request: see [`verify_request`](Self::verify_request).
     pub async fn verify_authorization(&self, authorization: &str) -> Result<Identity, Error> {
         let (scheme, credential) = authorization
             .trim()
@@ -253,6 +301,11 @@ impl Verifier {
         if scheme.eq_ignore_ascii_case("basic") {
             return self.ask_keygate(format!("Basic {credential}")).await;
         }
+        if scheme.eq_ignore_ascii_case("dpop") {
+            return Err(Error::InvalidDpopProof(
+                "a DPoP token is verified with its request (verify_request)".into(),
+            ));
+        }
         Err(Error::MissingCredentials)
     }
 
@@ -267,15 +320,27 @@ impl Verifier {
         self.ask_keygate(format!("Basic {encoded}")).await
     }
 
-    /// Verifies a keygate JWT access token against the issuer's JWKS, or, when
+    /// Verifies a keygate JWT access token presented as a bearer token against the issuer's JWKS, or, when
     /// [`trusted_identities`](VerifierBuilder::trusted_identities) is on, another issuer's JWT through keygate.
+    /// A DPoP-bound token is refused: without its proof it is no more than a stolen copy.
     pub async fn verify_token(&self, token: &str) -> Result<Identity, Error> {
-        let invalid = |why: &str| Error::InvalidToken(why.to_string());
         if self.inner.trusted_identities
             && unverified_issuer(token).is_some_and(|iss| iss != self.inner.issuer)
         {
             return self.ask_keygate(format!("Bearer {token}")).await;
         }
+        match self.decode_token(token).await? {
+            (identity, None) => Ok(identity),
+            (_, Some(_)) => Err(Error::InvalidToken(
+                "the token is bound to a DPoP key: send it as Authorization: DPoP with a proof"
+                    .into(),
+            )),
+        }
+    }
+
+    /// A keygate access token's identity and its DPoP binding, once its signature and claims hold.
+    async fn decode_token(&self, token: &str) -> Result<(Identity, Option<Confirmation>), Error> {
+        let invalid = |why: &str| Error::InvalidToken(why.to_string());
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("not a JWT"))?;
         // RFC 9068 §4: the type of an access token is at+jwt, compared case-insensitively.
         let typ = header.typ.as_deref().unwrap_or_default();
@@ -297,7 +362,7 @@ impl Verifier {
         let claims = jsonwebtoken::decode::<Claims>(token, &key.key, validation)
             .map_err(|e| Error::InvalidToken(e.to_string()))?
             .claims;
-        Ok(Identity {
+        let identity = Identity {
             subject: claims.sub,
             client_id: claims.client_id,
             tenant_id: claims.tid,
@@ -305,8 +370,10 @@ impl Verifier {
             key_id: None,
             expires_at: Some(claims.exp),
             external: claims.ext,
+            dpop_jkt: None,
             verified_by: VerifiedBy::AccessToken,
-        })
+        };
+        Ok((identity, claims.cnf))
     }
 
     /// The signing key `kid`: from the cached JWKS while it is fresh, else refetched (at most once per
@@ -413,4 +480,10 @@ fn unverified_issuer(token: &str) -> Option<String> {
     }
     let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?;
     serde_json::from_slice::<Issuer>(&payload).ok()?.iss
+}
+
+/// The credentials after `scheme ` (case-insensitive), if the header uses that scheme.
+fn strip_scheme<'a>(authorization: &'a str, scheme: &str) -> Option<&'a str> {
+    let (name, credential) = authorization.trim().split_once(' ')?;
+    name.eq_ignore_ascii_case(scheme).then(|| credential.trim())
 }

@@ -1,4 +1,5 @@
-//! Who is calling `/v1`: a keygate access token (`Bearer`) or client credentials (`Basic`), and what they may see.
+//! Who is calling `/v1`: a keygate access token (`Bearer`, or `DPoP` with a proof) or client credentials (`Basic`),
+//! and what they may see.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,7 +8,7 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use secrecy::ExposeSecret;
 
-use crate::credentials::access_token;
+use crate::credentials::access_token::{self, Presented};
 use crate::credentials::client::{self, decode_basic, Attempt, AuthFailure};
 use crate::domain::scope::{ADMIN, AUTHORIZE, TENANT_ADMIN};
 use crate::error::ApiError;
@@ -67,9 +68,10 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if let Some(token) = strip_scheme(value, "Bearer") {
-        let claims = access_token::verify(state, token)
-            .map_err(|e| ApiError::unauthorized(format!("invalid access token: {e}")))?;
+    if let Some(presented) = Presented::from_headers(req.headers())? {
+        let url = format!("{}{}", state.config.issuer(), req.path());
+        let claims =
+            access_token::verify_presented(state, &presented, req.method().as_str(), &url).await?;
         // A token minted for another API must not administer keygate.
         if !claims.aud.contains(&state.config.issuer()) {
             return Err(ApiError::unauthorized(
@@ -113,12 +115,4 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
             })
         }
     }
-}
-
-/// The credentials after `scheme ` (case-insensitive), if the header uses that scheme.
-pub fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
-    let (name, rest) = value.split_once(' ')?;
-    name.eq_ignore_ascii_case(scheme)
-        .then(|| rest.trim())
-        .filter(|rest| !rest.is_empty())
 }

@@ -58,6 +58,9 @@ pub struct CreateClient {
     pub post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
     pub ttl: TtlOverrides,
+    /// Require a DPoP proof (RFC 9449) with every token request; its tokens are bound to the proof's key.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
     /// Made with the client in one step: an access record (named as the client) giving it these roles on these
     /// resources.
     pub access: Option<StatementInput>,
@@ -106,6 +109,7 @@ pub async fn create(
         allowed_origins: body.allowed_origins,
         post_logout_redirect_uris: body.post_logout_redirect_uris,
         ttl: body.ttl,
+        dpop_bound_access_tokens: body.dpop_bound_access_tokens,
     };
     let config = state.config.clone();
     let client = state

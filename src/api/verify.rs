@@ -7,9 +7,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::auth::strip_scheme;
-use crate::credentials::access_token;
+use crate::credentials::access_token::{self, Presented, Scheme};
 use crate::credentials::client::{self, decode_basic, Attempt, AuthFailure};
+use crate::credentials::dpop::Confirmation;
 use crate::credentials::trusted_identity::{self, ExternalIdentity, TrustError};
 use crate::crypto::jwt::Jws;
 use crate::domain::secret_key;
@@ -45,6 +45,9 @@ pub struct Identity {
     /// exchanged for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ext: Option<ExternalIdentity>,
+    /// The DPoP key a bound access token is confirmed by (RFC 9449 §6.1); its proof was checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
     pub verified_by: VerifiedBy,
 }
 
@@ -53,10 +56,15 @@ pub struct Identity {
 #[into_params(parameter_in = Query)]
 pub struct VerifyQuery {
     pub audience: Option<String>,
+    /// With a DPoP-bound token (`Authorization: DPoP …` and the caller's `DPoP` proof header): the method of the
+    /// request the proof was made for.
+    pub htm: Option<String>,
+    /// With a DPoP-bound token: the URL of the request the proof was made for.
+    pub htu: Option<String>,
 }
 
 #[utoipa::path(operation_id = "verify", post, path = "/v1/verify", tag = "verify", params(VerifyQuery),
-    description = "Send the credential to check in the Authorization header: `Bearer <access token>`, `Bearer kg_sk_…`, or `Basic`.",
+    description = "Send the credential to check in the Authorization header: `Bearer <access token>`, `Bearer kg_sk_…`, `Basic`, or `DPoP <access token>` with the caller's `DPoP` proof header and `?htm=&htu=`.",
     responses((status = 200, body = Identity), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn verify(
     state: web::Data<AppState>,
@@ -72,14 +80,17 @@ pub async fn verify(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let identity = if let Some(credential) = strip_scheme(value, "Bearer") {
-        if credential.starts_with(secret_key::PREFIX) {
+    let presented = Presented::from_headers(req.headers())?;
+    let identity = if let Some(presented) = presented {
+        let credential = presented.token;
+        let bearer = presented.scheme == Scheme::Bearer;
+        if bearer && credential.starts_with(secret_key::PREFIX) {
             let entry = check(&state, &req, None, credential).await?;
             key_identity(&entry, VerifiedBy::SecretKey)
-        } else if is_foreign(&state, credential) {
+        } else if bearer && is_foreign(&state, credential) {
             external_identity(&state, credential).await?
         } else {
-            token_identity(&state, credential, query.audience.as_deref())?
+            token_identity(&state, &presented, &query).await?
         }
     } else if let Some((client_id, secret)) = decode_basic(value.as_bytes()) {
         let entry = check(&state, &req, Some(&client_id), secret.expose_secret())
@@ -146,6 +157,7 @@ fn key_identity(entry: &CachedKey, verified_by: VerifiedBy) -> Identity {
         key_id: Some(entry.key.id.clone()),
         exp: None,
         ext: None,
+        cnf: None,
         verified_by,
     }
 }
@@ -188,18 +200,31 @@ async fn external_identity(state: &AppState, token: &str) -> Result<Identity, Ap
         key_id: None,
         exp: Some(federated.exp),
         ext: Some(federated.external),
+        cnf: None,
         verified_by: VerifiedBy::TrustedIdentity,
     })
 }
 
-fn token_identity(
+async fn token_identity(
     state: &AppState,
-    token: &str,
-    audience: Option<&str>,
+    presented: &Presented<'_>,
+    query: &VerifyQuery,
 ) -> Result<Identity, ApiError> {
-    let claims = access_token::verify(state, token)
-        .map_err(|e| ApiError::unauthorized(format!("invalid access token: {e}")))?;
-    if audience.is_some_and(|aud| !claims.aud.contains(aud)) {
+    // A DPoP proof names the resource server's request, which only the resource server can tell.
+    let (method, url) =
+        match (presented.scheme, &query.htm, &query.htu) {
+            (Scheme::Bearer, ..) => ("", ""),
+            (Scheme::Dpop, Some(htm), Some(htu)) => (htm.as_str(), htu.as_str()),
+            (Scheme::Dpop, ..) => return Err(ApiError::bad_request(
+                "with a DPoP token, name the request its proof was made for: ?htm=METHOD&htu=URL",
+            )),
+        };
+    let claims = access_token::verify_presented(state, presented, method, url).await?;
+    if query
+        .audience
+        .as_deref()
+        .is_some_and(|aud| !claims.aud.contains(aud))
+    {
         return Err(ApiError::unauthorized(
             "the access token is not meant for this audience",
         ));
@@ -212,6 +237,7 @@ fn token_identity(
         key_id: None,
         exp: Some(claims.exp),
         ext: claims.ext,
+        cnf: claims.cnf,
         verified_by: VerifiedBy::AccessToken,
     })
 }

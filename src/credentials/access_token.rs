@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use actix_web::http::header::{self, HeaderMap};
+
 use super::client::AuthenticatedClient;
+use super::dpop::{self, Confirmation, ProofError, ProvedRequest};
 use super::trusted_identity::ExternalIdentity;
 use crate::crypto::jwt;
 use crate::domain::grant_type::GrantType;
@@ -48,6 +51,9 @@ pub struct AccessTokenClaims {
     /// For a token exchanged for a trusted issuer's token: that token's issuer and subject.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ext: Option<ExternalIdentity>,
+    /// The DPoP key the token is bound to (RFC 9449 §6.1): it is accepted only with a proof made with that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
 }
 
 impl AccessTokenClaims {
@@ -108,11 +114,12 @@ pub struct SignedToken {
 }
 
 /// Signs an access token for `client` with the lifetime its grant resolves to (client → tenant → server, under the
-/// ceiling), once no revocation of its subjects is still within this second.
+/// ceiling), bound to the DPoP key `cnf` names if any, once no revocation of its subjects is still within this second.
 pub async fn sign(
     state: &AppState,
     client: &AuthenticatedClient,
     grant: TokenGrant,
+    cnf: Option<Confirmation>,
 ) -> anyhow::Result<SignedToken> {
     let server = state.config.server_ttl();
     let lifetime = ttl::resolve(
@@ -146,6 +153,7 @@ pub async fn sign(
         tid: grant.tenant_id,
         gty: grant.grant.as_str().to_string(),
         ext: grant.external,
+        cnf,
     };
     let keys = state.keyring.current();
     let access_token = jwt::encode(&keys.signer, "at+jwt", &claims)?;
@@ -158,4 +166,92 @@ pub async fn sign(
         expires_in: seconds,
         scope,
     })
+}
+
+/// The `Authorization` schemes an access token is presented under: RFC 6750 §2.1 and RFC 9449 §7.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Bearer,
+    Dpop,
+}
+
+/// An access token as a request presents it: its scheme, and the request's DPoP proof if it sent one.
+pub struct Presented<'a> {
+    pub scheme: Scheme,
+    pub token: &'a str,
+    pub proof: Option<&'a str>,
+}
+
+impl<'a> Presented<'a> {
+    /// The token of an `Authorization: Bearer` or `Authorization: DPoP` header (scheme names are case-insensitive,
+    /// RFC 9110 §11.1); `None` for any other header, an empty credential, or none.
+    pub fn from_headers(headers: &'a HeaderMap) -> Result<Option<Presented<'a>>, ProofError> {
+        let value = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let Some((name, token)) = value.split_once(' ') else {
+            return Ok(None);
+        };
+        let token = token.trim();
+        if token.is_empty() {
+            return Ok(None);
+        }
+        let scheme = match name {
+            n if n.eq_ignore_ascii_case("Bearer") => Scheme::Bearer,
+            n if n.eq_ignore_ascii_case(dpop::HEADER) => Scheme::Dpop,
+            _ => return Ok(None),
+        };
+        let proof = dpop::header(headers)?;
+        Ok(Some(Presented {
+            scheme,
+            token,
+            proof,
+        }))
+    }
+}
+
+/// Why a presented access token was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PresentedError {
+    #[error("invalid access token: {0}")]
+    Token(#[from] jwt::VerifyError),
+    /// A bound token sent as Bearer, or an unbound one sent as DPoP.
+    #[error("{0}")]
+    Scheme(&'static str),
+    #[error("{0}")]
+    Proof(#[from] ProofError),
+}
+
+/// Verifies a presented access token for a request (`method`, `url`): an unbound token only as Bearer, a
+/// DPoP-bound one only under the DPoP scheme with a proof of its key for this request (RFC 9449 §7.1).
+pub async fn verify_presented(
+    state: &AppState,
+    presented: &Presented<'_>,
+    method: &str,
+    url: &str,
+) -> Result<AccessTokenClaims, PresentedError> {
+    let claims = verify(state, presented.token)?;
+    let bound_to = match (&claims.cnf, presented.scheme) {
+        (None, Scheme::Bearer) => return Ok(claims),
+        (Some(cnf), Scheme::Dpop) => cnf,
+        (Some(_), Scheme::Bearer) => return Err(PresentedError::Scheme(
+            "the access token is bound to a DPoP key: send it as Authorization: DPoP with a proof",
+        )),
+        (None, Scheme::Dpop) => {
+            return Err(PresentedError::Scheme(
+                "the access token is not DPoP-bound: send it as Authorization: Bearer",
+            ))
+        }
+    };
+    let proof = presented.proof.ok_or(ProofError::Missing("header"))?;
+    let request = ProvedRequest {
+        method,
+        url,
+        access_token: Some(presented.token),
+    };
+    if dpop::check(state, proof, &request).await? != *bound_to {
+        return Err(ProofError::WrongKey.into());
+    }
+    Ok(claims)
 }

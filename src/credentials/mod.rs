@@ -4,6 +4,7 @@
 pub mod access_token;
 pub mod client;
 pub mod client_assertion;
+pub mod dpop;
 pub mod id_token;
 pub mod trusted_identity;
 pub mod user_login;

@@ -56,6 +56,8 @@ pub struct JwsHeader {
     pub alg: String,
     pub kid: Option<String>,
     pub typ: Option<String>,
+    /// The public key a DPoP proof carries (RFC 9449 §4.2).
+    pub jwk: Option<serde_json::Value>,
 }
 
 /// A compact JWS (RFC 7515 §7.1) split into its parts, its header decoded; nothing in it is trusted until

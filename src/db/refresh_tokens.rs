@@ -31,6 +31,8 @@ pub struct RefreshTokenRow {
     /// When the user signed in, and the sign-in session it happened in (OpenID Connect `auth_time`, `sid`).
     pub auth_time: Option<UnixTime>,
     pub session_id: Option<String>,
+    /// The thumbprint of the DPoP key a public client's family is bound to (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 impl RefreshTokenRow {

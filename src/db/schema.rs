@@ -26,6 +26,7 @@ diesel::table! {
         ttl -> Text,
         created_at -> BigInt,
         post_logout_redirect_uris -> Text,
+        dpop_bound_access_tokens -> Bool,
     }
 }
 
@@ -105,6 +106,7 @@ diesel::table! {
         sign_in_grant -> Text,
         auth_time -> Nullable<BigInt>,
         session_id -> Nullable<Text>,
+        dpop_jkt -> Nullable<Text>,
     }
 }
 

@@ -29,6 +29,7 @@ pub struct ServiceClientRow {
     pub ttl: Json<TtlOverrides>,
     pub created_at: UnixTime,
     pub post_logout_redirect_uris: Json<Vec<String>>,
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl ServiceClientRow {
@@ -49,6 +50,7 @@ impl ServiceClientRow {
             ttl: Json(spec.ttl.clone()),
             created_at,
             post_logout_redirect_uris: Json(spec.post_logout_redirect_uris.clone()),
+            dpop_bound_access_tokens: spec.dpop_bound_access_tokens,
         }
     }
 }
@@ -68,6 +70,7 @@ impl From<ServiceClientRow> for ServiceClient {
             redirect_uris: row.redirect_uris.0,
             allowed_origins: row.allowed_origins.0,
             post_logout_redirect_uris: row.post_logout_redirect_uris.0,
+            dpop_bound_access_tokens: row.dpop_bound_access_tokens,
             ttl: row.ttl.0,
             id: row.id,
             tenant_id: row.tenant_id,
@@ -168,6 +171,7 @@ pub fn update(conn: &mut DbConn, row: &ServiceClientRow) -> QueryResult<()> {
             service_clients::redirect_uris.eq(&row.redirect_uris),
             service_clients::allowed_origins.eq(&row.allowed_origins),
             service_clients::post_logout_redirect_uris.eq(&row.post_logout_redirect_uris),
+            service_clients::dpop_bound_access_tokens.eq(row.dpop_bound_access_tokens),
             service_clients::ttl.eq(&row.ttl),
         ))
         .execute(conn)

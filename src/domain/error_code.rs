@@ -47,6 +47,8 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     InvalidRedirectUri,
     InvalidToken,
+    // RFC 9449 §7.1: a DPoP proof that does not hold.
+    InvalidDpopProof,
 }
 
 impl ErrorCode {
@@ -91,6 +93,7 @@ impl ErrorCode {
             InvalidClientMetadata => "invalid_client_metadata",
             InvalidRedirectUri => "invalid_redirect_uri",
             InvalidToken => "invalid_token",
+            InvalidDpopProof => "invalid_dpop_proof",
         }
     }
 }

@@ -197,6 +197,9 @@ pub struct ClientMetadata {
     pub software_version: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub post_logout_redirect_uris: Vec<String>,
+    /// RFC 9449 §5.2: every token request of the client carries a DPoP proof.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_bound_access_tokens: bool,
 }
 
 fn default_auth_method() -> AuthMethod {
@@ -423,6 +426,7 @@ impl ClientMetadata {
             allowed_origins,
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
             ttl: TtlOverrides::default(),
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
         }
     }
 }

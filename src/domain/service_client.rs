@@ -78,6 +78,8 @@ pub struct ServiceClient {
     pub post_logout_redirect_uris: Vec<String>,
     pub ttl: TtlOverrides,
     pub created_at: UnixTime,
+    /// Every token request must carry a DPoP proof, and its tokens are bound to the proof's key (RFC 9449 §5.2).
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// What a caller asks for when creating a client; `validate` before storing it.
@@ -94,6 +96,7 @@ pub struct ClientSpec {
     pub allowed_origins: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub ttl: TtlOverrides,
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// Why a client specification is refused.
@@ -154,6 +157,7 @@ impl ClientSpec {
             allowed_origins: Vec::new(),
             post_logout_redirect_uris: Vec::new(),
             ttl: TtlOverrides::default(),
+            dpop_bound_access_tokens: false,
         }
     }
 

@@ -7,6 +7,7 @@ use super::refresh_grant::{new_refresh_token, SignIn};
 use crate::audit::AuditEvent;
 use crate::credentials::access_token::{self, TokenGrant};
 use crate::credentials::client::AuthenticatedClient;
+use crate::credentials::dpop::Confirmation;
 use crate::credentials::id_token::{self, SignInFacts};
 use crate::db::authorization_codes::{self, AuthorizationCodeRow};
 use crate::db::revoked_tokens::RevokedTokenRow;
@@ -26,6 +27,7 @@ pub async fn authorization_code(
     state: &AppState,
     client: &AuthenticatedClient,
     form: &OAuthForm,
+    cnf: Option<&Confirmation>,
 ) -> Result<Issued, OAuthError> {
     let (code, redirect_uri) = (form.require("code")?, form.require("redirect_uri")?);
     let verifier = form.require("code_verifier")?;
@@ -67,7 +69,8 @@ pub async fn authorization_code(
         auth_time,
         session_id: row.session_id.clone(),
     };
-    let (refresh_row, refresh) = new_refresh_token(state, client, &user.id, &row.scope, sign_in);
+    let (refresh_row, refresh) =
+        new_refresh_token(state, client, &user.id, &row.scope, sign_in, cnf);
     let jti = access_token::new_jti();
     let stored_jti = jti.clone();
     let redeemed = state

@@ -55,7 +55,8 @@ pub async fn allow_registered_origins(
                 .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST"))
                 .insert_header((
                     header::ACCESS_CONTROL_ALLOW_HEADERS,
-                    "content-type, authorization",
+                    // RFC 9449 §4.1: a browser client sends its proof in the DPoP header.
+                    "content-type, authorization, dpop",
                 ))
                 .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"));
         }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::domain::oauth_text::description_charset;
 use crate::form::FormError;
 
-/// The error codes of RFC 6749 §5.2 and RFC 8707 §2, plus `server_error` for failures of our own.
+/// The error codes of RFC 6749 §5.2, RFC 8707 §2 and RFC 9449 §5, plus `server_error` for failures of our own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -21,6 +21,7 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     InvalidTarget,
+    InvalidDpopProof,
     TemporarilyUnavailable,
     ServerError,
 }
@@ -118,6 +119,15 @@ impl OAuthError {
     }
 }
 
+impl From<crate::credentials::dpop::ProofError> for OAuthError {
+    fn from(error: crate::credentials::dpop::ProofError) -> OAuthError {
+        match error {
+            crate::credentials::dpop::ProofError::Database(error) => OAuthError::database(error),
+            refused => OAuthError::new(ErrorCode::InvalidDpopProof, refused.to_string()),
+        }
+    }
+}
+
 impl From<FormError> for OAuthError {
     fn from(error: FormError) -> OAuthError {
         OAuthError {
@@ -153,7 +163,8 @@ impl ResponseError for OAuthError {
             | ErrorCode::UnauthorizedClient
             | ErrorCode::UnsupportedGrantType
             | ErrorCode::InvalidScope
-            | ErrorCode::InvalidTarget => StatusCode::BAD_REQUEST,
+            | ErrorCode::InvalidTarget
+            | ErrorCode::InvalidDpopProof => StatusCode::BAD_REQUEST,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         }

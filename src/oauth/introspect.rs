@@ -9,6 +9,7 @@ use super::error::OAuthError;
 use super::refresh_grant;
 use crate::credentials::access_token::{self, Audience};
 use crate::credentials::client::{AuthMethod, AuthenticatedClient};
+use crate::credentials::dpop::{self, Confirmation};
 use crate::domain::secret_key::REFRESH_TOKEN;
 use crate::domain::time::UnixTime;
 use crate::form::OAuthForm;
@@ -84,8 +85,11 @@ pub struct ActiveToken {
     /// The grant that issued the access token.
     #[serde(skip_serializing_if = "Option::is_none")]
     gty: Option<String>,
-    /// `Bearer`, or `refresh_token`.
+    /// `Bearer`, `DPoP` (bound to the key `cnf` names), or `refresh_token`.
     token_type: &'static str,
+    /// RFC 9449 §6.2: the DPoP key a bound access token is confirmed by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Confirmation>,
 }
 
 fn access_token(
@@ -110,7 +114,11 @@ fn access_token(
             jti: Some(c.jti),
             tid: c.tid,
             gty: Some(c.gty),
-            token_type: "Bearer",
+            token_type: match c.cnf {
+                Some(_) => dpop::HEADER,
+                None => "Bearer",
+            },
+            cnf: c.cnf,
         })),
         None => INACTIVE,
     }
@@ -142,6 +150,7 @@ async fn refresh_token(
                 tid: Some(user.tenant_id),
                 gty: None,
                 token_type: "refresh_token",
+                cnf: row.dpop_jkt.map(|jkt| Confirmation { jkt }),
             }))
         }
         _ => INACTIVE,

@@ -98,5 +98,6 @@ fn server_metadata(state: &AppState) -> serde_json::Value {
         "response_modes_supported": ["query"],
         "scopes_supported": scopes.chain(OPENID_SCOPES).collect::<Vec<_>>(),
         "access_token_signing_alg_values_supported": [alg],
+        "dpop_signing_alg_values_supported": crate::credentials::dpop::ALGORITHMS,
     })
 }

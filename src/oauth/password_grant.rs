@@ -9,6 +9,7 @@ use super::grant::{audience, granted_scopes, Issued};
 use super::refresh_grant::issue_refresh_token;
 use crate::credentials::access_token::TokenGrant;
 use crate::credentials::client::AuthenticatedClient;
+use crate::credentials::dpop::Confirmation;
 use crate::credentials::id_token::{self, SignInFacts};
 use crate::credentials::user_login::{self, LoginAttempt, LoginError};
 use crate::db::tenants;
@@ -25,6 +26,7 @@ pub async fn password(
     req: &HttpRequest,
     client: &AuthenticatedClient,
     form: &OAuthForm,
+    cnf: Option<&Confirmation>,
 ) -> Result<Issued, OAuthError> {
     let username = form.require("username")?.to_string();
     let password = SecretString::from(form.require("password")?);
@@ -46,7 +48,7 @@ pub async fn password(
         Err(LoginError::Internal(error)) => return Err(OAuthError::internal(error)),
     };
     let auth_time = UnixTime::now();
-    let refresh = issue_refresh_token(state, client, &user.id, &scopes, auth_time).await?;
+    let refresh = issue_refresh_token(state, client, &user.id, &scopes, auth_time, cnf).await?;
     let id_token = id_token::is_requested(&scopes).then(|| SignInFacts {
         user: user.clone(),
         auth_time,

@@ -6,6 +6,7 @@ use super::grant::{audience, Issued};
 use crate::audit::AuditEvent;
 use crate::credentials::access_token::TokenGrant;
 use crate::credentials::client::AuthenticatedClient;
+use crate::credentials::dpop::Confirmation;
 use crate::credentials::id_token::{self, SignInFacts};
 use crate::db::refresh_tokens::{self, RefreshTokenRow};
 use crate::db::users::UserRow;
@@ -31,13 +32,15 @@ pub enum SignIn<'a> {
     Continues(&'a RefreshTokenRow),
 }
 
-/// A new refresh token row and the token itself.
+/// A new refresh token row and the token itself. A new family of a public client is bound to the DPoP key `cnf`
+/// names, if any (RFC 9449 §5: a confidential client's refresh tokens are bound by its authentication instead).
 pub fn new_refresh_token(
     state: &AppState,
     client: &AuthenticatedClient,
     user_id: &str,
     scope: &Scopes,
     sign_in: SignIn<'_>,
+    cnf: Option<&Confirmation>,
 ) -> (RefreshTokenRow, SecretKey) {
     let token = SecretKey::generate_in(REFRESH_TOKEN);
     let stored = token.to_stored();
@@ -48,13 +51,14 @@ pub fn new_refresh_token(
         client.tenant_ttl.as_ref(),
         &state.config.server_ttl(),
     );
-    let (family_id, expires_at, grant, auth_time, session_id) = match sign_in {
+    let (family_id, expires_at, grant, auth_time, session_id, dpop_jkt) = match sign_in {
         SignIn::Continues(spent) => (
             spent.family_id.clone(),
             spent.expires_at,
             spent.sign_in_grant,
             spent.auth_time,
             spent.session_id.clone(),
+            spent.dpop_jkt.clone(),
         ),
         SignIn::New {
             grant,
@@ -66,6 +70,7 @@ pub fn new_refresh_token(
             grant,
             Some(auth_time),
             session_id,
+            cnf.filter(|_| client.client.public).map(|c| c.jkt.clone()),
         ),
     };
     let row = RefreshTokenRow {
@@ -84,6 +89,7 @@ pub fn new_refresh_token(
         sign_in_grant: grant,
         auth_time,
         session_id,
+        dpop_jkt,
     };
     (row, token)
 }
@@ -95,13 +101,14 @@ pub async fn issue_refresh_token(
     user_id: &str,
     scope: &Scopes,
     auth_time: UnixTime,
+    cnf: Option<&Confirmation>,
 ) -> Result<String, OAuthError> {
     let sign_in = SignIn::New {
         grant: GrantType::Password,
         auth_time,
         session_id: None,
     };
-    let (row, token) = new_refresh_token(state, client, user_id, scope, sign_in);
+    let (row, token) = new_refresh_token(state, client, user_id, scope, sign_in, cnf);
     state
         .db
         .run(move |conn| refresh_tokens::insert(conn, &row))
@@ -135,6 +142,7 @@ pub async fn refresh(
     state: &AppState,
     client: &AuthenticatedClient,
     form: &OAuthForm,
+    cnf: Option<&Confirmation>,
 ) -> Result<Issued, OAuthError> {
     let found = find_presented(state, form.require("refresh_token")?).await?;
     let (row, user) = found
@@ -149,6 +157,16 @@ pub async fn refresh(
     {
         return Err(invalid("the refresh token is expired or revoked"));
     }
+    // RFC 9449 §5: a bound family is refreshed only with a proof made with its key.
+    if row
+        .dpop_jkt
+        .as_ref()
+        .is_some_and(|jkt| cnf.map(|c| &c.jkt) != Some(jkt))
+    {
+        return Err(invalid(
+            "the refresh token is bound to a DPoP key: send a proof made with that key",
+        ));
+    }
     let scopes = match form.get("scope") {
         // RFC 6749 §6: a refresh may narrow the scope, never widen it.
         Some(requested) => {
@@ -159,8 +177,14 @@ pub async fn refresh(
         None => row.scope.clone(),
     };
     let audience = audience(state, form)?;
-    let (successor, token) =
-        new_refresh_token(state, client, &user.id, &row.scope, SignIn::Continues(&row));
+    let (successor, token) = new_refresh_token(
+        state,
+        client,
+        &user.id,
+        &row.scope,
+        SignIn::Continues(&row),
+        cnf,
+    );
     let spent = row.id.clone();
     let rotated = state
         .db

@@ -10,6 +10,7 @@ use super::error::{ErrorCode, OAuthError};
 use super::grant::Issued;
 use super::{client_credentials_grant, code_grant, federated_grant, password_grant, refresh_grant};
 use crate::credentials::client::{AuthMethod, AuthenticatedClient};
+use crate::credentials::dpop::{self, Confirmation, ProvedRequest};
 use crate::credentials::{access_token, id_token};
 use crate::domain::grant_type::GrantType;
 use crate::form::OAuthForm;
@@ -43,14 +44,43 @@ pub async fn token(
         )
     })?;
     // A federated grant's credential is the external token: the client is the one it maps to.
-    let (client, issued) = match grant.is_federated() {
-        true => federated_grant::exchange(&state, &req, &form, grant).await?,
+    let (client, issued, cnf) = match grant.is_federated() {
+        true => {
+            let (client, issued) = federated_grant::exchange(&state, &req, &form, grant).await?;
+            let cnf = proof_of_possession(&state, &req, &client).await?;
+            (client, issued, cnf)
+        }
         false => client_grant(&state, &req, &form, grant).await?,
     };
     tracing::Span::current().record("client_id", client.client.id.as_str());
     let issued_token_type =
         (grant == GrantType::TokenExchange).then_some(federated_grant::ACCESS_TOKEN_TYPE);
-    answer(&state, &client, issued, issued_token_type).await
+    answer(&state, &client, issued, issued_token_type, cnf).await
+}
+
+/// The DPoP key the request proves it holds (RFC 9449 §5), checked once the client is known: a client that
+/// requires DPoP must send a proof; without one the tokens are plain Bearer tokens.
+async fn proof_of_possession(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &AuthenticatedClient,
+) -> Result<Option<Confirmation>, OAuthError> {
+    let Some(proof) = dpop::header(req.headers())? else {
+        return match client.client.dpop_bound_access_tokens {
+            true => Err(OAuthError::new(
+                ErrorCode::InvalidDpopProof,
+                "this client must send a DPoP proof with every token request",
+            )),
+            false => Ok(None),
+        };
+    };
+    let endpoint = format!("{}/oauth/token", state.config.issuer());
+    let request = ProvedRequest {
+        method: "POST",
+        url: &endpoint,
+        access_token: None,
+    };
+    Ok(Some(dpop::check(state, proof, &request).await?))
 }
 
 /// A grant of an authenticated client (or a public one, named).
@@ -59,7 +89,7 @@ async fn client_grant(
     req: &HttpRequest,
     form: &OAuthForm,
     grant: GrantType,
-) -> Result<(AuthenticatedClient, Issued), OAuthError> {
+) -> Result<(AuthenticatedClient, Issued, Option<Confirmation>), OAuthError> {
     let client = client_auth::authenticate(state, req, form, "/oauth/token").await?;
     // A public client has no secret: a browser may call for it only from the origins it registered.
     let origin = req
@@ -80,14 +110,19 @@ async fn client_grant(
             format!("this client may not use the {grant} grant"),
         ));
     }
+    let cnf = proof_of_possession(state, req, &client).await?;
     let issued = match grant {
         GrantType::ClientCredentials => {
             client_credentials_grant::client_credentials(state, &client, form)?
         }
-        GrantType::Password => password_grant::password(state, req, &client, form).await?,
-        GrantType::RefreshToken => refresh_grant::refresh(state, &client, form).await?,
+        GrantType::Password => {
+            password_grant::password(state, req, &client, form, cnf.as_ref()).await?
+        }
+        GrantType::RefreshToken => {
+            refresh_grant::refresh(state, &client, form, cnf.as_ref()).await?
+        }
         GrantType::AuthorizationCode => {
-            code_grant::authorization_code(state, &client, form).await?
+            code_grant::authorization_code(state, &client, form, cnf.as_ref()).await?
         }
         GrantType::JwtBearer | GrantType::TokenExchange => {
             unreachable!(
@@ -95,7 +130,7 @@ async fn client_grant(
             )
         }
     };
-    Ok((client, issued))
+    Ok((client, issued, cnf))
 }
 
 /// A successful token response (RFC 6749 §5.1).
@@ -103,6 +138,7 @@ async fn client_grant(
 pub struct TokenAnswer {
     /// An RFC 9068 JWT.
     access_token: String,
+    /// `DPoP` for a token bound to the request's DPoP key (RFC 9449 §5), else `Bearer`.
     #[schema(example = "Bearer")]
     token_type: &'static str,
     expires_in: i64,
@@ -125,9 +161,14 @@ async fn answer(
     client: &AuthenticatedClient,
     issued: Issued,
     issued_token_type: Option<&'static str>,
+    cnf: Option<Confirmation>,
 ) -> Result<HttpResponse, OAuthError> {
     let scopes = issued.grant.scopes.clone();
-    let signed = access_token::sign(state, client, issued.grant)
+    let token_type = match cnf {
+        Some(_) => dpop::HEADER,
+        None => "Bearer",
+    };
+    let signed = access_token::sign(state, client, issued.grant, cnf)
         .await
         .map_err(OAuthError::internal)?;
     let id_token = match issued.id_token {
@@ -147,7 +188,7 @@ async fn answer(
     let body = TokenAnswer {
         id_token,
         access_token: signed.access_token,
-        token_type: "Bearer",
+        token_type,
         expires_in: signed.expires_in,
         scope: signed.scope,
         refresh_token: issued.refresh_token,

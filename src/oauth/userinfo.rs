@@ -6,7 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use crate::credentials::access_token;
+use crate::credentials::access_token::{self, Presented, PresentedError};
+use crate::credentials::dpop::ProofError;
 use crate::credentials::id_token::{self, ProfileClaims};
 use crate::db::users;
 use crate::domain::ids::IdKind;
@@ -30,8 +31,13 @@ struct Refusal(StatusCode, &'static str, &'static str);
 impl Refusal {
     fn answer(self) -> HttpResponse {
         let Refusal(status, error, description) = self;
+        // A proof's error is told under the DPoP scheme (RFC 9449 §7.1), the others under Bearer (RFC 6750 §3).
+        let scheme = match error {
+            "invalid_dpop_proof" => "DPoP",
+            _ => "Bearer",
+        };
         let challenge = format!(
-            r#"Bearer realm="keygate", error="{error}", error_description="{description}""#
+            r#"{scheme} realm="keygate", error="{error}", error_description="{description}""#
         );
         HttpResponse::build(status)
             .insert_header((header::WWW_AUTHENTICATE, challenge))
@@ -42,6 +48,23 @@ impl Refusal {
 
 fn invalid_token(description: &'static str) -> Refusal {
     Refusal(StatusCode::UNAUTHORIZED, "invalid_token", description)
+}
+
+/// RFC 9449 §7.1: the DPoP proof sent with a bound token does not hold.
+fn invalid_proof() -> Refusal {
+    Refusal(
+        StatusCode::UNAUTHORIZED,
+        "invalid_dpop_proof",
+        "the DPoP proof is not valid for this request and token",
+    )
+}
+
+fn unavailable() -> Refusal {
+    Refusal(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "retry shortly",
+    )
 }
 
 /// The userinfo endpoint.
@@ -78,18 +101,24 @@ async fn answer(req: &HttpRequest, state: &AppState) -> HttpResponse {
 }
 
 async fn claims(req: &HttpRequest, state: &AppState) -> Result<UserinfoAnswer, Refusal> {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+    let presented = Presented::from_headers(req.headers())
+        .map_err(|_| invalid_proof())?
         .ok_or(Refusal(
             StatusCode::UNAUTHORIZED,
             "invalid_request",
-            "send the access token as Authorization: Bearer",
+            "send the access token as Authorization: Bearer, or DPoP with a proof",
         ))?;
-    let claims = access_token::verify(state, token.trim())
-        .map_err(|_| invalid_token("the access token is invalid, expired or revoked"))?;
+    let url = format!("{}/oauth/userinfo", state.config.issuer());
+    let claims = access_token::verify_presented(state, &presented, req.method().as_str(), &url)
+        .await
+        .map_err(|error| match error {
+            PresentedError::Proof(ProofError::Database(_)) => unavailable(),
+            PresentedError::Proof(_) => invalid_proof(),
+            PresentedError::Scheme(description) => invalid_token(description),
+            PresentedError::Token(_) => {
+                invalid_token("the access token is invalid, expired or revoked")
+            }
+        })?;
     let scopes = Scopes::parse(&claims.scope).unwrap_or_default();
     if !id_token::is_requested(&scopes) {
         return Err(Refusal(
@@ -108,11 +137,7 @@ async fn claims(req: &HttpRequest, state: &AppState) -> Result<UserinfoAnswer, R
         .await
         .map_err(|error| {
             tracing::warn!(error = %error, "userinfo: database unavailable");
-            Refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "retry shortly",
-            )
+            unavailable()
         })?
         .filter(|user| !user.disabled)
         .ok_or(invalid_token("the user no longer exists or is disabled"))?;

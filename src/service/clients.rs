@@ -39,6 +39,8 @@ pub struct ClientChanges {
     #[schema(inline, value_type = Option<Vec<AbsoluteUri>>)]
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub ttl: Option<TtlOverrides>,
+    /// Require a DPoP proof with every token request (RFC 9449 §5.2).
+    pub dpop_bound_access_tokens: Option<bool>,
 }
 
 /// The client `id` if the actor administers its tenant; 404 otherwise, whether it exists elsewhere or not at all.
@@ -208,6 +210,9 @@ pub fn update(
                 .post_logout_redirect_uris
                 .unwrap_or(client.post_logout_redirect_uris.clone()),
             ttl: changes.ttl.unwrap_or(client.ttl.clone()),
+            dpop_bound_access_tokens: changes
+                .dpop_bound_access_tokens
+                .unwrap_or(client.dpop_bound_access_tokens),
         };
         store_changes(conn, config, effects, actor, &client, &spec)
     })

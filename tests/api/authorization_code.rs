@@ -7,13 +7,13 @@ use crate::fixtures::PASSWORD;
 use crate::helpers::{json_with_status, spawn_app, verify_with_jwks, TestApp};
 use crate::lifecycle::{introspected_active, verify_status};
 
-const REDIRECT: &str = "https://app.example/callback";
+pub(crate) const REDIRECT: &str = "https://app.example/callback";
 const ORIGIN: &str = "https://app.example";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A tenant, its user `alice`, and a public SPA client; returns the client id.
-async fn setup(app: &TestApp, name: &str) -> String {
+pub(crate) async fn setup(app: &TestApp, name: &str) -> String {
     let tenant = app.tenant("acme").await;
     tenant.user(app, "alice").await;
     let spa = json!({"name": name, "tenant_id": tenant.id, "public": true, "scopes": ["documents:read"],
@@ -94,7 +94,7 @@ async fn sign_in(app: &TestApp, client_id: &str, password: &str) -> (u16, String
 }
 
 /// Signs in and returns the code from the 303 to the redirect URI.
-async fn code_for(app: &TestApp, client_id: &str) -> String {
+pub(crate) async fn code_for(app: &TestApp, client_id: &str) -> String {
     let answer = submit_login(app, client_id, PASSWORD).await;
     assert_eq!(answer.status().as_u16(), 303, "the form ends in See Other");
     let location = answer.headers()[LOCATION].to_str().unwrap().to_string();

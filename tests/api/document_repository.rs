@@ -11,7 +11,7 @@ use crate::helpers::{spawn_app, TestApp, TestClient};
 
 /// keygate with a tenant whose `reader` client may read documents and whose `editor` may also write them, and the
 /// document API running with a client of its own that holds `keygate:authorize`.
-async fn world(app: &TestApp) -> (String, TestClient, TestClient) {
+pub(crate) async fn world(app: &TestApp) -> (String, TestClient, TestClient) {
     let tenant = app.tenant("acme").await;
     tenant.role(app, "Reader", &["documents:read"]).await;
     tenant.role(app, "Editor", &["documents:*"]).await;

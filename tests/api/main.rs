@@ -15,6 +15,7 @@ mod document_repository;
 #[allow(dead_code)]
 #[path = "../../examples/document_repository.rs"]
 mod document_repository_example;
+mod dpop;
 mod faults;
 mod fixtures;
 mod helpers;

@@ -125,6 +125,7 @@ impl ClientForm {
             allowed_origins: words(&self.allowed_origins),
             post_logout_redirect_uris: Vec::new(),
             ttl: Default::default(),
+            dpop_bound_access_tokens: false,
         }
     }
 }
@@ -477,6 +478,7 @@ pub async fn update(
                 form.get("post_logout_redirect_uris").unwrap_or_default(),
             )),
             ttl: Some(super::ttl_of(&form)?),
+            dpop_bound_access_tokens: Some(form.get("dpop_bound_access_tokens").is_some()),
         };
         let (config, actor, target) = (state.config.clone(), admin.actor.clone(), id.clone());
         Ok::<_, PageError>(
