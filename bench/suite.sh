@@ -14,7 +14,7 @@ COLD_KEYS="${COLD_KEYS:-100000}"; BIG_KEYS="${BIG_KEYS:-1000000}"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/keygate_bench}"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet -p keygate --bin keygate --example bench_reference --example bench_assertions \
-  --example bench_bare --example bench_workload_tokens
+  --example bench_bare --example bench_workload_tokens --example bench_dpop_proofs
 BIN="$PWD/target/release/keygate"; EXAMPLES="$PWD/target/release/examples"
 WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -74,6 +74,11 @@ else
     end
     if scenario == "jwt_bearer" then
       return post("/oauth/token", nil, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" .. (workload[n] or "exhausted"))
+    end
+    if scenario == "dpop" then
+      -- The warm request, with a single-use proof: what binding the token to a key costs.
+      form["DPoP"] = proofs[n] or "exhausted"
+      return post("/oauth/token", os.getenv("WARM_AUTH"), "grant_type=client_credentials")
     end
     if scenario == "refresh" then
       return post("/oauth/token", os.getenv("PW_AUTH"), "grant_type=refresh_token&refresh_token=" .. (table.remove(queue) or "none"))
@@ -161,6 +166,8 @@ PY
   curl -sf -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer -d "assertion=$warm_workload" \
     "$URL/oauth/token" >/dev/null
   run "$b" "jwt-bearer (RS256 workload token)" jwt_bearer "$WORK/issuer/workload.lua"
+  "$EXAMPLES/bench_dpop_proofs" $((DURATION * 15000)) "$URL/oauth/token" proofs.lua
+  run "$b" "client_credentials DPoP-bound (ES256 proof)" dpop proofs.lua
   run "$b" "refresh_token (rotating)" refresh refresh.lua
   run "$b" "password (argon2id)" password
   run "$b" "verify secret key" verify_key
@@ -232,6 +239,8 @@ def target(backend, label):
         return [(rate[(backend, label)] / healthz, 0.6, "healthz")]
     if label.startswith("jwt-bearer"):
         return [(rate[(backend, label)] / rate[(backend, "private_key_jwt (EdDSA assertion)")], 0.7, "private_key_jwt")]
+    if label.startswith("client_credentials DPoP-bound"):
+        return [(rate[(backend, label)] / warm, 0.8, "warm")]
     if label.startswith("client_credentials cold"):
         return [(rate[(backend, label)] / warm, 0.7, "warm")]
     if label == f"client_credentials, cache off, {big} keys":
