@@ -3,9 +3,15 @@
 //! (`Authorization: Bearer kg_sk_…`), or client id and secret key with HTTP Basic. `GET /documents/{id}` needs
 //! `documents:read` on `/documents/{id}`, `PUT` needs `documents:write`; keygate's access records decide.
 //!
+//! A token bound to a key (DPoP, RFC 9449) is taken as `Authorization: DPoP …` with a proof of that key for the
+//! request. The API publishes its protected resource metadata (RFC 9728) at
+//! `/.well-known/oauth-protected-resource`, and every 401 points to it, so an agent that knows only the API's URL
+//! finds keygate, registers and signs in.
+//!
 //! Environment: `KEYGATE_ISSUER` (default `http://127.0.0.1:8080`), `KEYGATE_AUDIENCE` (optional: accept only JWTs
-//! with this `aud`), `BIND` (default `127.0.0.1:8081`), and `KEYGATE_ACCESS_KEY`: this API's own access key, whose
-//! client holds `keygate:authorize`, for asking keygate about permissions. The README walks through it.
+//! with this `aud`), `BIND` (default `127.0.0.1:8081`), `PUBLIC_URL` (where callers reach the API: its resource
+//! identifier; default `http://` and `BIND`), and `KEYGATE_ACCESS_KEY`: this API's own access key, whose client
+//! holds `keygate:authorize`, for asking keygate about permissions. The README walks through it.
 //!
 //! Run: `cargo run --release --example document_repository`
 
@@ -23,6 +29,8 @@ pub struct Settings {
     pub issuer: String,
     pub audience: Option<String>,
     pub access_key: String,
+    /// The URL callers reach this API at: its resource identifier (RFC 9728) and what DPoP proofs name.
+    pub public_url: String,
 }
 
 impl Settings {
@@ -34,6 +42,10 @@ impl Settings {
             audience: var("KEYGATE_AUDIENCE"),
             access_key: var("KEYGATE_ACCESS_KEY")
                 .ok_or("set KEYGATE_ACCESS_KEY to this API's own access key")?,
+            public_url: var("PUBLIC_URL").unwrap_or_else(|| {
+                let bind = var("BIND").unwrap_or_else(|| "127.0.0.1:8081".into());
+                format!("http://{bind}")
+            }),
         })
     }
 }
@@ -47,7 +59,10 @@ pub fn serve(
     listener: TcpListener,
     settings: &Settings,
 ) -> Result<actix_web::dev::Server, Box<dyn std::error::Error>> {
-    let mut verifier = Verifier::builder(&settings.issuer).realm("documents");
+    let mut verifier = Verifier::builder(&settings.issuer)
+        .realm("documents")
+        .resource(&settings.public_url, &["documents:read", "documents:write"])
+        .public_url(&settings.public_url);
     if let Some(audience) = &settings.audience {
         verifier = verifier.audience(audience);
     }
@@ -67,6 +82,7 @@ pub fn serve(
         );
     let server = HttpServer::new(move || {
         App::new()
+            .configure(keygate_sdk::actix::resource_metadata(&verifier))
             .app_data(verifier.clone())
             .app_data(authorizer.clone())
             .app_data(documents.clone())

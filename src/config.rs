@@ -40,6 +40,8 @@
 //! | `trusted_issuer_max_stale_seconds` | `86400` | how long the last good keys of an issuer that cannot be reached keep serving |
 //! | `trusted_issuer_loopback_http` | `false` | allow `http://` issuers and JWKS on loopback addresses (tests and development) |
 //! | `trusted_issuer_private_networks` | `false` | allow issuers and JWKS on private, loopback and link-local addresses |
+//! | `registration_tenant` | unset | slug of the tenant that a registration without an initial access token goes to when it names none (`?tenant=`), for agents that know only the metadata; that tenant must have open registration on |
+//! | `open_registration_per_address_per_hour` | `10` | registrations without an initial access token one source address may make an hour (burst: as many); `0`: off |
 //! | `self_service_roles` | `["Admin", "Editor", "Creator", "Viewer"]` | roles users may pick on `/account/keys` (those the tenant has) |
 
 use std::net::SocketAddr;
@@ -96,6 +98,8 @@ pub struct Config {
     pub trusted_issuer_max_stale_seconds: u64,
     pub trusted_issuer_loopback_http: bool,
     pub trusted_issuer_private_networks: bool,
+    pub registration_tenant: Option<String>,
+    pub open_registration_per_address_per_hour: u32,
     pub self_service_roles: Vec<String>,
 }
 
@@ -139,6 +143,8 @@ impl Default for Config {
             trusted_issuer_max_stale_seconds: 24 * 3600,
             trusted_issuer_loopback_http: false,
             trusted_issuer_private_networks: false,
+            registration_tenant: None,
+            open_registration_per_address_per_hour: 10,
             self_service_roles: ["Admin", "Editor", "Creator", "Viewer"]
                 .map(String::from)
                 .to_vec(),

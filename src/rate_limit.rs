@@ -18,6 +18,8 @@ pub struct RateLimits {
     clients: Option<DefaultKeyedRateLimiter<String>>,
     tenants: Option<DefaultKeyedRateLimiter<String>>,
     addresses: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Registrations without an initial access token, per source address and hour.
+    open_registrations: Option<DefaultKeyedRateLimiter<IpAddr>>,
     clock: DefaultClock,
 }
 
@@ -41,6 +43,8 @@ impl RateLimits {
             clients: limiter(config.rate_limit_per_client),
             tenants: limiter(config.rate_limit_per_tenant),
             addresses: limiter(config.rate_limit_per_address),
+            open_registrations: NonZeroU32::new(config.open_registration_per_address_per_hour)
+                .map(|n| DefaultKeyedRateLimiter::keyed(Quota::per_hour(n).allow_burst(n))),
             clock: DefaultClock::default(),
         }
     }
@@ -50,6 +54,15 @@ impl RateLimits {
         match (&self.addresses, address) {
             (Some(limiter), Some(address)) => self.outcome(limiter.check_key(&address)),
             _ => Ok(()),
+        }
+    }
+
+    /// Counts a registration without an initial access token from `address` (an unknown address shares one bucket).
+    pub fn check_open_registration(&self, address: Option<IpAddr>) -> Result<(), OverLimit> {
+        let unknown = IpAddr::from([0, 0, 0, 0]);
+        match &self.open_registrations {
+            Some(limiter) => self.outcome(limiter.check_key(&address.unwrap_or(unknown))),
+            None => Ok(()),
         }
     }
 
@@ -85,6 +98,9 @@ impl RateLimits {
             limiter.retain_recent();
         }
         if let Some(limiter) = &self.addresses {
+            limiter.retain_recent();
+        }
+        if let Some(limiter) = &self.open_registrations {
             limiter.retain_recent();
         }
     }

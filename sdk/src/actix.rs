@@ -40,10 +40,24 @@ impl Rejection {
 
     /// The answer to a failed verification of `authorization` (the request's header, maybe empty).
     pub fn unauthenticated(realm: &str, authorization: &str, error: Error) -> Rejection {
+        Rejection::challenging(realm, None, authorization, error)
+    }
+
+    /// The answer to a failed verification, whose Bearer and DPoP challenges name the API's protected resource
+    /// metadata (RFC 9728 §5.1) when it has some.
+    pub fn challenging(
+        realm: &str,
+        resource_metadata: Option<&str>,
+        authorization: &str,
+        error: Error,
+    ) -> Rejection {
         let scheme = authorization.split(' ').next().unwrap_or_default();
-        let bearer = format!("Bearer realm=\"{realm}\"");
+        let metadata = resource_metadata
+            .map(|url| format!(", resource_metadata=\"{}\"", quotable(url)))
+            .unwrap_or_default();
+        let bearer = format!("Bearer realm=\"{realm}\"{metadata}");
         let basic = format!("Basic realm=\"{realm}\"");
-        let dpop = format!("DPoP realm=\"{realm}\", algs=\"{ALGORITHMS}\"");
+        let dpop = format!("DPoP realm=\"{realm}\"{metadata}, algs=\"{ALGORITHMS}\"");
         let (code, challenge) = match &error {
             Error::MissingCredentials => ("unauthorized", format!("{bearer}, {basic}")),
             // RFC 9449 §7.1: a proof's failure, or a token of the wrong scheme, is told under DPoP too.
@@ -192,7 +206,10 @@ impl FromRequest for Identity {
                     "no keygate_sdk::Verifier in the app data".into(),
                 )));
             };
-            let reject = |e| Rejection::unauthenticated(verifier.realm(), &authorization, e);
+            let metadata = verifier.resource_metadata().map(|m| m.url());
+            let reject = |e| {
+                Rejection::challenging(verifier.realm(), metadata.as_deref(), &authorization, e)
+            };
             if proofs > 1 {
                 return Err(reject(Error::InvalidDpopProof(
                     "send one DPoP header".into(),
@@ -239,6 +256,43 @@ impl Authorizer {
                 "{permission} on {resource} is not allowed"
             ))),
             Err(error) => Err(Rejection::unavailable(error)),
+        }
+    }
+}
+
+/// Serves the verifier's protected resource metadata (RFC 9728) at its well-known path, when it has a resource
+/// identifier ([`VerifierBuilder::resource`](crate::VerifierBuilder::resource)); adds nothing otherwise.
+///
+/// ```no_run
+/// use actix_web::App;
+/// use keygate_sdk::Verifier;
+///
+/// let verifier = Verifier::builder("https://auth.example.com")
+///     .resource("https://api.example.com", &["documents:read"])
+///     .audience("https://api.example.com")
+///     .build();
+/// let app = App::new()
+///     .configure(keygate_sdk::actix::resource_metadata(&verifier))
+///     .app_data(verifier);
+/// ```
+pub fn resource_metadata(verifier: &Verifier) -> impl FnOnce(&mut web::ServiceConfig) {
+    let metadata = verifier.resource_metadata().cloned();
+    move |config| {
+        if let Some(metadata) = metadata {
+            let path = metadata.path();
+            let document = serde_json::to_string(&metadata).unwrap_or_default();
+            config.route(
+                &path,
+                web::get().to(move || {
+                    let document = document.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .insert_header((header::CACHE_CONTROL, "max-age=3600"))
+                            .content_type("application/json")
+                            .body(document)
+                    }
+                }),
+            );
         }
     }
 }

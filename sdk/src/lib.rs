@@ -8,7 +8,8 @@
 //!   ([`Verifier::verify_request`]).
 //! - [`Authorizer`]: asks keygate whether an identity holds a permission on a resource.
 //! - With the `actix` feature, [`Identity`] is an actix-web extractor that answers 401 with the right
-//!   `WWW-Authenticate` challenge (see [`actix`]).
+//!   `WWW-Authenticate` challenge (see [`actix`]), and [`actix::resource_metadata`] serves the API's protected
+//!   resource metadata (RFC 9728, [`ResourceMetadata`]) that the challenge points agents to.
 //!
 //! Calling an API:
 //!
@@ -43,6 +44,7 @@ mod http;
 mod identity;
 mod jwks;
 pub mod private_key;
+mod resource_metadata;
 mod token_provider;
 mod verifier;
 
@@ -51,6 +53,7 @@ pub use authorizer::Authorizer;
 pub use dpop::ProvedRequest;
 pub use error::Error;
 pub use identity::{ExternalIdentity, Identity, VerifiedBy};
+pub use resource_metadata::ResourceMetadata;
 pub use token_provider::{AccessToken, TokenProvider, TokenProviderBuilder};
 pub use verifier::{Verifier, VerifierBuilder};
 

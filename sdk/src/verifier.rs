@@ -16,7 +16,7 @@ use crate::dpop::{ProvedRequest, SpentProofs};
 use crate::http::{self, Retry};
 use crate::identity::{split_scope, Confirmation, ExternalIdentity, VerifyAnswer};
 use crate::jwks::{self, KeySet, VerifyingKey};
-use crate::{Error, Identity, VerifiedBy};
+use crate::{Error, Identity, ResourceMetadata, VerifiedBy};
 
 /// Verifies what callers of a resource server send: `Bearer <keygate JWT>`, `Bearer kg_sk_…`, or Basic.
 ///
@@ -57,6 +57,7 @@ struct Inner {
     trusted_identities: bool,
     spent_proofs: SpentProofs,
     public_url: Option<String>,
+    resource_metadata: Option<ResourceMetadata>,
 }
 
 /// Builds a [`Verifier`] with options.
@@ -83,6 +84,7 @@ pub struct VerifierBuilder {
     http: Option<reqwest::Client>,
     trusted_identities: bool,
     public_url: Option<String>,
+    resource: Option<(String, Vec<String>)>,
 }
 
 impl VerifierBuilder {
@@ -141,6 +143,19 @@ impl VerifierBuilder {
         self
     }
 
+    /// This API's resource identifier (its URL, `https://api.example.com` or `https://api.example.com/mcp`) and the
+    /// scopes it knows: its protected resource metadata (RFC 9728) names keygate as its authorization server, and a
+    /// 401 points to that metadata (`resource_metadata="…"`), so that an agent that has only the API's URL finds
+    /// where to register and sign in. Serve it with [`actix::resource_metadata`](crate::actix::resource_metadata).
+    /// Tokens requested with `resource=` this URL carry it as `aud`: set [`audience`](Self::audience) to it too.
+    pub fn resource(mut self, resource: impl Into<String>, scopes: &[&str]) -> Self {
+        self.resource = Some((
+            resource.into(),
+            scopes.iter().map(|s| s.to_string()).collect(),
+        ));
+        self
+    }
+
     /// Use this HTTP client (for proxies, custom roots or timeouts).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
@@ -149,6 +164,10 @@ impl VerifierBuilder {
 
     /// The verifier. Nothing is fetched until the first verification.
     pub fn build(self) -> Verifier {
+        let resource_metadata = self.resource.as_ref().map(|(resource, scopes)| {
+            let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            ResourceMetadata::new(resource, &self.issuer, &scopes)
+        });
         let validations = self
             .algorithms
             .iter()
@@ -180,6 +199,7 @@ impl VerifierBuilder {
                 trusted_identities: self.trusted_identities,
                 spent_proofs: SpentProofs::new(),
                 public_url: self.public_url,
+                resource_metadata,
             }),
         }
     }
@@ -243,12 +263,18 @@ impl Verifier {
             http: None,
             trusted_identities: false,
             public_url: None,
+            resource: None,
         }
     }
 
     /// The realm of this verifier's challenges.
     pub fn realm(&self) -> &str {
         &self.inner.realm
+    }
+
+    /// This API's protected resource metadata, when it has a resource identifier ([`VerifierBuilder::resource`]).
+    pub fn resource_metadata(&self) -> Option<&ResourceMetadata> {
+        self.inner.resource_metadata.as_ref()
     }
 
     /// Where clients reach this API, when configured ([`VerifierBuilder::public_url`]).

@@ -54,6 +54,9 @@ v1_routes! {
     post "/tenants/{id}/registration-tokens" => registration_tokens::create;
     get "/tenants/{id}/registration-tokens" => registration_tokens::list;
     delete "/tenants/{id}/registration-tokens/{token_id}" => registration_tokens::delete;
+    get "/tenants/{id}/open-registration" => registration_tokens::show_open;
+    put "/tenants/{id}/open-registration" => registration_tokens::open;
+    delete "/tenants/{id}/open-registration" => registration_tokens::close;
     post "/clients" => clients::create;
     get "/clients" => clients::list;
     get "/clients/{id}" => clients::show;

@@ -1,10 +1,13 @@
-//! The `registration_tokens` and `client_registrations` tables: initial access tokens for dynamic client
-//! registration, and what each registered client registered with (RFC 7591/7592).
+//! The `registration_tokens`, `open_registrations` and `client_registrations` tables: initial access tokens for
+//! dynamic client registration, the tenants that allow it without one, and what each registered client registered
+//! with (RFC 7591/7592).
 
 use diesel::prelude::*;
 
 use super::column::Json;
-use super::schema::{client_registrations, registration_tokens};
+use super::schema::{
+    client_registrations, open_registrations, registration_tokens, service_clients,
+};
 use super::DbConn;
 use crate::domain::registration::{ClientMetadata, RegistrationPolicy};
 use crate::domain::time::UnixTime;
@@ -41,6 +44,53 @@ pub struct ClientRegistrationRow {
     /// The policy it registered under: a replacement (RFC 7592 §2.2) is held to it, whatever became of the token.
     pub policy: Json<RegistrationPolicy>,
     pub created_at: UnixTime,
+    /// Registered without an initial access token, under its tenant's open registration.
+    pub open_registration: bool,
+}
+
+/// A tenant's open registration: the policy registrations without an initial access token are held to.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = open_registrations)]
+pub struct OpenRegistrationRow {
+    pub tenant_id: String,
+    pub policy: Json<RegistrationPolicy>,
+    pub updated_by: String,
+    pub updated_at: UnixTime,
+}
+
+/// The tenant's open registration, if it has one.
+pub fn find_open(conn: &mut DbConn, tenant_id: &str) -> QueryResult<Option<OpenRegistrationRow>> {
+    open_registrations::table
+        .find(tenant_id)
+        .select(OpenRegistrationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Stores a tenant's open registration, replacing the one it had (inside the caller's transaction).
+pub fn replace_open(conn: &mut DbConn, row: &OpenRegistrationRow) -> QueryResult<()> {
+    delete_open(conn, &row.tenant_id)?;
+    diesel::insert_into(open_registrations::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Turns a tenant's open registration off; false when it was off.
+pub fn delete_open(conn: &mut DbConn, tenant_id: &str) -> QueryResult<bool> {
+    diesel::delete(open_registrations::table.find(tenant_id))
+        .execute(conn)
+        .map(|n| n > 0)
+}
+
+/// How many clients of the tenant registered through its open registration still exist.
+pub fn count_open_clients(conn: &mut DbConn, tenant_id: &str) -> QueryResult<i64> {
+    client_registrations::table
+        .inner_join(service_clients::table)
+        .filter(client_registrations::open_registration.eq(true))
+        .filter(service_clients::tenant_id.eq(tenant_id))
+        .count()
+        .get_result(conn)
 }
 
 pub fn insert_token(conn: &mut DbConn, row: &RegistrationTokenRow) -> QueryResult<()> {

@@ -255,6 +255,16 @@ diesel::table! {
         metadata -> Text,
         policy -> Text,
         created_at -> BigInt,
+        open_registration -> Bool,
+    }
+}
+
+diesel::table! {
+    open_registrations (tenant_id) {
+        tenant_id -> Text,
+        policy -> Text,
+        updated_by -> Text,
+        updated_at -> BigInt,
     }
 }
 
@@ -278,4 +288,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     trusted_issuers,
     registration_tokens,
     client_registrations,
+    open_registrations,
 );
+diesel::joinable!(client_registrations -> service_clients (client_id));

@@ -72,6 +72,50 @@ pub enum RedirectForm {
     Loopback,
 }
 
+/// The grants a client registered without an initial access token may have: those that act for a user who signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenGrant {
+    AuthorizationCode,
+    RefreshToken,
+}
+
+/// A tenant's open registration policy as `PUT /v1/tenants/{id}/open-registration` takes it: an initial access
+/// token's policy that names its grants, its scopes and its most clients (docs/contract.md).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenRegistrationInput {
+    #[schema(min_items = 1)]
+    pub grant_types: Vec<OpenGrant>,
+    /// The scopes a client may register (never keygate's own); also what it gets when it asks for none.
+    #[schema(min_items = 1, inline, value_type = Vec<crate::domain::scope::ScopeToken>)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub auth_methods: Option<Vec<AuthMethod>>,
+    #[serde(default)]
+    pub redirect_uri_forms: Option<Vec<RedirectForm>>,
+    /// The most clients registered this way that may exist at once.
+    #[serde(deserialize_with = "crate::domain::ttl::whole_number_required")]
+    #[schema(minimum = 1, maximum = 100000)]
+    pub max_clients: i64,
+}
+
+impl From<OpenRegistrationInput> for RegistrationPolicy {
+    fn from(input: OpenRegistrationInput) -> RegistrationPolicy {
+        let grant = |g: &OpenGrant| match g {
+            OpenGrant::AuthorizationCode => GrantType::AuthorizationCode,
+            OpenGrant::RefreshToken => GrantType::RefreshToken,
+        };
+        RegistrationPolicy {
+            grant_types: Some(input.grant_types.iter().map(grant).collect()),
+            scopes: Some(input.scopes),
+            auth_methods: input.auth_methods,
+            redirect_uri_forms: input.redirect_uri_forms,
+            max_clients: Some(input.max_clients),
+        }
+    }
+}
+
 /// What the clients registered under an initial access token may be. Absent fields allow everything keygate
 /// registers: the grants of `REGISTRABLE_GRANTS`, any scope but keygate's own, every authentication method, both
 /// redirect forms, and any number of clients.
@@ -119,6 +163,30 @@ impl RegistrationPolicy {
             return Err((
                 "policy",
                 format!("max_clients must be 1 to {MAX_CLIENTS_LIMIT}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The stricter rules of a policy for registration without an initial access token, which anyone may use: it
+    /// names its scopes and a most number of clients, and registers only clients that act for a user who signs in
+    /// (no `client_credentials`: a stranger's client would act as the tenant's own).
+    pub fn validate_open(&self) -> Result<(), (&'static str, String)> {
+        self.validate()?;
+        if self.scopes.is_none() {
+            return Err(("policy", "open registration must name its scopes".into()));
+        }
+        if self.max_clients.is_none() {
+            return Err((
+                "policy",
+                "open registration must bound its clients with max_clients".into(),
+            ));
+        }
+        if self.allows_grant(GrantType::ClientCredentials) {
+            return Err((
+                "policy",
+                "open registration may not allow client_credentials: name authorization_code and refresh_token in grant_types"
+                    .into(),
             ));
         }
         Ok(())

@@ -77,6 +77,14 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(
     }
 }
 
+/// [`whole_number`] for a field that must be present.
+pub fn whole_number_required<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    whole_number(deserializer)?.ok_or_else(|| D::Error::custom("a whole number is required"))
+}
+
 /// Where an effective lifetime came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -76,3 +76,35 @@ fn decorate<B>(response: &mut ServiceResponse<B>, origin: &str, allowed: bool) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
     }
 }
+
+/// CORS for endpoints any web page may call, such as dynamic client registration (RFC 7591): they read no cookie
+/// and trust nothing of the page's origin, so every origin is answered (`*`), and their preflight too.
+pub async fn allow_any_origin(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if origin_of(&req).is_none() {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    if req.method() == actix_web::http::Method::OPTIONS {
+        let preflight = HttpResponse::NoContent()
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+            .insert_header((
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                "GET, POST, PUT, DELETE",
+            ))
+            .insert_header((
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "content-type, authorization",
+            ))
+            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"))
+            .finish();
+        return Ok(req.into_response(preflight).map_into_right_body());
+    }
+    let mut response = next.call(req).await?;
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    Ok(response.map_into_left_body())
+}

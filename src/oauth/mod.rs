@@ -21,7 +21,7 @@ use actix_web::web;
 
 /// The OAuth endpoints, each registered once with its methods: the table registers their routes and derives their
 /// OpenAPI operations. `cross_origin` endpoints answer browsers from a client's registered origins (and their
-/// preflight).
+/// preflight); `any_origin` ones answer every origin (registration: a browser agent has no registered origin yet).
 macro_rules! oauth_endpoints {
     ($($path:literal => { $($method:ident => $handler:path),+ } $(, $cross_origin:ident)?;)*) => {
         /// The OpenAPI operations of the OAuth endpoints (the discovery documents describe themselves).
@@ -44,14 +44,19 @@ macro_rules! oauth_endpoints {
             .wrap(actix_web::middleware::from_fn(cors::allow_registered_origins))
             .route(web::method(actix_web::http::Method::OPTIONS).to(actix_web::HttpResponse::NoContent))
     };
+    (@resource $path:literal, any_origin) => {
+        web::resource($path)
+            .wrap(actix_web::middleware::from_fn(cors::allow_any_origin))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(actix_web::HttpResponse::NoContent))
+    };
 }
 
 oauth_endpoints! {
     "/oauth/token" => { post => token::token }, cross_origin;
     "/oauth/revoke" => { post => revoke::revoke }, cross_origin;
     "/oauth/introspect" => { post => introspect::introspect };
-    "/oauth/register" => { post => register::register };
-    "/oauth/register/{client_id}" => { get => register::read, put => register::replace, delete => register::unregister };
+    "/oauth/register" => { post => register::register }, any_origin;
+    "/oauth/register/{client_id}" => { get => register::read, put => register::replace, delete => register::unregister }, any_origin;
     "/oauth/userinfo" => { get => userinfo::userinfo, post => userinfo::userinfo_posted }, cross_origin;
 }
 

@@ -224,13 +224,24 @@ fn created(state: &AppState, status: StatusCode, registration: Registration) -> 
         .json(answer_of(state, registration))
 }
 
-/// Registers a client (RFC 7591 §3.1) with an initial access token.
+/// `?tenant=`: the tenant whose open registration a registration without an initial access token uses.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TenantQuery {
+    /// The tenant's slug; default: the server's `registration_tenant`.
+    tenant: Option<String>,
+}
+
+/// Registers a client (RFC 7591 §3.1) with an initial access token, or without one in a tenant whose open
+/// registration is on.
 #[utoipa::path(post, path = "/oauth/register", tag = "oauth", request_body = ClientMetadata,
-    security(("bearer" = [])),
+    params(TenantQuery),
+    security((), ("bearer" = [])),
     responses(
         (status = 201, body = RegistrationAnswer),
         (status = 400, description = "invalid_client_metadata or invalid_redirect_uri (RFC 7591 §3.2.2)"),
-        (status = 401, description = "invalid_token: the initial access token is missing, wrong, expired or used up"),
+        (status = 401, description = "invalid_token: the initial access token is missing, wrong, expired or used up, or the tenant has no open registration"),
+        (status = 429, description = "over the rate limit of the source address"),
     ))]
 pub async fn register(
     req: HttpRequest,
@@ -241,11 +252,34 @@ pub async fn register(
         .rate_limits
         .check_address(state.client_address(&req))
         .map_err(|over| RegistrationError::RateLimited(over.retry_after))?;
-    let token = bearer(&req, "initial access token")?;
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        let token = bearer(&req, "initial access token")?;
+        let metadata = metadata_of(&req, &body)?;
+        let config = state.config.clone();
+        let registration = state
+            .change(move |conn| service::register(conn, &config, &token, metadata))
+            .await?;
+        return Ok(created(&state, StatusCode::CREATED, registration));
+    }
+    // Without an initial access token: the tenant's open registration, if the tenant has it on.
+    let tenant = web::Query::<TenantQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().tenant)
+        .or_else(|| state.config.registration_tenant.clone())
+        .ok_or_else(|| {
+            RegistrationError::from(ServiceError::refused(
+                ErrorCode::InvalidToken,
+                "send an initial access token as Authorization: Bearer, or name a tenant with open registration (?tenant=)",
+            ))
+        })?;
+    state
+        .rate_limits
+        .check_open_registration(state.client_address(&req))
+        .map_err(|over| RegistrationError::RateLimited(over.retry_after))?;
     let metadata = metadata_of(&req, &body)?;
     let config = state.config.clone();
     let registration = state
-        .change(move |conn| service::register(conn, &config, &token, metadata))
+        .change(move |conn| service::register_open(conn, &config, &tenant, metadata))
         .await?;
     Ok(created(&state, StatusCode::CREATED, registration))
 }

@@ -10,7 +10,9 @@ use super::{audit, clients, keys, transaction, users, Actor, Changed, ServiceErr
 use crate::config::Config;
 use crate::crypto::client_keys;
 use crate::db::column::Json;
-use crate::db::registrations::{self, ClientRegistrationRow, RegistrationTokenRow};
+use crate::db::registrations::{
+    self, ClientRegistrationRow, OpenRegistrationRow, RegistrationTokenRow,
+};
 use crate::db::{access_keys, service_clients, DbConn};
 use crate::domain::access_key::KeyRequest;
 use crate::domain::access_key::NewAccessKey;
@@ -182,6 +184,72 @@ pub fn delete_token(
     })
 }
 
+/// A tenant's open registration: on with its policy, or off (`policy` null).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OpenRegistration {
+    pub tenant_id: String,
+    /// What clients that register without an initial access token may be; null: such registration is off.
+    pub policy: Option<RegistrationPolicy>,
+}
+
+/// The tenant's open registration, which the actor administers.
+pub fn open_registration(
+    conn: &mut DbConn,
+    actor: &Actor,
+    tenant_id: &TenantId,
+) -> Result<OpenRegistration, ServiceError> {
+    users::ensure_administers(actor, tenant_id.as_str())?;
+    crate::db::tenants::find_by_id(conn, tenant_id.as_str())?
+        .ok_or(ServiceError::NotFound("tenant"))?;
+    let open = registrations::find_open(conn, tenant_id.as_str())?;
+    Ok(OpenRegistration {
+        tenant_id: tenant_id.to_string(),
+        policy: open.map(|row| row.policy.0),
+    })
+}
+
+/// Turns the tenant's open registration on with `policy` (held to the stricter rules of
+/// `RegistrationPolicy::validate_open`), or off with `None`; audited as `registration.opened` or `.closed`.
+pub fn set_open_registration(
+    conn: &mut DbConn,
+    actor: &Actor,
+    tenant_id: &TenantId,
+    policy: Option<RegistrationPolicy>,
+) -> Result<Changed<OpenRegistration>, ServiceError> {
+    users::ensure_administers(actor, tenant_id.as_str())?;
+    if let Some(policy) = &policy {
+        policy
+            .validate_open()
+            .map_err(|(field, message)| invalid_token_input(field, message))?;
+    }
+    transaction(conn, |conn, _| {
+        crate::db::tenants::find_by_id(conn, tenant_id.as_str())?
+            .ok_or(ServiceError::NotFound("tenant"))?;
+        let action = match &policy {
+            Some(policy) => {
+                let row = OpenRegistrationRow {
+                    tenant_id: tenant_id.to_string(),
+                    policy: Json(policy.clone()),
+                    updated_by: actor.subject.clone(),
+                    updated_at: UnixTime::now(),
+                };
+                registrations::replace_open(conn, &row)?;
+                "registration.opened"
+            }
+            None => {
+                registrations::delete_open(conn, tenant_id.as_str())?;
+                "registration.closed"
+            }
+        };
+        let event = actor.event(action, Some(tenant_id.as_str()), None, tenant_id.as_str());
+        audit(conn, event, None)?;
+        Ok(OpenRegistration {
+            tenant_id: tenant_id.to_string(),
+            policy: policy.clone(),
+        })
+    })
+}
+
 /// A registration as RFC 7591 §3.2.1 and RFC 7592 §3 answer it. The secrets are present only when just made.
 #[derive(Debug)]
 pub struct Registration {
@@ -271,6 +339,16 @@ fn usable_token(conn: &mut DbConn, presented: &str) -> Result<RegistrationTokenR
     Ok(row)
 }
 
+/// What lets a registration happen: an initial access token, or its tenant's open registration.
+struct Authority {
+    tenant_id: String,
+    policy: RegistrationPolicy,
+    owner: Owner,
+    /// Who the audit names as having made the client.
+    actor: Actor,
+    token_id: Option<String>,
+}
+
 /// Registers a client with the initial access token `presented` (RFC 7591 §3): in the token's tenant, owned by
 /// the token's maker, within its policy. The answer carries the client's secret (for the `client_secret_*`
 /// methods) and its registration access token, once.
@@ -280,14 +358,9 @@ pub fn register(
     presented: &str,
     metadata: ClientMetadata,
 ) -> Result<Changed<Registration>, ServiceError> {
-    let client_id = IdKind::ServiceClient.generate();
-    let access = SecretKey::generate_in(REGISTRATION_ACCESS_TOKEN);
     transaction(conn, |conn, _| {
         // The token first: a caller without one learns nothing of what its metadata would be refused for.
         let token = usable_token(conn, presented)?;
-        let policy = token.policy.0.clone();
-        metadata.check(&policy).map_err(refused_metadata)?;
-        let made = keys_of(&metadata, &client_id)?;
         let owner = match &token.owner_user_id {
             Some(user) => Owner {
                 kind: OwnerKind::User,
@@ -298,45 +371,112 @@ pub fn register(
                 id: token.tenant_id.clone(),
             },
         };
-        let spec = metadata.client_spec(&token.tenant_id, Some(owner), &policy);
-        clients::validated(&spec, config).map_err(as_metadata_error)?;
-        if let Some(max) = policy.max_clients {
-            if registrations::count_clients_of(conn, &token.id)? >= max {
-                return Err(invalid_token(
-                    "the initial access token has registered all the clients it may",
-                ));
+        let authority = Authority {
+            policy: token.policy.0.clone(),
+            owner,
+            actor: Actor::registrant(&token.id, &token.tenant_id),
+            tenant_id: token.tenant_id.clone(),
+            token_id: Some(token.id.clone()),
+        };
+        let room = |conn: &mut DbConn| -> Result<(), ServiceError> {
+            if let Some(max) = authority.policy.max_clients {
+                if registrations::count_clients_of(conn, &token.id)? >= max {
+                    return Err(invalid_token(
+                        "the initial access token has registered all the clients it may",
+                    ));
+                }
             }
-        }
-        if !registrations::take_use(conn, &token.id)? {
-            return Err(invalid_token("the initial access token is used up"));
-        }
-        let actor = Actor::registrant(&token.id, &token.tenant_id);
-        let client = clients::insert_with_id(conn, &actor, &spec, &client_id)?;
-        let mut client_secret = None;
-        for key in &made {
-            let view = keys::insert(conn, &actor, &client, key, None)?;
-            client_secret = client_secret.or(view.key);
-        }
-        let StoredSecret { salt, hash } = access.to_stored();
-        registrations::insert_registration(
-            conn,
-            &ClientRegistrationRow {
-                client_id: client.id.clone(),
-                registration_token_id: Some(token.id.clone()),
-                access_token_id: access.key_id().to_string(),
-                access_token_salt: salt,
-                access_token_hash: hash,
-                metadata: Json(metadata.clone()),
-                policy: Json(policy),
-                created_at: client.created_at,
+            match registrations::take_use(conn, &token.id)? {
+                true => Ok(()),
+                false => Err(invalid_token("the initial access token is used up")),
+            }
+        };
+        register_under(conn, config, &authority, metadata, room)
+    })
+}
+
+/// The name the audit gives a registration without an initial access token.
+const OPEN_REGISTRANT: &str = "open_registration";
+
+/// Registers a client without an initial access token (RFC 7591 §3), in the tenant with the slug `tenant_slug`,
+/// if that tenant allows open registration: owned by the tenant, within the tenant's open-registration policy.
+pub fn register_open(
+    conn: &mut DbConn,
+    config: &Config,
+    tenant_slug: &str,
+    metadata: ClientMetadata,
+) -> Result<Changed<Registration>, ServiceError> {
+    transaction(conn, |conn, _| {
+        let closed = || invalid_token("registration here needs an initial access token");
+        let tenant = crate::db::tenants::find_by_slug(conn, tenant_slug)?.ok_or_else(closed)?;
+        let open = registrations::find_open(conn, &tenant.id)?.ok_or_else(closed)?;
+        let authority = Authority {
+            policy: open.policy.0,
+            owner: Owner {
+                kind: OwnerKind::Tenant,
+                id: tenant.id.clone(),
             },
-        )?;
-        Ok(Registration {
-            client,
-            metadata: metadata.clone(),
-            client_secret,
-            registration_access_token: Some(access.expose().to_string()),
-        })
+            actor: Actor::registrant(OPEN_REGISTRANT, &tenant.id),
+            tenant_id: tenant.id.clone(),
+            token_id: None,
+        };
+        let room = |conn: &mut DbConn| -> Result<(), ServiceError> {
+            let max = authority.policy.max_clients.unwrap_or(0);
+            match registrations::count_open_clients(conn, &tenant.id)? < max {
+                true => Ok(()),
+                false => Err(ServiceError::refused(
+                    ErrorCode::InvalidClientMetadata,
+                    "this tenant's open registration has registered all the clients it may",
+                )),
+            }
+        };
+        register_under(conn, config, &authority, metadata, room)
+    })
+}
+
+/// A registration's common part, inside the caller's transaction: the metadata held to the authority's policy,
+/// `room` asked whether one more client may be made, then the client, its keys and its registration.
+fn register_under(
+    conn: &mut DbConn,
+    config: &Config,
+    authority: &Authority,
+    metadata: ClientMetadata,
+    room: impl FnOnce(&mut DbConn) -> Result<(), ServiceError>,
+) -> Result<Registration, ServiceError> {
+    let client_id = IdKind::ServiceClient.generate();
+    let access = SecretKey::generate_in(REGISTRATION_ACCESS_TOKEN);
+    let policy = &authority.policy;
+    metadata.check(policy).map_err(refused_metadata)?;
+    let made = keys_of(&metadata, &client_id)?;
+    let spec = metadata.client_spec(&authority.tenant_id, Some(authority.owner.clone()), policy);
+    clients::validated(&spec, config).map_err(as_metadata_error)?;
+    room(conn)?;
+    let client = clients::insert_with_id(conn, &authority.actor, &spec, &client_id)?;
+    let mut client_secret = None;
+    for key in &made {
+        let view = keys::insert(conn, &authority.actor, &client, key, None)?;
+        client_secret = client_secret.or(view.key);
+    }
+    let StoredSecret { salt, hash } = access.to_stored();
+    registrations::insert_registration(
+        conn,
+        &ClientRegistrationRow {
+            client_id: client.id.clone(),
+            registration_token_id: authority.token_id.clone(),
+            access_token_id: access.key_id().to_string(),
+            access_token_salt: salt,
+            access_token_hash: hash,
+            metadata: Json(metadata.clone()),
+            policy: Json(policy.clone()),
+            created_at: client.created_at,
+            open_registration: authority.token_id.is_none(),
+        },
+    )?;
+    Ok(Registration {
+        client,
+        metadata,
+        client_secret,
+        registration_access_token: Some(access.expose().to_string()),
     })
 }
 

@@ -30,6 +30,7 @@ pub(crate) async fn world(app: &TestApp) -> (String, TestClient, TestClient) {
         issuer: app.address.clone(),
         audience: None,
         access_key: api_client.secret,
+        public_url: address.clone(),
     };
     actix_web::rt::spawn(serve(listener, &settings).unwrap());
     (address, reader, editor)
@@ -112,9 +113,34 @@ async fn the_document_api_challenges_callers_without_valid_credentials() {
 
     let anonymous = http.get(&welcome).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
+    let metadata_url = format!("{documents}/.well-known/oauth-protected-resource");
     assert_eq!(
         challenge(&anonymous),
-        r#"Bearer realm="documents", Basic realm="documents""#
+        format!(
+            r#"Bearer realm="documents", resource_metadata="{metadata_url}", Basic realm="documents""#
+        )
+    );
+    // RFC 9728: the document the challenge names tells an agent where tokens come from.
+    let metadata: serde_json::Value = http
+        .get(&metadata_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["resource"], documents.as_str());
+    assert_eq!(
+        metadata["authorization_servers"],
+        serde_json::json!([app.address])
+    );
+    assert_eq!(
+        metadata["scopes_supported"],
+        serde_json::json!(["documents:read", "documents:write"])
+    );
+    assert_eq!(
+        metadata["bearer_methods_supported"],
+        serde_json::json!(["header"])
     );
 
     let forged = http
@@ -124,7 +150,9 @@ async fn the_document_api_challenges_callers_without_valid_credentials() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 401);
-    assert!(challenge(&forged).starts_with(r#"Bearer realm="documents", error="invalid_token""#));
+    assert!(challenge(&forged).starts_with(&format!(
+        r#"Bearer realm="documents", resource_metadata="{metadata_url}", error="invalid_token""#
+    )));
     let body: serde_json::Value = forged.json().await.unwrap();
     assert_eq!(body["error"], "invalid_token");
 

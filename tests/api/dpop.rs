@@ -510,3 +510,28 @@ async fn the_sdks_extractor_takes_a_bound_token_only_with_a_fresh_proof_for_its_
         .unwrap();
     assert_eq!(error_of(elsewhere, 401).await, "invalid_dpop_proof");
 }
+
+/// oauth4webapi's own DPoP handle, as its documentation uses it: the token it gets is bound to its key, and it calls
+/// keygate's API as a protected resource with a proof per request; the same token as Bearer is refused.
+#[actix_web::test]
+async fn oauth4webapi_binds_its_token_with_its_dpop_handle_and_calls_keygate_with_proofs() {
+    let app = spawn_app().await;
+    let admin = app.admin().clone();
+    let answer = crate::helpers::run_node(
+        "oauth4webapi.mjs",
+        &["dpop", &app.address, &admin.id, &admin.secret],
+    );
+    assert!(
+        answer["token_type"]
+            .as_str()
+            .unwrap()
+            .eq_ignore_ascii_case("DPoP"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["cnf"]["jkt"], answer["jkt"],
+        "bound to the library's own key"
+    );
+    assert_eq!(answer["resource_status"], 200, "{answer}");
+    assert_eq!(answer["bearer_status"], 401, "{answer}");
+}

@@ -386,3 +386,225 @@ async fn oauth4webapi_registers_a_private_key_jwt_client_that_signs_with_its_own
         .await;
     assert_eq!(keys["items"][0]["kind"], "public_key");
 }
+
+/// A registration without an initial access token, from a page of `origin`, to `path` (`/oauth/register?…`).
+async fn register_openly(app: &TestApp, path: &str, metadata: Value) -> reqwest::Response {
+    app.http
+        .post(app.url(path))
+        .header("origin", "https://agent.example")
+        .json(&metadata)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn agent(name: &str) -> Value {
+    json!({"client_name": name, "redirect_uris": ["http://127.0.0.1:33418/callback"],
+           "token_endpoint_auth_method": "none", "grant_types": ["authorization_code", "refresh_token"],
+           "scope": "mcp:tools"})
+}
+
+#[actix_web::test]
+async fn open_registration_is_off_until_a_tenant_turns_it_on_under_a_strict_policy() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme").await;
+    let path = format!("/v1/tenants/{}/open-registration", tenant.id);
+
+    // Off by default: without a token nobody registers, whichever tenant they name.
+    invalid_token(register_openly(&app, "/oauth/register?tenant=acme", agent("early")).await).await;
+    invalid_token(register_openly(&app, "/oauth/register", agent("nameless")).await).await;
+    assert_eq!(
+        app.api_get(&path, &tenant.admin_token).await["policy"],
+        Value::Null
+    );
+
+    // A policy that would let strangers act as the tenant's own clients, or grow without bound, is refused.
+    let grants = json!(["authorization_code", "refresh_token"]);
+    for (policy, why) in [
+        (json!({"grant_types": grants, "max_clients": 10}), "scopes"),
+        (
+            json!({"grant_types": grants, "scopes": ["mcp:tools"]}),
+            "max_clients",
+        ),
+        (
+            json!({"scopes": ["mcp:tools"], "max_clients": 10}),
+            "grant_types",
+        ),
+        (
+            json!({"scopes": ["mcp:tools"], "max_clients": 10, "grant_types": ["client_credentials"]}),
+            "client_credentials",
+        ),
+    ] {
+        let answer = app
+            .api(Method::PUT, &path, &tenant.admin_token, Some(policy))
+            .await;
+        let body = json_with_status(answer, 400).await;
+        assert!(
+            body["message"].as_str().unwrap().contains(why),
+            "{why}: {body}"
+        );
+    }
+    let own_scope = json!({"grant_types": grants, "scopes": ["keygate:admin"], "max_clients": 10});
+    let answer = app
+        .api(Method::PUT, &path, &tenant.admin_token, Some(own_scope))
+        .await;
+    assert_eq!(
+        json_with_status(answer, 422).await["error"],
+        "invalid_registration_token"
+    );
+
+    let policy = json!({"scopes": ["mcp:tools"], "max_clients": 2, "auth_methods": ["none"],
+                        "grant_types": ["authorization_code", "refresh_token"], "redirect_uri_forms": ["loopback"]});
+    let opened = app
+        .api(
+            Method::PUT,
+            &path,
+            &tenant.admin_token,
+            Some(policy.clone()),
+        )
+        .await;
+    assert_eq!(json_with_status(opened, 200).await["policy"], policy);
+
+    // An agent registers from a browser page: CORS answers any origin, preflight included.
+    let preflight = app
+        .http
+        .request(Method::OPTIONS, app.url("/oauth/register"))
+        .header("origin", "https://agent.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let registered = register_openly(&app, "/oauth/register?tenant=acme", agent("claude")).await;
+    assert_eq!(registered.headers()["access-control-allow-origin"], "*");
+    let registered = json_with_status(registered, 201).await;
+    let client_id = registered["client_id"].as_str().unwrap();
+    assert!(registered["registration_access_token"].is_string());
+    let client = app
+        .api_get(&format!("/v1/clients/{client_id}"), &tenant.admin_token)
+        .await;
+    assert_eq!(client["tenant_id"], tenant.id.as_str());
+    assert_eq!(client["owner"], json!({"type": "tenant", "id": tenant.id}));
+    assert_eq!(client["public"], true);
+
+    // The policy holds: another scope, a confidential client, an https redirect are refused.
+    let mut wider = agent("greedy");
+    wider["scope"] = json!("mcp:tools admin:all");
+    refused(
+        register_openly(&app, "/oauth/register?tenant=acme", wider).await,
+        "invalid_client_metadata",
+    )
+    .await;
+    let mut secret = agent("secretive");
+    secret["token_endpoint_auth_method"] = json!("client_secret_basic");
+    refused(
+        register_openly(&app, "/oauth/register?tenant=acme", secret).await,
+        "invalid_client_metadata",
+    )
+    .await;
+    let mut remote = agent("remote");
+    remote["redirect_uris"] = json!(["https://agent.example/callback"]);
+    refused(
+        register_openly(&app, "/oauth/register?tenant=acme", remote).await,
+        "invalid_redirect_uri",
+    )
+    .await;
+
+    // max_clients bounds what strangers can make; deleting one makes room again.
+    json_with_status(
+        register_openly(&app, "/oauth/register?tenant=acme", agent("second")).await,
+        201,
+    )
+    .await;
+    let full = refused(
+        register_openly(&app, "/oauth/register?tenant=acme", agent("third")).await,
+        "invalid_client_metadata",
+    )
+    .await;
+    assert!(full.contains("all the clients"), "{full}");
+
+    // The audit says how the client came; turning registration off stops it, and the clients stay.
+    let audit = app
+        .api_get(
+            &format!("/v1/audit?target={client_id}"),
+            &tenant.admin_token,
+        )
+        .await;
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "client.created" && e["actor"] == "open_registration"),
+        "{audit}"
+    );
+    let closed = app
+        .api(Method::DELETE, &path, &tenant.admin_token, None)
+        .await;
+    assert_eq!(closed.status(), 204);
+    invalid_token(register_openly(&app, "/oauth/register?tenant=acme", agent("late")).await).await;
+    app.api_get(&format!("/v1/clients/{client_id}"), &tenant.admin_token)
+        .await;
+}
+
+#[actix_web::test]
+async fn agents_that_name_no_tenant_register_in_the_configured_one_within_the_address_limit() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.registration_tenant = Some("acme".into());
+        config.open_registration_per_address_per_hour = 2;
+    })
+    .await;
+    let tenant = app.tenant("acme").await;
+    let other = app.tenant("globex").await;
+    let policy = json!({"scopes": ["mcp:tools"], "max_clients": 10, "grant_types": ["authorization_code", "refresh_token"]});
+    for t in [&tenant, &other] {
+        let path = format!("/v1/tenants/{}/open-registration", t.id);
+        json_with_status(
+            app.api(Method::PUT, &path, &t.admin_token, Some(policy.clone()))
+                .await,
+            200,
+        )
+        .await;
+    }
+    // Another tenant's administrator cannot open or read this tenant's registration.
+    let foreign = app
+        .api(
+            Method::PUT,
+            &format!("/v1/tenants/{}/open-registration", tenant.id),
+            &other.admin_token,
+            Some(policy),
+        )
+        .await;
+    assert_eq!(foreign.status(), 404);
+
+    let registered = json_with_status(
+        register_openly(&app, "/oauth/register", agent("mcp inspector")).await,
+        201,
+    )
+    .await;
+    let client_id = registered["client_id"].as_str().unwrap();
+    let client = app
+        .api_get(&format!("/v1/clients/{client_id}"), &tenant.admin_token)
+        .await;
+    assert_eq!(
+        client["tenant_id"],
+        tenant.id.as_str(),
+        "the configured tenant"
+    );
+    json_with_status(
+        register_openly(&app, "/oauth/register?tenant=globex", agent("elsewhere")).await,
+        201,
+    )
+    .await;
+
+    // Two an hour from one address, then 429 with Retry-After; registrations with a token are not counted.
+    let over = register_openly(&app, "/oauth/register", agent("third")).await;
+    assert_eq!(over.status(), 429);
+    assert!(over.headers().contains_key("retry-after"));
+    let made =
+        registration_token(&app, &tenant, json!({"policy": {"scopes": ["mcp:tools"]}})).await;
+    let with_token = register(&app, made["token"].as_str().unwrap(), agent("with a token")).await;
+    json_with_status(with_token, 201).await;
+}

@@ -5,6 +5,9 @@
 //   node oauth4webapi.mjs register ISSUER INITIAL_TOKEN   -> registers (RFC 7591) a private_key_jwt client with a key
 //     of its own, gets a token with it, then reads its registration (RFC 7592):
 //     {"client_id", "access_token", "registration_client_uri", "registration_access_token", "read_back"}
+//   node oauth4webapi.mjs dpop ISSUER CLIENT SECRET      -> with oauth4webapi's DPoP handle (RFC 9449): a token bound to
+//     a fresh ES256 key, then GET /v1/clients with it as a protected resource, then the same token as Bearer:
+//     {"token_type", "cnf", "jkt", "resource_status", "bearer_status"}
 import * as oauth from 'oauth4webapi';
 import * as jose from 'jose';
 
@@ -71,6 +74,33 @@ if (command === 'keypair') {
     registration_client_uri: registered.registration_client_uri,
     registration_access_token: registered.registration_access_token,
     read_back: await readBack.json(),
+  }));
+} else if (command === 'dpop') {
+  const [issuer, clientId, secret] = args;
+  const issuerUrl = new URL(issuer);
+  const as = await oauth.processDiscoveryResponse(
+    issuerUrl,
+    await oauth.discoveryRequest(issuerUrl, { algorithm: 'oauth2', ...insecure }),
+  );
+  const client = { client_id: clientId };
+  const keyPair = await oauth.generateKeyPair('ES256');
+  const DPoP = oauth.DPoP(client, keyPair);
+  const response = await oauth.clientCredentialsGrantRequest(
+    as, client, oauth.ClientSecretBasic(secret), new URLSearchParams(), { DPoP, ...insecure },
+  );
+  const tokens = await oauth.processClientCredentialsResponse(as, client, response);
+  const resource = new URL(`${issuer}/v1/clients`);
+  const listed = await oauth.protectedResourceRequest(
+    tokens.access_token, 'GET', resource, new Headers(), null, { DPoP, ...insecure },
+  );
+  const asBearer = await fetch(resource, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  const publicJwk = await jose.exportJWK(keyPair.publicKey);
+  console.log(JSON.stringify({
+    token_type: tokens.token_type,
+    cnf: jose.decodeJwt(tokens.access_token).cnf,
+    jkt: await jose.calculateJwkThumbprint(publicJwk, 'sha256'),
+    resource_status: listed.status,
+    bearer_status: asBearer.status,
   }));
 } else {
   console.error(`unknown command ${command}`);

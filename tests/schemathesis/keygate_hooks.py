@@ -50,6 +50,7 @@ DOCUMENTED_REFUSALS = {
     ("PUT /v1/trusted-issuers/{id}", "invalid_trusted_issuer"),
     # a registration policy allows only the grants a client may register, and no scope of keygate's own.
     ("POST /v1/tenants/{id}/registration-tokens", "invalid_registration_token"),
+    ("PUT /v1/tenants/{id}/open-registration", "invalid_registration_token"),
 }
 
 

@@ -1,0 +1,2 @@
+ALTER TABLE client_registrations DROP COLUMN open_registration;
+DROP TABLE open_registrations;
