@@ -132,7 +132,11 @@ pub struct RegistrationPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_uri_forms: Option<Vec<RedirectForm>>,
     /// The most clients registered with the token that may exist at once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::domain::ttl::whole_number"
+    )]
     #[schema(minimum = 1, maximum = 100000)]
     pub max_clients: Option<i64>,
 }
