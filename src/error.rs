@@ -5,8 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::credentials::access_token::PresentedError;
-use crate::credentials::dpop::ProofError;
 use crate::db::DbError;
 use crate::domain::error_code::ErrorCode;
 use crate::service::ServiceError;
@@ -192,41 +190,6 @@ impl std::fmt::Display for ApiError {
 }
 
 pub const BEARER_CHALLENGE: &str = "Bearer realm=\"keygate\"";
-/// RFC 9449 §7.1: the DPoP challenges, with the algorithms a proof may use (`dpop::ALGORITHMS`).
-const DPOP_INVALID_TOKEN: &str =
-    "DPoP realm=\"keygate\", error=\"invalid_token\", algs=\"ES256 ES384 RS256 PS256 EdDSA Ed25519\"";
-const DPOP_INVALID_PROOF: &str = "DPoP realm=\"keygate\", error=\"invalid_dpop_proof\", algs=\"ES256 ES384 RS256 PS256 EdDSA Ed25519\"";
-
-impl From<PresentedError> for ApiError {
-    fn from(error: PresentedError) -> ApiError {
-        let message = error.to_string();
-        match error {
-            PresentedError::Token(_) => ApiError::unauthorized(message),
-            PresentedError::Scheme(_) => ApiError {
-                challenges: &[
-                    "Bearer realm=\"keygate\", error=\"invalid_token\"",
-                    DPOP_INVALID_TOKEN,
-                ],
-                ..ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidToken, message)
-            },
-            PresentedError::Proof(ProofError::Database(error)) => error.into(),
-            PresentedError::Proof(_) => ApiError {
-                challenges: &[DPOP_INVALID_PROOF],
-                ..ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    ErrorCode::InvalidDpopProof,
-                    message,
-                )
-            },
-        }
-    }
-}
-
-impl From<ProofError> for ApiError {
-    fn from(error: ProofError) -> ApiError {
-        PresentedError::Proof(error).into()
-    }
-}
 pub const BASIC_CHALLENGE: &str = "Basic realm=\"keygate\"";
 
 impl ResponseError for ApiError {

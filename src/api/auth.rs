@@ -8,8 +8,12 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use secrecy::ExposeSecret;
 
-use crate::credentials::access_token::{self, Presented};
+use actix_web::http::StatusCode;
+
+use crate::credentials::access_token::{self, Presented, PresentedError};
 use crate::credentials::client::{self, decode_basic, Attempt, AuthFailure};
+use crate::credentials::dpop::ProofError;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::scope::{ADMIN, AUTHORIZE, TENANT_ADMIN};
 use crate::error::ApiError;
 use crate::service::{Access, Actor};
@@ -114,5 +118,56 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
                 ..ApiError::unauthorized("client authentication failed")
             })
         }
+    }
+}
+
+/// RFC 9449 §7.1: the DPoP challenges, with the algorithms a proof may use (`dpop::ALGORITHMS`).
+const DPOP_INVALID_TOKEN: &str =
+    "DPoP realm=\"keygate\", error=\"invalid_token\", algs=\"ES256 ES384 RS256 PS256 EdDSA Ed25519\"";
+const DPOP_INVALID_PROOF: &str = "DPoP realm=\"keygate\", error=\"invalid_dpop_proof\", algs=\"ES256 ES384 RS256 PS256 EdDSA Ed25519\"";
+
+impl From<PresentedError> for ApiError {
+    fn from(error: PresentedError) -> ApiError {
+        let message = error.to_string();
+        match error {
+            PresentedError::Token(_) => ApiError::unauthorized(message),
+            PresentedError::Scheme(_) => ApiError {
+                challenges: &[
+                    "Bearer realm=\"keygate\", error=\"invalid_token\"",
+                    DPOP_INVALID_TOKEN,
+                ],
+                ..ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidToken, message)
+            },
+            PresentedError::Proof(ProofError::Database(error)) => error.into(),
+            PresentedError::Proof(_) => ApiError {
+                challenges: &[DPOP_INVALID_PROOF],
+                ..ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::InvalidDpopProof,
+                    message,
+                )
+            },
+        }
+    }
+}
+
+impl From<ProofError> for ApiError {
+    fn from(error: ProofError) -> ApiError {
+        PresentedError::Proof(error).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dpop_challenges_name_the_algorithms_a_proof_may_use() {
+        let algs = format!(
+            "algs=\"{}\"",
+            crate::credentials::dpop::ALGORITHMS.join(" ")
+        );
+        assert!(DPOP_INVALID_TOKEN.ends_with(&algs));
+        assert!(DPOP_INVALID_PROOF.ends_with(&algs));
     }
 }
