@@ -1,4 +1,5 @@
-//! The `used_assertions` table: client assertion `jti`s seen, so that each is accepted once across all nodes.
+//! The `used_assertions` table: the `jti`s of client assertions, trusted issuers' tokens and DPoP proofs seen, so
+//! that each is accepted once across all nodes.
 
 use diesel::prelude::*;
 
@@ -7,6 +8,11 @@ use super::{is_unique_violation, DbConn};
 use crate::domain::time::UnixTime;
 
 /// Records a `jti` for `client_id`; returns false when it was already used (a replay).
+///
+/// On PostgreSQL the commit does not wait for the WAL to reach the disk (`synchronous_commit = off` for this
+/// transaction alone): the unique index still decides at once on every node, and all a crash can lose is the
+/// last fraction of a second of records, whose proofs and assertions would be replayable only until their short
+/// `exp`. Waiting for the flush made each such request pay a disk sync.
 pub fn insert_once(
     conn: &mut DbConn,
     client_id: &str,
@@ -18,10 +24,19 @@ pub fn insert_once(
         used_assertions::jti.eq(jti),
         used_assertions::expires_at.eq(expires_at),
     );
-    match diesel::insert_into(used_assertions::table)
-        .values(row)
-        .execute(conn)
-    {
+    let insert = |conn: &mut DbConn| {
+        diesel::insert_into(used_assertions::table)
+            .values(row)
+            .execute(conn)
+    };
+    let inserted = match conn {
+        DbConn::Postgres(_) => conn.transaction(|conn| {
+            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(conn)?;
+            insert(conn)
+        }),
+        DbConn::Sqlite(_) => insert(conn),
+    };
+    match inserted {
         Ok(_) => Ok(true),
         Err(error) if is_unique_violation(&error) => Ok(false),
         Err(error) => Err(error),
