@@ -86,7 +86,7 @@ impl Activity {
         let batch = Arc::new(batch.by_owner);
         let written = {
             let batch = Arc::clone(&batch);
-            db.run(move |conn| write(conn, &batch)).await
+            db.write(move |conn| write(conn, &batch)).await
         };
         if let Err(error) = written {
             tracing::warn!(error = %error, "writing activity counts failed; kept for the next flush");

@@ -94,7 +94,7 @@ impl AuditLog {
         }
         let rows = batch.clone();
         let written = db
-            .run(move |conn| audit_events::insert_batch(conn, &rows))
+            .write(move |conn| audit_events::insert_batch(conn, &rows))
             .await;
         if let Err(error) = &written {
             tracing::warn!(error = %error, events = batch.len(), "audit write failed; will retry");

@@ -47,7 +47,7 @@ async fn purge_expired(state: &AppState) {
     let now = UnixTime::now();
     let purged = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             Ok(used_assertions::delete_expired(conn, now)?
                 + revoked_tokens::delete_expired(conn, now)?
                 + revoked_subjects::delete_expired(conn, now)?

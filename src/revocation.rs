@@ -69,7 +69,7 @@ impl Revocations {
     /// Stores a token revocation and applies it to this node at once.
     pub async fn revoke_token(&self, db: &Db, row: RevokedTokenRow) -> Result<(), DbError> {
         let (jti, expires_at) = (row.jti.clone(), row.expires_at);
-        db.run(move |conn| revoked_tokens::insert(conn, &row))
+        db.write(move |conn| revoked_tokens::insert(conn, &row))
             .await?;
         self.remember_tokens([(jti, expires_at)]);
         Ok(())

@@ -150,7 +150,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<Changed<T>, ServiceError> + Send + 'static,
     {
-        let changed = self.db.run_as(operation).await?;
+        let changed = self.db.write_as(operation).await?;
         self.apply(changed.effects);
         Ok(changed.value)
     }

@@ -27,7 +27,7 @@ impl KeyUsage {
         }
         let uses: Vec<(String, UnixTime)> = batch.into_iter().collect();
         if let Err(error) = db
-            .run(move |conn| access_keys::update_last_used(conn, &uses))
+            .write(move |conn| access_keys::update_last_used(conn, &uses))
             .await
         {
             tracing::warn!(error = %error, "writing last_used_at failed");

@@ -3,6 +3,7 @@
 
 mod admin;
 mod bench;
+mod registrations;
 mod token;
 mod trusted_issuers;
 mod users;
@@ -95,6 +96,12 @@ pub enum Command {
     /// access tokens with no key (the jwt-bearer and token-exchange grants).
     #[command(subcommand, name = "trusted-issuer")]
     TrustedIssuer(TrustedIssuerCommand),
+    /// Initial access tokens with which clients register themselves in a tenant (RFC 7591).
+    #[command(subcommand, name = "registration-token")]
+    RegistrationToken(RegistrationTokenCommand),
+    /// A tenant's open registration: clients registering without an initial access token, under a strict policy.
+    #[command(subcommand, name = "open-registration")]
+    OpenRegistration(OpenRegistrationCommand),
     /// Manage the keys that sign access tokens.
     #[command(subcommand, name = "signing-key")]
     SigningKey(SigningKeyCommand),
@@ -212,6 +219,68 @@ pub enum TrustedIssuerCommand {
     /// Delete a trust; its issuer's tokens get nothing more.
     Delete {
         id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistrationTokenCommand {
+    /// Mint an initial access token and print it once.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// How many clients it may register (1: single use); absent: any number.
+        #[arg(long)]
+        max_uses: Option<i64>,
+        /// Seconds until it expires; absent: it does not.
+        #[arg(long)]
+        expires_in: Option<i64>,
+        /// A JSON file (or `-`) with the policy of the clients it registers, as the API takes it.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's initial access tokens (never the tokens themselves).
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an initial access token; the clients it registered stay.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OpenRegistrationCommand {
+    /// Whether the tenant's open registration is on, and its policy.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Turn it on (or change its policy) from a JSON file (or `-`), as `PUT …/open-registration` takes it.
+    On {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Turn it off: registration needs an initial access token again.
+    Off {
+        #[arg(long)]
+        tenant: String,
         #[arg(long)]
         json: bool,
     },
@@ -370,6 +439,8 @@ pub fn run(cli: Cli, serve: fn(Config) -> anyhow::Result<()>) -> anyhow::Result<
         Command::Client(command) => admin::client(&open(&config)?, &config, command),
         Command::Key(command) => admin::key(&open(&config)?, command),
         Command::TrustedIssuer(command) => trusted_issuers::run(&open(&config)?, &config, command),
+        Command::RegistrationToken(command) => registrations::run_tokens(&open(&config)?, command),
+        Command::OpenRegistration(command) => registrations::run_open(&open(&config)?, command),
         Command::BenchSeed { tenant, count, out } => {
             bench::seed(&open(&config)?, tenant, count, &out)
         }
@@ -419,4 +490,22 @@ const CLI_DATABASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 
 fn open(config: &Config) -> anyhow::Result<Db> {
     Db::connect(&config.database_url, 2, CLI_DATABASE_TIMEOUT)
+}
+
+/// A JSON body as the API takes it (`what` names it in errors), from a file or, for `-`, standard input.
+fn read_json<T: serde::de::DeserializeOwned>(
+    file: &std::path::Path,
+    what: &str,
+) -> anyhow::Result<T> {
+    use anyhow::Context;
+    use std::io::Read;
+    let text = if file == std::path::Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        text
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
+    };
+    serde_json::from_str(&text)
+        .with_context(|| format!("the {what} is not valid JSON of its API shape"))
 }

@@ -1,14 +1,10 @@
 //! `keygate trusted-issuer`: which external OIDC issuers' tokens a tenant's clients accept (docs/contract.md,
 //! "Trusted identities"). The same service calls as `/v1/trusted-issuers`, audited with the actor `cli`.
 
-use std::io::Read;
-use std::path::Path;
-
-use anyhow::Context;
 use serde_json::json;
 
 use super::admin::print;
-use super::TrustedIssuerCommand;
+use super::{read_json, TrustedIssuerCommand};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::ids::TrustedIssuerId;
@@ -19,7 +15,7 @@ pub fn run(db: &Db, config: &Config, command: TrustedIssuerCommand) -> anyhow::R
     let mut conn = db.conn()?;
     match command {
         TrustedIssuerCommand::Create { file, tenant, json } => {
-            let mut input = read_input(&file)?;
+            let mut input: TrustedIssuerInput = read_json(&file, "trusted issuer")?;
             if tenant.is_some() {
                 input.tenant_id = tenant;
             }
@@ -47,16 +43,4 @@ pub fn run(db: &Db, config: &Config, command: TrustedIssuerCommand) -> anyhow::R
             })
         }
     }
-}
-
-/// The trust as the API takes it, from a file or, for `-`, standard input.
-fn read_input(file: &Path) -> anyhow::Result<TrustedIssuerInput> {
-    let text = if file == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text)?;
-        text
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
-    };
-    serde_json::from_str(&text).context("the trusted issuer is not valid JSON of its API shape")
 }

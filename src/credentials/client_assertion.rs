@@ -157,7 +157,7 @@ pub async fn verify(
     let (jti, exp) = (checked.jti, checked.exp);
     let fresh = state
         .db
-        .run(move |conn| used_assertions::insert_once(conn, &client_id, &jti, exp))
+        .write(move |conn| used_assertions::insert_once(conn, &client_id, &jti, exp))
         .await?;
     if fresh {
         Ok(())

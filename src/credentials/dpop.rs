@@ -131,7 +131,7 @@ pub async fn check(
     let (namespace, expires_at) = (format!("dpop:{jkt}"), iat + IAT_WINDOW_SECONDS);
     let fresh = state
         .db
-        .run(move |conn| used_assertions::insert_once(conn, &namespace, &jti, expires_at))
+        .write(move |conn| used_assertions::insert_once(conn, &namespace, &jti, expires_at))
         .await?;
     match fresh {
         true => Ok(Confirmation { jkt }),

@@ -247,7 +247,7 @@ pub async fn consume(state: &AppState, federated: &Federated) -> Result<(), Trus
     let (issuer, exp) = (federated.external.iss.clone(), federated.exp);
     let fresh = state
         .db
-        .run(move |conn| used_assertions::insert_once(conn, &issuer, &jti, exp))
+        .write(move |conn| used_assertions::insert_once(conn, &issuer, &jti, exp))
         .await?;
     match fresh {
         true => Ok(()),

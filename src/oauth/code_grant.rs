@@ -75,7 +75,7 @@ pub async fn authorization_code(
     let stored_jti = jti.clone();
     let redeemed = state
         .db
-        .run(move |conn| sign_ins::redeem_code(conn, &hash, &refresh_row, &stored_jti))
+        .write(move |conn| sign_ins::redeem_code(conn, &hash, &refresh_row, &stored_jti))
         .await
         .map_err(OAuthError::database)?;
     if !redeemed {
@@ -116,7 +116,7 @@ async fn replayed(
     let family_id = family.to_string();
     if let Err(error) = state
         .db
-        .run(move |conn| refresh_tokens::revoke_family(conn, &family_id, UnixTime::now()))
+        .write(move |conn| refresh_tokens::revoke_family(conn, &family_id, UnixTime::now()))
         .await
     {
         return OAuthError::database(error);

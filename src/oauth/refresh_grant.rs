@@ -111,7 +111,7 @@ pub async fn issue_refresh_token(
     let (row, token) = new_refresh_token(state, client, user_id, scope, sign_in, cnf);
     state
         .db
-        .run(move |conn| refresh_tokens::insert(conn, &row))
+        .write(move |conn| refresh_tokens::insert(conn, &row))
         .await
         .map_err(OAuthError::database)?;
     Ok(token.expose().to_string())
@@ -188,7 +188,7 @@ pub async fn refresh(
     let spent = row.id.clone();
     let rotated = state
         .db
-        .run(move |conn| sign_ins::rotate_refresh_token(conn, &spent, &successor))
+        .write(move |conn| sign_ins::rotate_refresh_token(conn, &spent, &successor))
         .await
         .map_err(OAuthError::database)?;
     if !rotated {
@@ -231,7 +231,7 @@ async fn revoke_family_on_reuse(
     let family = row.family_id.clone();
     let revoked = state
         .db
-        .run(move |conn| refresh_tokens::revoke_family(conn, &family, UnixTime::now()))
+        .write(move |conn| refresh_tokens::revoke_family(conn, &family, UnixTime::now()))
         .await
         .map_err(OAuthError::database)?;
     tracing::warn!(client_id = %client.client.id, family_id = %row.family_id, revoked, "refresh token reused: family revoked");

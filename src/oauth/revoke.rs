@@ -86,7 +86,7 @@ async fn revoke_refresh_family(
         let family = row.family_id.clone();
         state
             .db
-            .run(move |conn| refresh_tokens::revoke_family(conn, &family, UnixTime::now()))
+            .write(move |conn| refresh_tokens::revoke_family(conn, &family, UnixTime::now()))
             .await
             .map_err(OAuthError::database)?;
     }

@@ -476,7 +476,7 @@ async fn issue_code(
     };
     state
         .db
-        .run(move |conn| authorization_codes::insert(conn, &row))
+        .write(move |conn| authorization_codes::insert(conn, &row))
         .await
         .map_err(PageError::unavailable)?;
     Ok(with_query(

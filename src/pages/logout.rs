@@ -121,7 +121,7 @@ async fn logout(req: &HttpRequest, state: &AppState, params: LogoutParams) -> Ht
         let session_id = sid.clone();
         if let Err(error) = state
             .db
-            .run(move |conn| sign_ins::end_session(conn, &session_id))
+            .write(move |conn| sign_ins::end_session(conn, &session_id))
             .await
         {
             tracing::warn!(error = %error, "logout: cannot revoke the session's refresh tokens");

@@ -608,3 +608,51 @@ async fn agents_that_name_no_tenant_register_in_the_configured_one_within_the_ad
     let with_token = register(&app, made["token"].as_str().unwrap(), agent("with a token")).await;
     json_with_status(with_token, 201).await;
 }
+
+#[actix_web::test]
+async fn the_cli_mints_lists_and_deletes_initial_access_tokens_and_opens_registration() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme").await;
+    let made = app.cli_json(&[
+        "registration-token",
+        "create",
+        "--tenant",
+        &tenant.id,
+        "--max-uses",
+        "1",
+    ]);
+    let token = made["token"].as_str().unwrap();
+    json_with_status(register(&app, token, agent("from the cli")).await, 201).await;
+    let listed = app.cli_json(&["registration-token", "list", "--tenant", &tenant.id]);
+    assert_eq!(listed[0]["uses"], 1);
+    assert!(listed[0].get("token").is_none(), "never shown again");
+    let id = made["id"].as_str().unwrap();
+    app.cli_json(&["registration-token", "delete", "--tenant", &tenant.id, id]);
+    invalid_token(register(&app, token, agent("after delete")).await).await;
+
+    let policy = tempfile::NamedTempFile::new().unwrap();
+    let body =
+        json!({"grant_types": ["authorization_code"], "scopes": ["mcp:tools"], "max_clients": 3});
+    std::fs::write(policy.path(), body.to_string()).unwrap();
+    let path = policy.path().to_str().unwrap();
+    let on = app.cli_json(&[
+        "open-registration",
+        "on",
+        "--tenant",
+        &tenant.id,
+        "--file",
+        path,
+    ]);
+    assert_eq!(on["policy"]["max_clients"], 3);
+    let mut code_only = agent("code only");
+    code_only["grant_types"] = json!(["authorization_code"]);
+    json_with_status(
+        register_openly(&app, "/oauth/register?tenant=acme", code_only).await,
+        201,
+    )
+    .await;
+    let off = app.cli_json(&["open-registration", "off", "--tenant", &tenant.id]);
+    assert_eq!(off["policy"], Value::Null);
+    let shown = app.cli_json(&["open-registration", "show", "--tenant", &tenant.id]);
+    assert_eq!(shown["policy"], Value::Null);
+}
