@@ -125,6 +125,13 @@ async fn token_with_proof(app: &TestApp, client: &TestClient, proof: &str) -> re
         .unwrap()
 }
 
+/// A client_credentials access token of `client` bound to `key`.
+async fn bound_token(app: &TestApp, client: &TestClient, key: &DpopKey) -> String {
+    let proof = key.proof("POST", &app.url("/oauth/token"), None);
+    let answer = json_with_status(token_with_proof(app, client, &proof).await, 200).await;
+    answer["access_token"].as_str().unwrap().to_string()
+}
+
 /// `/v1/verify` as a resource server asks it for a request `GET https://api.example/documents/1`.
 async fn verify(app: &TestApp, authorization: &str, proof: Option<&str>) -> reqwest::Response {
     let mut request = app
@@ -364,16 +371,7 @@ async fn a_client_that_requires_dpop_gets_no_token_without_a_proof_and_keygate_t
     assert_eq!(error_of_oauth(without).await, "invalid_dpop_proof");
 
     let key = DpopKey::es256();
-    let answer = token_with_proof(
-        &app,
-        &admin,
-        &key.proof("POST", &app.url("/oauth/token"), None),
-    )
-    .await;
-    let token = json_with_status(answer, 200).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = bound_token(&app, &admin, &key).await;
 
     // keygate's own API is a resource too: the bound token needs a proof of its key for each request.
     let clients = app.url("/v1/clients");
@@ -457,16 +455,7 @@ async fn the_sdks_extractor_takes_a_bound_token_only_with_a_fresh_proof_for_its_
     let app = spawn_app().await;
     let (documents, reader, _) = crate::document_repository::world(&app).await;
     let key = DpopKey::es256();
-    let answer = token_with_proof(
-        &app,
-        &reader,
-        &key.proof("POST", &app.url("/oauth/token"), None),
-    )
-    .await;
-    let token = json_with_status(answer, 200).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = bound_token(&app, &reader, &key).await;
     let welcome = format!("{documents}/documents/welcome");
     let get = |authorization: String, proof: Option<String>| {
         let mut request = app.http.get(&welcome).header(AUTHORIZATION, authorization);
