@@ -76,7 +76,7 @@ impl SpentProofs {
         if claims.htm != request.method {
             return Err(refused("htm is not this request's method"));
         }
-        if !same_target(&claims.htu, request.url) {
+        if !htu_matches(&claims.htu, request.url) {
             return Err(refused("htu is not this request's URL"));
         }
         if (claims.iat - crate::unix_now()).abs() > IAT_WINDOW {
@@ -103,8 +103,16 @@ fn validation(alg: Algorithm) -> Validation {
     validation
 }
 
-/// RFC 9449 §4.3: the URLs without query and fragment, after the URL parser's normalisation.
-fn same_target(htu: &str, url: &str) -> bool {
+/// Whether a DPoP proof's `htu` names the request URL `url` (RFC 9449 §4.3): both without query and fragment,
+/// compared after the syntax- and scheme-based normalisation of RFC 3986 §6.2.2 and §6.2.3 (the URL parser's).
+/// keygate checks its own proofs with this too.
+///
+/// ```
+/// assert!(keygate_sdk::htu_matches("https://API.example:443/documents/1", "https://api.example/documents/1?x=1"));
+/// assert!(!keygate_sdk::htu_matches("https://api.example/documents/1", "https://api.example/documents/2"));
+/// assert!(!keygate_sdk::htu_matches("not a url", "not a url"));
+/// ```
+pub fn htu_matches(htu: &str, url: &str) -> bool {
     let target = |text: &str| {
         let mut parsed = url::Url::parse(text).ok()?;
         parsed.set_query(None);

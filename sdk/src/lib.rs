@@ -50,7 +50,7 @@ mod verifier;
 
 pub use access_key::{AccessKey, PrivateAccessKey, SECRET_PREFIX};
 pub use authorizer::Authorizer;
-pub use dpop::ProvedRequest;
+pub use dpop::{htu_matches, ProvedRequest};
 pub use error::Error;
 pub use identity::{ExternalIdentity, Identity, VerifiedBy};
 pub use resource_metadata::ResourceMetadata;

@@ -1,9 +1,8 @@
 //! keygate's access tokens (RFC 9068): signed for a grant, verified for every edge that accepts them (`/v1`
 //! Bearer, `/v1/verify`, introspection, revocation).
 
-use serde::{Deserialize, Serialize};
-
 use actix_web::http::header::{self, HeaderMap};
+use serde::{Deserialize, Serialize};
 
 use super::client::AuthenticatedClient;
 use super::dpop::{self, Confirmation, ProofError, ProvedRequest};

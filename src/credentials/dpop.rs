@@ -112,7 +112,7 @@ pub async fn check(
         return Err(ProofError::Method(request.method.to_string()));
     }
     let htu = claims.htu.ok_or(ProofError::Missing("htu"))?;
-    if !same_target(&htu, request.url) {
+    if !keygate_sdk::htu_matches(&htu, request.url) {
         return Err(ProofError::Url(request.url.to_string()));
     }
     let iat = claims.iat.ok_or(ProofError::Missing("iat"))?;
@@ -195,21 +195,6 @@ pub fn token_hash(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest.as_ref())
 }
 
-/// RFC 9449 §4.3: `htu` names the request's URL without query and fragment, compared after the syntax- and
-/// scheme-based normalisation of RFC 3986 §6.2.2 and §6.2.3 (which the URL parser does).
-fn same_target(htu: &str, url: &str) -> bool {
-    let target = |text: &str| {
-        let mut parsed = url::Url::parse(text).ok()?;
-        parsed.set_query(None);
-        parsed.set_fragment(None);
-        Some(parsed)
-    };
-    match (target(htu), target(url)) {
-        (Some(a), Some(b)) => a == b,
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,18 +213,5 @@ mod tests {
             thumbprint(&jwk).as_deref(),
             Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
         );
-    }
-
-    #[test]
-    fn the_target_ignores_query_fragment_and_default_port() {
-        assert!(same_target(
-            "https://Server.example:443/oauth/token",
-            "https://server.example/oauth/token?x=1#f"
-        ));
-        assert!(!same_target(
-            "https://server.example/oauth/token",
-            "https://server.example/oauth/tokens"
-        ));
-        assert!(!same_target("not a url", "not a url"));
     }
 }
