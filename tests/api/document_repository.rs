@@ -7,12 +7,17 @@ use keygate_sdk::TokenProvider;
 use reqwest::header::WWW_AUTHENTICATE;
 
 use crate::document_repository_example::{serve, Settings};
+use crate::fixtures::Tenant;
 use crate::helpers::{spawn_app, TestApp, TestClient};
 
 /// keygate with a tenant whose `reader` client may read documents and whose `editor` may also write them, and the
 /// document API running with a client of its own that holds `keygate:authorize`.
 pub(crate) async fn world(app: &TestApp) -> (String, TestClient, TestClient) {
-    let tenant = app.tenant("acme").await;
+    world_in(app, &app.tenant("acme").await).await
+}
+
+/// The same world in a tenant the test made: its address, the reader and the editor.
+pub(crate) async fn world_in(app: &TestApp, tenant: &Tenant) -> (String, TestClient, TestClient) {
     tenant.role(app, "Reader", &["documents:read"]).await;
     tenant.role(app, "Editor", &["documents:*"]).await;
     let reader = tenant.client(app, &[]);

@@ -23,6 +23,7 @@ mod integrity;
 mod introspection;
 mod lifecycle;
 mod management;
+mod mcp;
 mod oidc_client_ts;
 mod openapi;
 mod openid_connect;
