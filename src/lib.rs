@@ -21,6 +21,7 @@ pub mod ops;
 pub mod pages;
 pub mod rate_limit;
 pub mod remote_keys;
+pub mod replays;
 pub mod request_body;
 pub mod request_log;
 pub mod revocation;

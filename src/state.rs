@@ -1,6 +1,7 @@
 //! `AppState`: what every handler shares.
 
 use crate::client_address::TrustedProxies;
+use crate::replays::Replays;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,6 +91,8 @@ pub struct AppState {
     pub remote_keys: Arc<RemoteKeys>,
     pub trusts: TrustCache,
     pub federated_clients: FederatedClientCache,
+    /// Single-use identifiers, spent in groups.
+    pub replays: Replays,
 }
 
 impl AppState {
@@ -136,6 +139,7 @@ impl AppState {
             remote_keys,
             trusts,
             federated_clients,
+            replays: Replays::default(),
         })
     }
 

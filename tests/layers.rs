@@ -24,6 +24,7 @@ const LAYERS: &[&[&str]] = &[
         "rate_limit",
         "keyring",
         "remote_keys",
+        "replays",
     ],
     &["service"],
     &["state"],

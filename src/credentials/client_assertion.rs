@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::crypto::jwt::{check_validity, verifying_key, Jws};
-use crate::db::used_assertions;
+use crate::db::used_assertions::NewUse;
 use crate::domain::time::UnixTime;
 use crate::state::{AppState, CachedKey};
 
@@ -153,12 +153,12 @@ pub async fn verify(
         .jws
         .verify::<serde::de::IgnoredAny>(&key, alg)
         .map_err(AssertionError::Signature)?;
-    let client_id = entry.client.id.clone();
-    let (jti, exp) = (checked.jti, checked.exp);
-    let fresh = state
-        .db
-        .write(move |conn| used_assertions::insert_once(conn, &client_id, &jti, exp))
-        .await?;
+    let spent = NewUse {
+        namespace: entry.client.id.to_string(),
+        jti: checked.jti,
+        expires_at: checked.exp,
+    };
+    let fresh = state.replays.spend(&state.db, spent).await?;
     if fresh {
         Ok(())
     } else {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::crypto::jwt::{foreign_verifying_key, Jws};
-use crate::db::used_assertions;
+use crate::db::used_assertions::NewUse;
 use crate::domain::time::UnixTime;
 use crate::state::AppState;
 
@@ -128,11 +128,12 @@ pub async fn check(
     }
     // RFC 9449 §11.1: a proof is accepted once while its iat is within the window; jtis are kept per key, so one
     // key's proofs cannot spend another's.
-    let (namespace, expires_at) = (format!("dpop:{jkt}"), iat + IAT_WINDOW_SECONDS);
-    let fresh = state
-        .db
-        .write(move |conn| used_assertions::insert_once(conn, &namespace, &jti, expires_at))
-        .await?;
+    let spent = NewUse {
+        namespace: format!("dpop:{jkt}"),
+        jti,
+        expires_at: iat + IAT_WINDOW_SECONDS,
+    };
+    let fresh = state.replays.spend(&state.db, spent).await?;
     match fresh {
         true => Ok(Confirmation { jkt }),
         false => Err(ProofError::Replayed),

@@ -15,7 +15,8 @@ use super::client::{AuthMethod, AuthenticatedClient};
 use crate::crypto::jwt::{check_validity, Jws};
 use crate::db::service_clients::ClientForToken;
 use crate::db::trusted_issuers::TrustedIssuerRow;
-use crate::db::{service_clients, trusted_issuers, used_assertions, DbError};
+use crate::db::used_assertions::NewUse;
+use crate::db::{service_clients, trusted_issuers, DbError};
 use crate::domain::grant_type::GrantType;
 use crate::domain::time::UnixTime;
 use crate::domain::trusted_issuer::ALGORITHMS;
@@ -244,11 +245,12 @@ pub async fn consume(state: &AppState, federated: &Federated) -> Result<(), Trus
     if jti.is_empty() || jti.len() > 256 {
         return Err(TrustError::Claims("jti must be 1 to 256 characters".into()));
     }
-    let (issuer, exp) = (federated.external.iss.clone(), federated.exp);
-    let fresh = state
-        .db
-        .write(move |conn| used_assertions::insert_once(conn, &issuer, &jti, exp))
-        .await?;
+    let spent = NewUse {
+        namespace: federated.external.iss.clone(),
+        jti,
+        expires_at: federated.exp,
+    };
+    let fresh = state.replays.spend(&state.db, spent).await?;
     match fresh {
         true => Ok(()),
         false => Err(TrustError::Replayed),

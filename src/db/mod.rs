@@ -186,6 +186,9 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("the database task was cancelled")]
     Cancelled,
+    /// One failure answered to every request of a group written together (`replays`).
+    #[error(transparent)]
+    Shared(Arc<DbError>),
 }
 
 impl DbError {
@@ -202,14 +205,20 @@ impl DbError {
                             || info.message().contains("database table is locked"))
             }
             DbError::Cancelled => false,
+            DbError::Shared(error) => error.is_unavailable(),
         }
     }
 
     /// Whether PostgreSQL refused text the caller sent (a NUL character, which SQLite stores but PostgreSQL's text
     /// type cannot hold): the request's fault, answered 400, not a server error.
     pub fn is_unstorable_text(&self) -> bool {
-        matches!(self, DbError::Query(diesel::result::Error::DatabaseError(_, info))
-            if info.message().contains("invalid byte sequence for encoding"))
+        match self {
+            DbError::Query(diesel::result::Error::DatabaseError(_, info)) => info
+                .message()
+                .contains("invalid byte sequence for encoding"),
+            DbError::Shared(error) => error.is_unstorable_text(),
+            _ => false,
+        }
     }
 }
 
@@ -340,8 +349,17 @@ impl Db {
         self.on_pool(self.writers.clone(), f).await
     }
 
-    /// Runs `f` on the blocking pool with a pooled connection, holding `turn` (the writers' queue) if given: taken
-    /// before the connection, so that a writer waiting its turn holds no connection.
+    /// `write` for a thread of its own, off the async workers: runs `f` here and now.
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConn) -> diesel::QueryResult<T>,
+    {
+        with_connection(&self.pool, self.writers.as_deref(), |conn| {
+            f(conn).map_err(DbError::Query)
+        })
+    }
+
+    /// Runs `f` on the blocking pool (`with_connection`).
     async fn on_pool<T, E, F>(&self, turn: Option<Arc<std::sync::Mutex<()>>>, f: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -349,21 +367,31 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let _turn = turn
-                .as_ref()
-                .map(|t| t.lock().unwrap_or_else(|e| e.into_inner()));
-            let mut conn = pool.get().map_err(DbError::from)?;
-            let result = f(&mut conn);
-            match &result {
-                Ok(_) => conn.alive_at = Instant::now(),
-                Err(error) => conn.broken = error.failed_query().is_some_and(is_disconnection),
-            }
-            result
-        })
-        .await
-        .map_err(|_| E::from(DbError::Cancelled))?
+        actix_web::web::block(move || with_connection(&pool, turn.as_deref(), f))
+            .await
+            .map_err(|_| E::from(DbError::Cancelled))?
     }
+}
+
+/// Runs `f` with a pooled connection, holding `turn` (the writers' queue) if given: taken before the connection, so
+/// that a writer waiting its turn holds no connection. A connection whose query found it dead leaves the pool.
+fn with_connection<T, E, F>(
+    pool: &Pool<ConnectionManager>,
+    turn: Option<&std::sync::Mutex<()>>,
+    f: F,
+) -> Result<T, E>
+where
+    E: From<DbError> + QueryFailure,
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+{
+    let _turn = turn.map(|t| t.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let result = f(&mut conn);
+    match &result {
+        Ok(_) => conn.alive_at = Instant::now(),
+        Err(error) => conn.broken = error.failed_query().is_some_and(is_disconnection),
+    }
+    result
 }
 
 /// Runs `f` in a transaction that may read and then write. On SQLite it starts with `BEGIN IMMEDIATE`, taking the

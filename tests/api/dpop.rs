@@ -345,6 +345,42 @@ async fn proofs_that_do_not_hold_are_invalid_dpop_proof_at_the_token_endpoint() 
     assert_eq!(error_of_oauth(twice).await, "invalid_dpop_proof");
 }
 
+#[actix_web::test]
+async fn a_proof_sent_many_times_at_once_is_accepted_once_beside_fresh_ones() {
+    let app = spawn_app().await;
+    let client = app.create_client(&[]);
+    let key = DpopKey::es256();
+    let endpoint = app.url("/oauth/token");
+    // Replays land in the same group as their original and in later ones; fresh proofs share their groups.
+    let replayed = key.proof("POST", &endpoint, None);
+    let fresh: Vec<String> = (0..20)
+        .map(|_| key.proof("POST", &endpoint, None))
+        .collect();
+    let requests = (0..20).flat_map(|i| [replayed.clone(), fresh[i].clone()]);
+    let answers = futures_util::future::join_all(requests.map(|proof| {
+        let (app, client) = (&app, &client);
+        async move { token_with_proof(app, client, &proof).await.status() }
+    }))
+    .await;
+    let (of_replayed, of_fresh): (Vec<_>, Vec<_>) =
+        answers.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let accepted = of_replayed
+        .iter()
+        .filter(|(_, s)| s.as_u16() == 200)
+        .count();
+    assert_eq!(accepted, 1, "{answers:?}");
+    assert!(
+        of_replayed
+            .iter()
+            .all(|(_, s)| matches!(s.as_u16(), 200 | 400)),
+        "{answers:?}"
+    );
+    assert!(
+        of_fresh.iter().all(|(_, s)| s.as_u16() == 200),
+        "{answers:?}"
+    );
+}
+
 async fn error_of_oauth(response: reqwest::Response) -> String {
     let body = json_with_status(response, 400).await;
     body["error"].as_str().unwrap().to_string()
