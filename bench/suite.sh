@@ -108,9 +108,13 @@ serve() { # extra environment assignments
 stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
 run() { # backend, label, scenario, [data file]
   local out
-  # PostgreSQL's own background work (autovacuum after the cold scenario's writes, checkpoints) is done before a
-  # scenario starts, not billed to whichever scenario happens to run next.
+  # The database's own background work (PostgreSQL's autovacuum and checkpoints, SQLite's WAL checkpoint, after the
+  # earlier scenarios' writes) is done before a scenario starts, not billed to whichever scenario runs next.
   if [ "$1" = postgres ]; then psql -q "$KEYGATE_DATABASE_URL" -c "VACUUM ANALYZE" -c "CHECKPOINT" 2>/dev/null || true; fi
+  if [ "$1" = sqlite ]; then
+    python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA wal_checkpoint(TRUNCATE)")' \
+      "$KEYGATE_DATABASE_URL" 2>/dev/null || true
+  fi
   out=$(SCENARIO="$3" DATA="${4:-}" THREADS=$THREADS wrk -t$THREADS -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench.lua "$URL")
   local errors
   errors=$(( $(awk '/Non-2xx/ {print $5}' <<<"$out" | grep . || echo 0) + $(awk '/Socket errors/ {gsub(",", ""); print $4+$6+$8+$10}' <<<"$out" | grep . || echo 0) ))
