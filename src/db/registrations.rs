@@ -84,6 +84,17 @@ pub fn delete_open(conn: &mut DbConn, tenant_id: &str) -> QueryResult<bool> {
 }
 
 /// How many clients of the tenant registered through its open registration still exist.
+/// Holds the tenant's open registration until the caller's transaction ends (PostgreSQL's `FOR UPDATE`), so that
+/// registrations racing in one tenant count its clients one after another. SQLite has one writer at a time already.
+pub fn lock_open(conn: &mut DbConn, tenant_id: &str) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query("SELECT 1 FROM open_registrations WHERE tenant_id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(tenant_id)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 pub fn count_open_clients(conn: &mut DbConn, tenant_id: &str) -> QueryResult<i64> {
     client_registrations::table
         .inner_join(service_clients::table)

@@ -378,17 +378,17 @@ pub fn register(
             tenant_id: token.tenant_id.clone(),
             token_id: Some(token.id.clone()),
         };
+        // The use is taken first: it locks the token's row (PostgreSQL), so that registrations racing on one token
+        // count its clients one after another; a refusal rolls the use back.
         let room = |conn: &mut DbConn| -> Result<(), ServiceError> {
-            if let Some(max) = authority.policy.max_clients {
-                if registrations::count_clients_of(conn, &token.id)? >= max {
-                    return Err(invalid_token(
-                        "the initial access token has registered all the clients it may",
-                    ));
-                }
+            if !registrations::take_use(conn, &token.id)? {
+                return Err(invalid_token("the initial access token is used up"));
             }
-            match registrations::take_use(conn, &token.id)? {
-                true => Ok(()),
-                false => Err(invalid_token("the initial access token is used up")),
+            match authority.policy.max_clients {
+                Some(max) if registrations::count_clients_of(conn, &token.id)? >= max => Err(
+                    invalid_token("the initial access token has registered all the clients it may"),
+                ),
+                _ => Ok(()),
             }
         };
         register_under(conn, config, &authority, metadata, room)
@@ -421,6 +421,7 @@ pub fn register_open(
             token_id: None,
         };
         let room = |conn: &mut DbConn| -> Result<(), ServiceError> {
+            registrations::lock_open(conn, &tenant.id)?;
             let max = authority.policy.max_clients.unwrap_or(0);
             match registrations::count_open_clients(conn, &tenant.id)? < max {
                 true => Ok(()),

@@ -656,3 +656,53 @@ async fn the_cli_mints_lists_and_deletes_initial_access_tokens_and_opens_registr
     let shown = app.cli_json(&["open-registration", "show", "--tenant", &tenant.id]);
     assert_eq!(shown["policy"], Value::Null);
 }
+
+#[actix_web::test]
+async fn registrations_racing_for_the_last_places_never_exceed_max_clients() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.open_registration_per_address_per_hour = 0;
+    })
+    .await;
+    let tenant = app.tenant("acme").await;
+    let open = json!({"scopes": ["mcp:tools"], "max_clients": 3,
+                      "grant_types": ["authorization_code", "refresh_token"]});
+    let path = format!("/v1/tenants/{}/open-registration", tenant.id);
+    json_with_status(
+        app.api(Method::PUT, &path, &tenant.admin_token, Some(open))
+            .await,
+        200,
+    )
+    .await;
+    let made = registration_token(
+        &app,
+        &tenant,
+        json!({"policy": {"scopes": ["mcp:tools"], "max_clients": 3}}),
+    )
+    .await;
+    let token = made["token"].as_str().unwrap();
+
+    // Twelve at once through each door: each lets exactly three in.
+    let openly = futures_util::future::join_all((0..12).map(|i| {
+        register_openly(
+            &app,
+            "/oauth/register?tenant=acme",
+            agent(&format!("open {i}")),
+        )
+    }));
+    let with_token = futures_util::future::join_all(
+        (0..12).map(|i| register(&app, token, agent(&format!("token {i}")))),
+    );
+    let (openly, with_token) = futures_util::future::join(openly, with_token).await;
+    for answers in [openly, with_token] {
+        let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            3,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| matches!(s, 201 | 400 | 401)),
+            "{statuses:?}"
+        );
+    }
+}
