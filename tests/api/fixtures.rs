@@ -113,6 +113,16 @@ impl Tenant {
         .await;
     }
 
+    /// Opens this tenant's registration to clients without an initial access token, under `policy`; any answer
+    /// but 200 fails.
+    pub async fn open_registration(&self, app: &TestApp, policy: serde_json::Value) {
+        let path = format!("/v1/tenants/{}/open-registration", self.id);
+        let answer = app
+            .api(reqwest::Method::PUT, &path, &self.admin_token, Some(policy))
+            .await;
+        crate::helpers::json_with_status(answer, 200).await;
+    }
+
     /// A confidential client of this tenant with its first secret key; `extra` are `keygate client create` flags.
     pub fn client(&self, app: &TestApp, extra: &[&str]) -> TestClient {
         let mut args = vec!["--tenant", self.id.as_str()];

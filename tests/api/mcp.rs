@@ -1,10 +1,9 @@
 //! The official MCP TypeScript SDK (`@modelcontextprotocol/sdk`) authorizing an agent against the document
 //! repository example with nothing but what the resource and keygate publish (`tests/node/mcp.mjs`).
 
-use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{json_with_status, run_node, spawn_app_with};
+use crate::helpers::{run_node, spawn_app_with};
 
 #[actix_web::test]
 async fn an_mcp_client_discovers_keygate_registers_signs_in_and_reads_a_document() {
@@ -17,13 +16,7 @@ async fn an_mcp_client_discovers_keygate_registers_signs_in_and_reads_a_document
         .await;
     let policy = json!({"grant_types": ["authorization_code", "refresh_token"],
                         "scopes": ["documents:read", "documents:write"], "max_clients": 10});
-    let path = format!("/v1/tenants/{}/open-registration", tenant.id);
-    json_with_status(
-        app.api(Method::PUT, &path, &tenant.admin_token, Some(policy))
-            .await,
-        200,
-    )
-    .await;
+    tenant.open_registration(&app, policy).await;
 
     let welcome = format!("{documents}/documents/welcome");
     let run = run_node("mcp.mjs", &[&welcome, "alice", crate::fixtures::PASSWORD]);

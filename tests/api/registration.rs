@@ -560,13 +560,7 @@ async fn agents_that_name_no_tenant_register_in_the_configured_one_within_the_ad
     let other = app.tenant("globex").await;
     let policy = json!({"scopes": ["mcp:tools"], "max_clients": 10, "grant_types": ["authorization_code", "refresh_token"]});
     for t in [&tenant, &other] {
-        let path = format!("/v1/tenants/{}/open-registration", t.id);
-        json_with_status(
-            app.api(Method::PUT, &path, &t.admin_token, Some(policy.clone()))
-                .await,
-            200,
-        )
-        .await;
+        t.open_registration(&app, policy.clone()).await;
     }
     // Another tenant's administrator cannot open or read this tenant's registration.
     let foreign = app
@@ -666,13 +660,7 @@ async fn registrations_racing_for_the_last_places_never_exceed_max_clients() {
     let tenant = app.tenant("acme").await;
     let open = json!({"scopes": ["mcp:tools"], "max_clients": 3,
                       "grant_types": ["authorization_code", "refresh_token"]});
-    let path = format!("/v1/tenants/{}/open-registration", tenant.id);
-    json_with_status(
-        app.api(Method::PUT, &path, &tenant.admin_token, Some(open))
-            .await,
-        200,
-    )
-    .await;
+    tenant.open_registration(&app, open).await;
     let made = registration_token(
         &app,
         &tenant,
