@@ -93,6 +93,7 @@ pub struct AppState {
     pub federated_clients: FederatedClientCache,
     /// Single-use identifiers, spent in groups.
     pub replays: Replays,
+    pub proof_keys: crate::credentials::dpop::ProofKeyCache,
 }
 
 impl AppState {
@@ -140,6 +141,7 @@ impl AppState {
             trusts,
             federated_clients,
             replays: Replays::default(),
+            proof_keys: crate::credentials::dpop::proof_key_cache(),
         })
     }
 

@@ -8,7 +8,9 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::crypto::jwt::{foreign_verifying_key, Jws};
+use std::sync::Arc;
+
+use crate::crypto::jwt::{foreign_verifying_key, verify_with_known_header, Jws};
 use crate::db::used_assertions::NewUse;
 use crate::domain::time::UnixTime;
 use crate::state::AppState;
@@ -95,14 +97,18 @@ pub async fn check(
     proof: &str,
     request: &ProvedRequest<'_>,
 ) -> Result<Confirmation, ProofError> {
-    let jws = Jws::parse(proof).ok_or(ProofError::Malformed)?;
-    if jws.header.typ.as_deref() != Some(PROOF_TYPE) {
-        return Err(ProofError::Malformed);
+    let (header, _) = proof.split_once('.').ok_or(ProofError::Malformed)?;
+    let (key, cached) = match state.proof_keys.get(header) {
+        Some(key) => (key, true),
+        None => (Arc::new(ProofKey::from_header(proof)?), false),
+    };
+    let claims: ProofClaims =
+        verify_with_known_header(proof, &key.key, key.alg).map_err(|_| ProofError::Signature)?;
+    // Only a key that made a good signature is remembered.
+    if !cached {
+        state.proof_keys.insert(header.into(), key.clone());
     }
-    let jwk = jws.header.jwk.as_ref().ok_or(ProofError::Malformed)?;
-    let (key, alg) = verifying_key(jwk, &jws.header.alg)?;
-    let claims: ProofClaims = jws.verify(&key, alg).map_err(|_| ProofError::Signature)?;
-    let jkt = thumbprint(jwk).ok_or(ProofError::Malformed)?;
+    let jkt = key.jkt.clone();
     let jti = claims
         .jti
         .filter(|j| !j.is_empty() && j.len() <= MAX_JTI)
@@ -137,6 +143,37 @@ pub async fn check(
     match fresh {
         true => Ok(Confirmation { jkt }),
         false => Err(ProofError::Replayed),
+    }
+}
+
+/// A proof's key as its header names it. Every proof a client makes with one key has the same header, so each node
+/// parses a header once (JSON, JWK, thumbprint) and finds the key by the header's bytes after that.
+pub struct ProofKey {
+    key: jsonwebtoken::DecodingKey,
+    alg: jsonwebtoken::Algorithm,
+    jkt: String,
+}
+
+/// Proof keys by their proofs' header segment (see [`ProofKey`]).
+pub type ProofKeyCache = moka::sync::Cache<Box<str>, Arc<ProofKey>>;
+
+pub fn proof_key_cache() -> ProofKeyCache {
+    moka::sync::Cache::builder()
+        .max_capacity(10_000)
+        .time_to_idle(std::time::Duration::from_secs(600))
+        .build()
+}
+
+impl ProofKey {
+    fn from_header(proof: &str) -> Result<ProofKey, ProofError> {
+        let jws = Jws::parse(proof).ok_or(ProofError::Malformed)?;
+        if jws.header.typ.as_deref() != Some(PROOF_TYPE) {
+            return Err(ProofError::Malformed);
+        }
+        let jwk = jws.header.jwk.as_ref().ok_or(ProofError::Malformed)?;
+        let (key, alg) = verifying_key(jwk, &jws.header.alg)?;
+        let jkt = thumbprint(jwk).ok_or(ProofError::Malformed)?;
+        Ok(ProofKey { key, alg, jkt })
     }
 }
 

@@ -310,7 +310,13 @@ async fn proofs_that_do_not_hold_are_invalid_dpop_proof_at_the_token_endpoint() 
             "alg of another key type",
             key.sign(&mismatched, &claims("POST", &endpoint, None)),
         ),
+        // The cases above verified with this key, so each node knows its header by now: a signature must still
+        // be the header's key's, not another's under the same header.
         ("bad signature", tampered),
+        (
+            "another key's signature under this key's header",
+            DpopKey::ed25519().sign(&key.header(), &claims("POST", &endpoint, None)),
+        ),
         ("not a JWT", "not-a-jwt".to_string()),
     ];
     for (case, proof) in cases {
