@@ -34,6 +34,7 @@ mod rate_limits;
 mod registration;
 mod scale_out;
 mod sdk;
+mod sdk_js;
 mod secrets;
 mod serve;
 mod signing_keys;
