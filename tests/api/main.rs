@@ -35,6 +35,7 @@ mod registration;
 mod scale_out;
 mod sdk;
 mod sdk_js;
+mod sdk_python;
 mod secrets;
 mod serve;
 mod signing_keys;
