@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { ServiceClientTokenProvider } from "@keygate/sdk";
 import { api, client, issuer, tenant } from "./keygate.mjs";
 
 const readme = readFileSync(process.env.KEYGATE_README ?? new URL("../../../README.md", import.meta.url), "utf8");
@@ -50,6 +51,11 @@ test("the README's document API lets callers in three ways and follows their per
   const caller = run("call-the-api", { KEYGATE_ISSUER: issuer, KEYGATE_ACCESS_KEY: reader.key, DOCUMENTS_URL: documents });
   const [output] = await Promise.all([firstLine(caller), once(caller, "exit")]);
   assert.equal(output, '200 {"id":"welcome","text":"Hello from the document repository."}');
+
+  const token = await new ServiceClientTokenProvider(reader.key, { issuer }).getToken();
+  const verify = run("verify-a-token", { KEYGATE_ISSUER: issuer, USER_TOKEN: token });
+  const [verified] = await Promise.all([firstLine(verify), once(verify, "exit")]);
+  assert.equal(verified, `${reader.id} ${tenantId} false`);
 
   const welcome = `${documents}/documents/welcome`;
   const basic = `Basic ${btoa(`${reader.id}:${reader.key}`)}`;
