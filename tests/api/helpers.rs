@@ -488,18 +488,7 @@ pub fn node_clients() -> PathBuf {
         for file in ["package.json", "package-lock.json"] {
             std::fs::copy(sources.join(file), dir.join(file)).expect("tests/node is readable");
         }
-        // Installed again whenever the lockfile changed since the last install.
-        let lock = std::fs::read(sources.join("package-lock.json")).expect("the lockfile reads");
-        let installed = dir.join("node_modules/.installed-from-lock");
-        if std::fs::read(&installed).ok().as_ref() != Some(&lock) {
-            let npm = std::process::Command::new("npm")
-                .args(["ci", "--silent", "--no-audit", "--no-fund"])
-                .current_dir(&dir)
-                .status()
-                .expect("npm runs (Debian's nodejs and npm)");
-            assert!(npm.success(), "npm ci failed");
-            std::fs::write(&installed, &lock).expect("the install marker can be written");
-        }
+        npm_ci(&dir);
         for entry in std::fs::read_dir(&sources).expect("tests/node is readable") {
             let path = entry.expect("a directory entry").path();
             if path.extension().is_some_and(|e| e == "mjs") {
@@ -510,6 +499,22 @@ pub fn node_clients() -> PathBuf {
         *ready = true;
     }
     dir
+}
+
+/// `npm ci` in `dir` (which holds a package.json and its lockfile), again only when the lockfile changed since the
+/// last install.
+pub fn npm_ci(dir: &std::path::Path) {
+    let lock = std::fs::read(dir.join("package-lock.json")).expect("the lockfile reads");
+    let installed = dir.join("node_modules/.installed-from-lock");
+    if std::fs::read(&installed).ok().as_ref() != Some(&lock) {
+        let npm = std::process::Command::new("npm")
+            .args(["ci", "--silent", "--no-audit", "--no-fund"])
+            .current_dir(dir)
+            .status()
+            .expect("npm runs (Debian's nodejs and npm)");
+        assert!(npm.success(), "npm ci failed");
+        std::fs::write(&installed, &lock).expect("the install marker can be written");
+    }
 }
 
 /// Runs `tests/node/<script>` with arguments and returns its standard output parsed as JSON.

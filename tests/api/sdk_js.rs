@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{npm_ci, spawn_app};
 
 /// A copy of `sdk/js` under `target/` (sources, tests, lockfile; never `node_modules` or `dist`), its dependencies
 /// installed with `npm ci` whenever the lockfile changed.
@@ -21,17 +21,7 @@ fn sdk_package() -> PathBuf {
     ] {
         copy(&sources.join(part), &dir.join(part));
     }
-    let lock = std::fs::read(sources.join("package-lock.json")).expect("the lockfile reads");
-    let installed = dir.join("node_modules/.installed-from-lock");
-    if std::fs::read(&installed).ok().as_ref() != Some(&lock) {
-        let npm = std::process::Command::new("npm")
-            .args(["ci", "--silent", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .status()
-            .expect("npm runs (Debian's nodejs and npm)");
-        assert!(npm.success(), "npm ci failed");
-        std::fs::write(&installed, &lock).expect("the install marker can be written");
-    }
+    npm_ci(&dir);
     dir
 }
 

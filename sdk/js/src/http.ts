@@ -124,3 +124,10 @@ export async function refused(response: Response): Promise<KeygateError> {
     code: text("error") ?? `http_${response.status}`,
   });
 }
+
+/** HTTP Basic with the form-encoding of RFC 6749 §2.3.1. */
+export function basic(clientId: string, secret: string): string {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, "+");
+  const pair = new TextEncoder().encode(`${encode(clientId)}:${encode(secret)}`);
+  return `Basic ${btoa(String.fromCharCode(...pair))}`;
+}

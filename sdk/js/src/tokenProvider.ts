@@ -2,7 +2,7 @@
 
 import { parseAccessKey, type AccessKey } from "./accessKey.js";
 import { KeygateError } from "./errors.js";
-import { Http, jsonOrRefused, metadata, normalizeIssuer, type HttpOptions } from "./http.js";
+import { basic, Http, jsonOrRefused, metadata, normalizeIssuer, type HttpOptions } from "./http.js";
 
 /** `client_assertion_type` of RFC 7523 §2.2. */
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -153,11 +153,4 @@ export class ServiceClientTokenProvider {
 
 function view({ accessToken, scope, expiresIn, expiresAt }: Cached): AccessToken {
   return { accessToken, scope, expiresIn, expiresAt };
-}
-
-/** HTTP Basic with the form-encoding of RFC 6749 §2.3.1. */
-export function basic(clientId: string, secret: string): string {
-  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, "+");
-  const pair = new TextEncoder().encode(`${encode(clientId)}:${encode(secret)}`);
-  return `Basic ${btoa(String.fromCharCode(...pair))}`;
 }

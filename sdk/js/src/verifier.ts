@@ -4,7 +4,7 @@
 import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import { SECRET_PREFIX } from "./accessKey.js";
 import { KeygateError } from "./errors.js";
-import { Http, jsonOrRefused, metadata, normalizeIssuer, type HttpOptions } from "./http.js";
+import { basic, Http, jsonOrRefused, metadata, normalizeIssuer, type HttpOptions } from "./http.js";
 import { identityOf, type Identity, type IdentityClaims } from "./identity.js";
 import { Jwks } from "./jwks.js";
 
@@ -108,8 +108,7 @@ export class Verifier {
 
   /** Verifies a client id and secret key, as HTTP Basic sends them. */
   verifyBasic(clientId: string, secret: string): Promise<Identity> {
-    const pair = new TextEncoder().encode(`${clientId}:${secret}`);
-    return this.#askKeygate(`Basic ${btoa(String.fromCharCode(...pair))}`);
+    return this.#askKeygate(basic(clientId, secret));
   }
 
   /**

@@ -5,24 +5,35 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Generic, List, Optional, Tuple, TypeVar, Union
 
 import httpx
 
 from ._errors import KeygateError
 from ._http import Retry, json_or_refused
 from ._identity import Identity
-from ._token_provider import AsyncServiceClientTokenProvider, ServiceClientTokenProvider
+from ._token_provider import AsyncServiceClientTokenProvider, Http, ServiceClientTokenProvider
 
 Subject = Union[Identity, str]
 """Whom a check is about: an identity from the verifier, or a subject id (with `tenant_id=`)."""
 
 
-class _Authorizer:
-    def __init__(self, decision_cache: float) -> None:
+Tokens = TypeVar("Tokens", ServiceClientTokenProvider, AsyncServiceClientTokenProvider)
+
+
+class _Authorizer(Generic[Tokens, Http]):
+    """What the sync and async authorizers share. `tokens` holds the resource server's own key (its client needs
+    the scope `keygate:authorize`, or an admin scope); `decision_cache` (seconds, default 0) reuses answers."""
+
+    def __init__(self, tokens: Tokens, *, decision_cache: float = 0, http_client: Optional[Http] = None) -> None:
+        self._tokens = tokens
+        self._http: Http = http_client or self._new_client()
         self._ttl = decision_cache
         self._decisions: Dict[str, Tuple[float, bool]] = {}
         self._retry = Retry(2, 0.05)
+
+    def _new_client(self) -> Http:
+        raise NotImplementedError
 
     @staticmethod
     def _who(subject: Subject, tenant_id: Optional[str]) -> Dict[str, Any]:
@@ -48,21 +59,13 @@ class _Authorizer:
         return KeygateError("refused", f"{permission} on {resource} is not allowed", code="forbidden", status=403)
 
 
-class Authorizer(_Authorizer):
+class Authorizer(_Authorizer[ServiceClientTokenProvider, httpx.Client]):
     """Asks keygate whether a subject holds a permission on a resource, as the resource server's own client (whose
     access key `tokens` holds; it needs the scope `keygate:authorize`, or an admin scope). Decisions are cached only
     when `decision_cache` (seconds) is set."""
 
-    def __init__(
-        self,
-        tokens: ServiceClientTokenProvider,
-        *,
-        decision_cache: float = 0,
-        http_client: Optional[httpx.Client] = None,
-    ) -> None:
-        super().__init__(decision_cache)
-        self._tokens = tokens
-        self._http = http_client or httpx.Client(timeout=15)
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(timeout=15)
 
     def authorize(self, subject: Subject, resource: str, permission: str, *, tenant_id: Optional[str] = None) -> bool:
         """Whether `subject` may use `permission` (`documents:read`) on `resource` (`/documents/42`)."""
@@ -98,19 +101,11 @@ class Authorizer(_Authorizer):
             return json_or_refused(response)
 
 
-class AsyncAuthorizer(_Authorizer):
+class AsyncAuthorizer(_Authorizer[AsyncServiceClientTokenProvider, httpx.AsyncClient]):
     """The same for asyncio."""
 
-    def __init__(
-        self,
-        tokens: AsyncServiceClientTokenProvider,
-        *,
-        decision_cache: float = 0,
-        http_client: Optional[httpx.AsyncClient] = None,
-    ) -> None:
-        super().__init__(decision_cache)
-        self._tokens = tokens
-        self._http = http_client or httpx.AsyncClient(timeout=15)
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=15)
 
     async def authorize(
         self, subject: Subject, resource: str, permission: str, *, tenant_id: Optional[str] = None

@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, Generic, List, Optional, Sequence, TypeVar, Union
 
 import httpx
 
@@ -30,19 +30,27 @@ class AccessToken:
     renew_at: float = field(repr=False)
 
 
-class _Provider:
-    """What the sync and async providers share: the key, the options, the cache and every decision."""
+Http = TypeVar("Http", httpx.Client, httpx.AsyncClient)
+
+
+class _Provider(Generic[Http]):
+    """What the sync and async providers share: the key, the options, the cache and every decision.
+
+    Options: `issuer` (a private key names its keygate; a secret key needs this), `client_id` (of a secret key;
+    else keygate is asked once), `scope`, `resource` (RFC 8707), `renew_before` (seconds before expiry, at most half
+    the token's life), `max_attempts` for transient failures, and your own httpx client."""
 
     def __init__(
         self,
         access_key: str,
         *,
-        issuer: Optional[str],
-        client_id: Optional[str],
-        scope: Optional[str],
-        resource: Union[str, Sequence[str], None],
-        renew_before: float,
-        max_attempts: int,
+        issuer: Optional[str] = None,
+        client_id: Optional[str] = None,
+        scope: Optional[str] = None,
+        resource: Union[str, Sequence[str], None] = None,
+        renew_before: float = 60,
+        max_attempts: int = 4,
+        http_client: Optional[Http] = None,
     ) -> None:
         self._key = parse_access_key(access_key)
         found = issuer or (self._key.issuer if isinstance(self._key, PrivateAccessKey) else None)
@@ -56,6 +64,11 @@ class _Provider:
         self._retry = Retry(max_attempts, 0.1)
         self._token_endpoint: Optional[str] = None
         self._current: Optional[AccessToken] = None
+        self._http: Http = http_client or self._new_client()
+        self._renewing = threading.Lock()
+
+    def _new_client(self) -> Http:
+        raise NotImplementedError
 
     def invalidate(self) -> None:
         """Drops the cached token, so that the next call fetches a new one (after the API refused it, say)."""
@@ -105,7 +118,7 @@ class _Provider:
         return token
 
 
-class ServiceClientTokenProvider(_Provider):
+class ServiceClientTokenProvider(_Provider[httpx.Client]):
     """Gets access tokens with an access key and keeps one ready (thread-safe).
 
     A token is reused until `renew_before` seconds ahead of its expiry (at most half its life); when many threads
@@ -115,29 +128,8 @@ class ServiceClientTokenProvider(_Provider):
         httpx.get("https://api.example.com/documents/1", headers={"authorization": f"Bearer {tokens.get_token()}"})
     """
 
-    def __init__(
-        self,
-        access_key: str,
-        *,
-        issuer: Optional[str] = None,
-        client_id: Optional[str] = None,
-        scope: Optional[str] = None,
-        resource: Union[str, Sequence[str], None] = None,
-        renew_before: float = 60,
-        max_attempts: int = 4,
-        http_client: Optional[httpx.Client] = None,
-    ) -> None:
-        super().__init__(
-            access_key,
-            issuer=issuer,
-            client_id=client_id,
-            scope=scope,
-            resource=resource,
-            renew_before=renew_before,
-            max_attempts=max_attempts,
-        )
-        self._http = http_client or httpx.Client(timeout=15)
-        self._renewing = threading.Lock()
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(timeout=15)
 
     def get_token(self) -> str:
         """A valid bearer token, from the cache or freshly fetched."""
@@ -172,32 +164,13 @@ class ServiceClientTokenProvider(_Provider):
         return self._token(response, started)
 
 
-class AsyncServiceClientTokenProvider(_Provider):
+class AsyncServiceClientTokenProvider(_Provider[httpx.AsyncClient]):
     """The same for asyncio: ``await tokens.get_token()``; concurrent tasks share one request."""
 
-    def __init__(
-        self,
-        access_key: str,
-        *,
-        issuer: Optional[str] = None,
-        client_id: Optional[str] = None,
-        scope: Optional[str] = None,
-        resource: Union[str, Sequence[str], None] = None,
-        renew_before: float = 60,
-        max_attempts: int = 4,
-        http_client: Optional[httpx.AsyncClient] = None,
-    ) -> None:
-        super().__init__(
-            access_key,
-            issuer=issuer,
-            client_id=client_id,
-            scope=scope,
-            resource=resource,
-            renew_before=renew_before,
-            max_attempts=max_attempts,
-        )
-        self._http = http_client or httpx.AsyncClient(timeout=15)
-        self._renewing: Optional[asyncio.Lock] = None
+    _renewing_tasks: Optional[asyncio.Lock] = None
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=15)
 
     async def get_token(self) -> str:
         return (await self.get_access_token()).access_token
@@ -206,9 +179,9 @@ class AsyncServiceClientTokenProvider(_Provider):
         fresh = self._fresh()
         if fresh:
             return fresh
-        if self._renewing is None:
-            self._renewing = asyncio.Lock()
-        async with self._renewing:
+        if self._renewing_tasks is None:
+            self._renewing_tasks = asyncio.Lock()
+        async with self._renewing_tasks:
             fresh = self._fresh()
             if fresh:
                 return fresh

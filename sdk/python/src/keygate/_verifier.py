@@ -9,7 +9,7 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Generic, Mapping, Optional, Sequence, Tuple
 
 import httpx
 import jwt
@@ -18,6 +18,7 @@ from ._access_key import SECRET_PREFIX
 from ._errors import KeygateError
 from ._http import Request, Retry, checked_metadata, json_or_refused, metadata_request, normalize_issuer
 from ._identity import Identity, identity_of
+from ._token_provider import Http
 
 # The asymmetric algorithms a verifier may be told to accept.
 ALLOWED = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA")
@@ -43,20 +44,27 @@ class _KeySet:
     fresh_until: float = 0.0
 
 
-class _Verifier:
-    """What the sync and async verifiers share: the options, the caches and every check."""
+class _Verifier(Generic[Http]):
+    """What the sync and async verifiers share: the options, the caches and every check.
+
+    Options: `audience` (accept only tokens whose `aud` has it), `algorithms` (RS256, ES256, EdDSA; never `none` or
+    HMAC), `leeway` (seconds, on `exp` and `nbf`), `jwks_cooldown` (the shortest time between two JWKS fetches),
+    `credential_cache` (seconds keygate's answer about a key is reused; 0: ask every time — a revoked key passes this
+    process at most so long), `trusted_identities` (send other issuers' JWTs to keygate), `realm` (of the
+    challenges), and your own httpx client."""
 
     def __init__(
         self,
         issuer: str,
         *,
-        audience: Optional[str],
-        algorithms: Sequence[str],
-        leeway: float,
-        jwks_cooldown: float,
-        credential_cache: float,
-        trusted_identities: bool,
-        realm: str,
+        audience: Optional[str] = None,
+        algorithms: Sequence[str] = ("RS256", "ES256", "EdDSA"),
+        leeway: float = 30,
+        jwks_cooldown: float = 10,
+        credential_cache: float = 5,
+        trusted_identities: bool = False,
+        realm: str = "api",
+        http_client: Optional[Http] = None,
     ) -> None:
         self.issuer = normalize_issuer(issuer)
         self.realm = realm
@@ -72,6 +80,11 @@ class _Verifier:
         self._keys: Optional[_KeySet] = None
         self._last_fetch = float("-inf")
         self._credentials: Dict[str, Tuple[float, Identity]] = {}
+        self._http: Http = http_client or self._new_client()
+        self._fetching = threading.Lock()
+
+    def _new_client(self) -> Http:
+        raise NotImplementedError
 
     # --- the credential in a request
 
@@ -229,7 +242,7 @@ class _Verifier:
         return Rejection(401, {"www-authenticate": self.challenge(error)}, {"error": "unauthorized", "message": error.description})
 
 
-class Verifier(_Verifier):
+class Verifier(_Verifier[httpx.Client]):
     """Verifies what callers of a resource server send: ``Bearer <keygate JWT>``, ``Bearer kg_sk_…``, or Basic.
 
     JWTs are checked here, with no round trip once the JWKS is cached: a published key whose `alg` is allowed and
@@ -238,31 +251,8 @@ class Verifier(_Verifier):
     unknown `kid`, at most once per `jwks_cooldown` seconds. Secret keys and Basic credentials go to keygate and
     the answer is kept `credential_cache` seconds (keyed by a SHA-256, never the secret). Thread-safe."""
 
-    def __init__(
-        self,
-        issuer: str,
-        *,
-        audience: Optional[str] = None,
-        algorithms: Sequence[str] = ("RS256", "ES256", "EdDSA"),
-        leeway: float = 30,
-        jwks_cooldown: float = 10,
-        credential_cache: float = 5,
-        trusted_identities: bool = False,
-        realm: str = "api",
-        http_client: Optional[httpx.Client] = None,
-    ) -> None:
-        super().__init__(
-            issuer,
-            audience=audience,
-            algorithms=algorithms,
-            leeway=leeway,
-            jwks_cooldown=jwks_cooldown,
-            credential_cache=credential_cache,
-            trusted_identities=trusted_identities,
-            realm=realm,
-        )
-        self._http = http_client or httpx.Client(timeout=15)
-        self._fetching = threading.Lock()
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(timeout=15)
 
     def verify_request(self, headers: Mapping[str, Any]) -> Identity:
         """Verifies a request's `Authorization` (Starlette's or Django's `request.headers`, or `request.META`)."""
@@ -321,34 +311,13 @@ class Verifier(_Verifier):
         return identity
 
 
-class AsyncVerifier(_Verifier):
+class AsyncVerifier(_Verifier[httpx.AsyncClient]):
     """The same for asyncio (FastAPI, Starlette): every method is awaited."""
 
-    def __init__(
-        self,
-        issuer: str,
-        *,
-        audience: Optional[str] = None,
-        algorithms: Sequence[str] = ("RS256", "ES256", "EdDSA"),
-        leeway: float = 30,
-        jwks_cooldown: float = 10,
-        credential_cache: float = 5,
-        trusted_identities: bool = False,
-        realm: str = "api",
-        http_client: Optional[httpx.AsyncClient] = None,
-    ) -> None:
-        super().__init__(
-            issuer,
-            audience=audience,
-            algorithms=algorithms,
-            leeway=leeway,
-            jwks_cooldown=jwks_cooldown,
-            credential_cache=credential_cache,
-            trusted_identities=trusted_identities,
-            realm=realm,
-        )
-        self._http = http_client or httpx.AsyncClient(timeout=15)
-        self._fetching: Optional[asyncio.Lock] = None
+    _fetching_tasks: Optional[asyncio.Lock] = None
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=15)
 
     async def verify_request(self, headers: Mapping[str, Any]) -> Identity:
         return await self.verify_authorization(self._authorization(headers))
@@ -381,9 +350,9 @@ class AsyncVerifier(_Verifier):
         known = self._known_key(kid)
         if known is not None:
             return known
-        if self._fetching is None:
-            self._fetching = asyncio.Lock()
-        async with self._fetching:
+        if self._fetching_tasks is None:
+            self._fetching_tasks = asyncio.Lock()
+        async with self._fetching_tasks:
             known = self._known_key(kid)
             if known is None and self._may_fetch():
                 self._last_fetch = time.monotonic()
