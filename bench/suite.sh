@@ -7,8 +7,7 @@
 # Usage: bench/suite.sh [seconds per scenario=8] [connections=16]
 # Env: COLD_KEYS (100000), BIG_KEYS (1000000), SKIP_BIG=1 to leave out the million-key comparison,
 #      BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/keygate_bench; the database is dropped and made again),
-#      ONLY="token_warm dpop" to run only those scenarios (the names bench.lua knows) and skip PostgreSQL when
-#      PG=0.
+#      ONLY="token_warm dpop" to run only those scenarios (the names bench.lua knows), PG=0 to skip PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-8}"; CONNECTIONS="${2:-16}"; THREADS=2

@@ -93,6 +93,7 @@ pub struct AppState {
     pub federated_clients: FederatedClientCache,
     /// Single-use identifiers, spent in groups.
     pub replays: Replays,
+    /// DPoP proof keys, parsed once per node (see `credentials::dpop::ProofKey`).
     pub proof_keys: crate::credentials::dpop::ProofKeyCache,
 }
 

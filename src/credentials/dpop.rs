@@ -2,13 +2,13 @@
 //! stolen token is useless without that key. A proof is a JWT signed by the key it carries in its header; it names
 //! the request it was made for (`htm`, `htu`), when (`iat`), once (`jti`), and at a resource the token (`ath`).
 
+use std::sync::Arc;
+
 use actix_web::http::header::HeaderMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-use std::sync::Arc;
 
 use crate::crypto::jwt::{foreign_verifying_key, verify_with_known_header, Jws};
 use crate::db::used_assertions::NewUse;

@@ -116,7 +116,8 @@ export class Verifier {
    * JWT through keygate.
    */
   async verifyToken(token: string): Promise<Identity> {
-    if (this.#options.trustedIdentities && unverifiedIssuer(token) !== this.issuer) {
+    const claimedIssuer = this.#options.trustedIdentities ? unverifiedIssuer(token) : undefined;
+    if (claimedIssuer !== undefined && claimedIssuer !== this.issuer) {
       return this.#askKeygate(`Bearer ${token}`);
     }
     let payload: JWTPayload;

@@ -118,7 +118,7 @@ class _Verifier(Generic[Http]):
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
         except jwt.PyJWTError:
             return False
-        return issuer != self.issuer
+        return issuer is not None and issuer != self.issuer
 
     # --- JWTs
 
