@@ -26,7 +26,7 @@ class _Authorizer(Generic[Tokens, Http]):
     the scope `keygate:authorize`, or an admin scope); `decision_cache` (seconds, default 0) reuses answers."""
 
     def __init__(self, tokens: Tokens, *, decision_cache: float = 0, http_client: Optional[Http] = None) -> None:
-        self._tokens = tokens
+        self._tokens: Tokens = tokens
         self._http: Http = http_client or self._new_client()
         self._ttl = decision_cache
         self._decisions: Dict[str, Tuple[float, bool]] = {}

@@ -91,7 +91,7 @@ class Retry:
 
     def _backoff(self, attempt: int) -> float:
         # first_backoff × 2^(attempt − 1), times a random factor in [0.5, 1.5) so that clients spread out.
-        return self.first_backoff * 2 ** (attempt - 1) * (0.5 + random.random())
+        return float(self.first_backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
 
 
 def _retry_after(response: httpx.Response) -> float:
@@ -107,7 +107,7 @@ def metadata_request(issuer: str) -> Request:
 
 def checked_metadata(issuer: str, response: httpx.Response) -> Dict[str, Any]:
     """The metadata, once it names the same issuer (RFC 8414 §3.3)."""
-    found = json_or_refused(response)
+    found: Dict[str, Any] = json_or_refused(response)
     if normalize_issuer(str(found.get("issuer", ""))) != issuer:
         raise KeygateError("invalid_key", f"{response.url} names the issuer {found.get('issuer')!r}, not {issuer!r}")
     return found

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse  # type: ignore[import-untyped]
 
 from ._errors import KeygateError
 from ._identity import Identity
@@ -44,7 +44,7 @@ def require_identity(verifier: Verifier) -> Callable[[Callable[..., HttpResponse
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
-                request.identity = identity_of(request, verifier)  # type: ignore[attr-defined]
+                setattr(request, "identity", identity_of(request, verifier))
                 return view(request, *args, **kwargs)
             except KeygateError as error:
                 return rejection_response(verifier, error)
