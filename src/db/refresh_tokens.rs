@@ -82,6 +82,57 @@ pub fn mark_used(conn: &mut DbConn, id: &str, at: UnixTime) -> QueryResult<bool>
         .map(|marked| marked > 0)
 }
 
+/// Spends `spent` (unused and unrevoked) at `successor.created_at` and stores its successor, both or neither;
+/// false when `spent` was already spent or revoked (a reuse). On PostgreSQL this is one statement, one round trip:
+/// the `UPDATE` locks the row, so a concurrent rotation of the same token waits, then finds it spent and inserts
+/// nothing (READ COMMITTED re-checks the `WHERE` on the newest row version). On SQLite it is one `BEGIN IMMEDIATE`
+/// transaction, which the database's single writer makes exact the same way.
+pub fn rotate(conn: &mut DbConn, spent: &str, successor: &RefreshTokenRow) -> QueryResult<bool> {
+    if let DbConn::Postgres(pg) = conn {
+        return rotate_in_one_statement(pg, spent, successor);
+    }
+    super::write_transaction(conn, |conn| {
+        if !mark_used(conn, spent, successor.created_at)? {
+            return Ok(false);
+        }
+        insert(conn, successor).map(|()| true)
+    })
+}
+
+fn rotate_in_one_statement(
+    pg: &mut diesel::PgConnection,
+    spent: &str,
+    row: &RefreshTokenRow,
+) -> QueryResult<bool> {
+    use diesel::sql_types::{BigInt, Binary, Nullable, Text};
+    let inserted = diesel::sql_query(
+        "WITH spent AS (UPDATE refresh_tokens SET used_at = $8 \
+           WHERE id = $17 AND used_at IS NULL AND revoked_at IS NULL RETURNING id) \
+         INSERT INTO refresh_tokens (id, family_id, client_id, user_id, scope, secret_salt, secret_hash, created_at, \
+           expires_at, idle_expires_at, used_at, revoked_at, sign_in_grant, auth_time, session_id, dpop_jkt) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM spent",
+    )
+    .bind::<Text, _>(&row.id)
+    .bind::<Text, _>(&row.family_id)
+    .bind::<Text, _>(&row.client_id)
+    .bind::<Text, _>(&row.user_id)
+    .bind::<Text, _>(&row.scope)
+    .bind::<Binary, _>(&row.secret_salt)
+    .bind::<Binary, _>(&row.secret_hash)
+    .bind::<BigInt, _>(&row.created_at)
+    .bind::<BigInt, _>(&row.expires_at)
+    .bind::<BigInt, _>(&row.idle_expires_at)
+    .bind::<Nullable<BigInt>, _>(&row.used_at)
+    .bind::<Nullable<BigInt>, _>(&row.revoked_at)
+    .bind::<Text, _>(&row.sign_in_grant)
+    .bind::<Nullable<BigInt>, _>(&row.auth_time)
+    .bind::<Nullable<Text>, _>(&row.session_id)
+    .bind::<Nullable<Text>, _>(&row.dpop_jkt)
+    .bind::<Text, _>(spent)
+    .execute(pg)?;
+    Ok(inserted == 1)
+}
+
 /// Revokes every token of a family (one sign-in).
 pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: UnixTime) -> QueryResult<usize> {
     diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)))

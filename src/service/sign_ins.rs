@@ -32,12 +32,7 @@ pub fn rotate_refresh_token(
     spent: &str,
     successor: &RefreshTokenRow,
 ) -> QueryResult<bool> {
-    write_transaction(conn, |conn| {
-        if !refresh_tokens::mark_used(conn, spent, successor.created_at)? {
-            return Ok(false);
-        }
-        refresh_tokens::insert(conn, successor).map(|()| true)
-    })
+    refresh_tokens::rotate(conn, spent, successor)
 }
 
 /// Revokes every refresh token issued in the sign-in session `session_id` (RP-initiated logout); how many.

@@ -13,7 +13,10 @@ fn sdk_python() -> PathBuf {
     let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sdk-python-venv");
     let python = venv.join("bin/python");
     let ready = Command::new(&python)
-        .args(["-c", "import jwt, httpx, pytest, fastapi, uvicorn, django, mypy"])
+        .args([
+            "-c",
+            "import jwt, httpx, pytest, fastapi, uvicorn, django, mypy",
+        ])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ready {

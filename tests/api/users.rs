@@ -221,6 +221,35 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_whole_sign_in() {
     assert_eq!(events["items"].as_array().unwrap().len(), 1);
 }
 
+/// Rotation is exact under concurrency: a token sent twelve times at once is rotated once; the other eleven are
+/// reuses, so the family (the one successor included) is revoked.
+#[actix_web::test]
+async fn a_refresh_token_sent_many_times_at_once_rotates_once_and_the_reuse_ends_the_sign_in() {
+    let app = spawn_app().await;
+    let (_, _, client) = setup(&app).await;
+    let first = json_with_status(sign_in(&app, &client, "alice", PASSWORD).await, 200).await;
+    let token = first["refresh_token"].as_str().unwrap();
+    let answers =
+        futures_util::future::join_all((0..12).map(|_| refresh(&app, &client, token, &[]))).await;
+    let mut successors = Vec::new();
+    for answer in answers {
+        match answer.status().as_u16() {
+            200 => successors.push(answer.json::<Value>().await.unwrap()["refresh_token"].clone()),
+            400 => assert_eq!(
+                answer.json::<Value>().await.unwrap()["error"],
+                "invalid_grant"
+            ),
+            other => panic!("a refresh answered {other}"),
+        }
+    }
+    assert_eq!(successors.len(), 1, "exactly one rotation");
+    let successor = successors[0].as_str().unwrap();
+    assert_eq!(
+        error_of(refresh(&app, &client, successor, &[]).await, 400).await["error"],
+        "invalid_grant"
+    );
+}
+
 #[actix_web::test]
 async fn a_refresh_may_narrow_the_scope_but_not_widen_it_and_belongs_to_its_client() {
     let app = spawn_app().await;
