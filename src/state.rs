@@ -69,6 +69,18 @@ pub type CredentialCache = moka::sync::Cache<String, Arc<CachedKey>>;
 pub type TrustCache = moka::sync::Cache<String, Arc<Vec<TrustedIssuerRow>>>;
 pub type FederatedClientCache = moka::sync::Cache<String, Arc<ClientForToken>>;
 
+/// A DPoP proof's key as its header names it (RFC 9449 §4.2), with its algorithm and thumbprint. Every proof a client
+/// makes with one key has the same header, so each node parses a header once and finds the key by its bytes after
+/// that (`credentials::dpop::check`).
+pub struct ProofKey {
+    pub key: jsonwebtoken::DecodingKey,
+    pub alg: jsonwebtoken::Algorithm,
+    pub jkt: String,
+}
+
+/// Proof keys by their proofs' header segment; a key is cached only once it has made a good signature.
+pub type ProofKeyCache = moka::sync::Cache<Box<str>, Arc<ProofKey>>;
+
 /// Shared by all handlers of one node.
 #[derive(Clone)]
 pub struct AppState {
@@ -93,8 +105,8 @@ pub struct AppState {
     pub federated_clients: FederatedClientCache,
     /// Single-use identifiers, spent in groups.
     pub replays: Replays,
-    /// DPoP proof keys, parsed once per node (see `credentials::dpop::ProofKey`).
-    pub proof_keys: crate::credentials::dpop::ProofKeyCache,
+    /// DPoP proof keys, parsed once per node.
+    pub proof_keys: ProofKeyCache,
 }
 
 impl AppState {
@@ -142,7 +154,10 @@ impl AppState {
             trusts,
             federated_clients,
             replays: Replays::default(),
-            proof_keys: crate::credentials::dpop::proof_key_cache(),
+            proof_keys: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
         })
     }
 

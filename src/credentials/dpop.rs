@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::crypto::jwt::{foreign_verifying_key, verify_with_known_header, Jws};
 use crate::db::used_assertions::NewUse;
 use crate::domain::time::UnixTime;
-use crate::state::AppState;
+use crate::state::{AppState, ProofKey};
 
 /// The request header that carries a proof (RFC 9449 §4.1), and the `Authorization` scheme of a bound token (§7.1).
 pub const HEADER: &str = "DPoP";
@@ -100,7 +100,7 @@ pub async fn check(
     let (header, _) = proof.split_once('.').ok_or(ProofError::Malformed)?;
     let (key, cached) = match state.proof_keys.get(header) {
         Some(key) => (key, true),
-        None => (Arc::new(ProofKey::from_header(proof)?), false),
+        None => (Arc::new(parse_proof_key(proof)?), false),
     };
     let claims: ProofClaims =
         verify_with_known_header(proof, &key.key, key.alg).map_err(|_| ProofError::Signature)?;
@@ -146,35 +146,16 @@ pub async fn check(
     }
 }
 
-/// A proof's key as its header names it. Every proof a client makes with one key has the same header, so each node
-/// parses a header once (JSON, JWK, thumbprint) and finds the key by the header's bytes after that.
-pub struct ProofKey {
-    key: jsonwebtoken::DecodingKey,
-    alg: jsonwebtoken::Algorithm,
-    jkt: String,
-}
-
-/// Proof keys by their proofs' header segment (see [`ProofKey`]).
-pub type ProofKeyCache = moka::sync::Cache<Box<str>, Arc<ProofKey>>;
-
-pub fn proof_key_cache() -> ProofKeyCache {
-    moka::sync::Cache::builder()
-        .max_capacity(10_000)
-        .time_to_idle(std::time::Duration::from_secs(600))
-        .build()
-}
-
-impl ProofKey {
-    fn from_header(proof: &str) -> Result<ProofKey, ProofError> {
-        let jws = Jws::parse(proof).ok_or(ProofError::Malformed)?;
-        if jws.header.typ.as_deref() != Some(PROOF_TYPE) {
-            return Err(ProofError::Malformed);
-        }
-        let jwk = jws.header.jwk.as_ref().ok_or(ProofError::Malformed)?;
-        let (key, alg) = verifying_key(jwk, &jws.header.alg)?;
-        let jkt = thumbprint(jwk).ok_or(ProofError::Malformed)?;
-        Ok(ProofKey { key, alg, jkt })
+/// The key a proof's header names, with its algorithm and thumbprint (cached per node by the header's bytes).
+fn parse_proof_key(proof: &str) -> Result<ProofKey, ProofError> {
+    let jws = Jws::parse(proof).ok_or(ProofError::Malformed)?;
+    if jws.header.typ.as_deref() != Some(PROOF_TYPE) {
+        return Err(ProofError::Malformed);
     }
+    let jwk = jws.header.jwk.as_ref().ok_or(ProofError::Malformed)?;
+    let (key, alg) = verifying_key(jwk, &jws.header.alg)?;
+    let jkt = thumbprint(jwk).ok_or(ProofError::Malformed)?;
+    Ok(ProofKey { key, alg, jkt })
 }
 
 /// The key in a proof's header and the algorithm its `alg` names, if the two belong together.
