@@ -249,6 +249,8 @@ def target(backend, label):
         return [(rate[(backend, label)] / rate[(backend, "private_key_jwt (EdDSA assertion)")], 0.7, "private_key_jwt")]
     if label.startswith("client_credentials DPoP-bound"):
         return [(rate[(backend, label)] / warm, 0.8, "warm")]
+    if label.startswith("refresh_token"):
+        return [(rate[(backend, label)] / warm, 0.6, "warm")]
     if label.startswith("client_credentials cold"):
         return [(rate[(backend, label)] / warm, 0.7, "warm")]
     if label == f"client_credentials, cache off, {big} keys":
