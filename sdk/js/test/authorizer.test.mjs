@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Authorizer, ServiceClientTokenProvider, Verifier } from "@keygate/sdk";
-import { api, client, countingFetch, issuer, tenant } from "./keygate.mjs";
+import { client, grant, countingFetch, issuer, tenant } from "./keygate.mjs";
 
 test("authorize() and resources() ask keygate as the resource server's client", async () => {
   const tenantId = await tenant();
-  await api("POST", "/v1/roles", { tenant_id: tenantId, name: "Editor", permissions: ["documents:*"] });
   const editor = await client(tenantId);
-  await api("POST", "/v1/records", {
-    tenant_id: tenantId,
-    name: "editor edits",
-    subjects: [editor.id],
-    statements: [{ roles: ["Editor"], resources: ["/documents/*"] }],
-  });
+  await grant(tenantId, editor.id, "Editor", ["documents:*"]);
   const server = await client(tenantId, { scopes: ["keygate:authorize"] });
   const authorizer = new Authorizer(new ServiceClientTokenProvider(server.key, { issuer }));
   const token = await new ServiceClientTokenProvider(editor.key, { issuer }).getToken();

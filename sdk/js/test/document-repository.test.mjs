@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ServiceClientTokenProvider } from "@keygate/sdk";
-import { api, client, issuer, tenant } from "./keygate.mjs";
+import { client, grant, issuer, tenant } from "./keygate.mjs";
 
 const readme = readFileSync(process.env.KEYGATE_README ?? new URL("../../../README.md", import.meta.url), "utf8");
 const section = readme.slice(readme.indexOf("## The TypeScript SDK"));
@@ -34,14 +34,8 @@ async function firstLine(child) {
 
 test("the README's document API lets callers in three ways and follows their permissions", async () => {
   const tenantId = await tenant();
-  await api("POST", "/v1/roles", { tenant_id: tenantId, name: "Reader", permissions: ["documents:read"] });
   const reader = await client(tenantId);
-  await api("POST", "/v1/records", {
-    tenant_id: tenantId,
-    name: "reader reads",
-    subjects: [reader.id],
-    statements: [{ roles: ["Reader"], resources: ["/documents/*"] }],
-  });
+  await grant(tenantId, reader.id, "Reader", ["documents:read"]);
   const documentsApi = await client(tenantId, { scopes: ["keygate:authorize"] });
 
   const server = run("documents-api", { KEYGATE_ISSUER: issuer, KEYGATE_ACCESS_KEY: documentsApi.key, PORT: "0" });

@@ -35,6 +35,17 @@ export async function client(tenantId, { scopes, kind = "secret", alg } = {}) {
   return { id: made.id, key: key.key, keyId: key.id };
 }
 
+/** A role of `tenantId` with `permissions`, and an access record giving it to `subjectId` on `/documents/*`. */
+export async function grant(tenantId, subjectId, role, permissions) {
+  await api("POST", "/v1/roles", { tenant_id: tenantId, name: role, permissions });
+  await api("POST", "/v1/records", {
+    tenant_id: tenantId,
+    name: `${role} on documents`,
+    subjects: [subjectId],
+    statements: [{ roles: [role], resources: ["/documents/*"] }],
+  });
+}
+
 export function revoke(made) {
   return api("DELETE", `/v1/clients/${made.id}/keys/${made.keyId}`);
 }

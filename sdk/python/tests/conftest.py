@@ -46,6 +46,13 @@ def client(tenant_id: str, *, scopes: Optional[list] = None, kind: str = "secret
     return {"id": made["id"], "key": key["key"], "key_id": key["id"]}
 
 
+def grant(tenant_id: str, subject_id: str, role: str, permissions: list) -> None:
+    """A role of `tenant_id` with `permissions`, and an access record giving it to `subject_id` on `/documents/*`."""
+    api("POST", "/v1/roles", {"tenant_id": tenant_id, "name": role, "permissions": permissions})
+    api("POST", "/v1/records", {"tenant_id": tenant_id, "name": f"{role} on documents", "subjects": [subject_id],
+                                "statements": [{"roles": [role], "resources": ["/documents/*"]}]})
+
+
 def revoke(made: Dict[str, str]) -> None:
     api("DELETE", f"/v1/clients/{made['id']}/keys/{made['key_id']}")
 

@@ -1,15 +1,13 @@
 import pytest
 
-from conftest import ISSUER, Counted, api, client, tenant
+from conftest import ISSUER, Counted, client, grant, tenant
 from keygate import Authorizer, KeygateError, ServiceClientTokenProvider, Verifier
 
 
 def test_authorize_and_resources_ask_keygate_as_the_resource_servers_client():
     tenant_id = tenant()
-    api("POST", "/v1/roles", {"tenant_id": tenant_id, "name": "Editor", "permissions": ["documents:*"]})
     editor = client(tenant_id)
-    api("POST", "/v1/records", {"tenant_id": tenant_id, "name": "editor edits", "subjects": [editor["id"]],
-                                "statements": [{"roles": ["Editor"], "resources": ["/documents/*"]}]})
+    grant(tenant_id, editor["id"], "Editor", ["documents:*"])
     server = client(tenant_id, scopes=["keygate:authorize"])
     authorizer = Authorizer(ServiceClientTokenProvider(server["key"], issuer=ISSUER))
     identity = Verifier(ISSUER).verify_token(ServiceClientTokenProvider(editor["key"], issuer=ISSUER).get_token())

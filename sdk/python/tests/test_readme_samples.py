@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import ISSUER, api, client, tenant
+from conftest import ISSUER, client, grant, tenant
 
 README = Path(os.environ.get("KEYGATE_README", Path(__file__).parents[3] / "README.md")).read_text()
 SECTION = README[README.index("## The Python SDK") :]
@@ -31,10 +31,8 @@ def sample(name: str, directory: Path) -> Path:
 def world():
     """A tenant whose reader may read documents, and the document API's own client."""
     tenant_id = tenant()
-    api("POST", "/v1/roles", {"tenant_id": tenant_id, "name": "Reader", "permissions": ["documents:read"]})
     reader = client(tenant_id)
-    api("POST", "/v1/records", {"tenant_id": tenant_id, "name": "reader reads", "subjects": [reader["id"]],
-                                "statements": [{"roles": ["Reader"], "resources": ["/documents/*"]}]})
+    grant(tenant_id, reader["id"], "Reader", ["documents:read"])
     return reader, client(tenant_id, scopes=["keygate:authorize"])
 
 
