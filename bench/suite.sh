@@ -3,11 +3,13 @@
 # PostgreSQL; loopback only; load from wrk (installed when missing), bounded in time. One table at the end: each
 # scenario's requests/s, p50, p99 and errors, and its ratio to a reference measured in the same run:
 #   /healthz throughput (the HTTP floor), the single-core signing rate of a cached key (examples/bench_reference),
-#   and a bare actix-web token handler with the same signature (examples/bench_bare: the floor for a warm token).
+#   a bare actix-web token handler with the same signature (examples/bench_bare: the floor for a warm token), and a
+#   peer, node-oidc-provider (bench/peer: two cluster workers sharing Redis), in the scenarios both servers have.
 # Usage: bench/suite.sh [seconds per scenario=8] [connections=16]
 # Env: COLD_KEYS (100000), BIG_KEYS (1000000), SKIP_BIG=1 to leave out the million-key comparison,
 #      BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/keygate_bench; the database is dropped and made again),
-#      ONLY="token_warm dpop" to run only those scenarios (the names bench.lua knows), PG=0 to skip PostgreSQL.
+#      ONLY="token_warm dpop" to run only those scenarios (the names bench.lua knows), PG=0 to skip PostgreSQL,
+#      PEER=0 to leave out the peer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-8}"; CONNECTIONS="${2:-16}"; THREADS=2
@@ -16,7 +18,7 @@ PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/keygate_bench}"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet -p keygate --bin keygate --example bench_reference --example bench_assertions \
   --example bench_bare --example bench_workload_tokens --example bench_dpop_proofs
-BIN="$PWD/target/release/keygate"; EXAMPLES="$PWD/target/release/examples"
+BIN="$PWD/target/release/keygate"; EXAMPLES="$PWD/target/release/examples"; BENCH="$PWD/bench"
 WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
 PORT=18181; URL="http://127.0.0.1:$PORT"
@@ -26,6 +28,8 @@ export KEYGATE_MASTER_KEY_FILE="$WORK/master.key" KEYGATE_LOG=warn KEYGATE_BIND=
 # One client from one address at tens of thousands of requests a second: the rate limits would measure themselves.
 export KEYGATE_RATE_LIMIT_PER_CLIENT=0 KEYGATE_RATE_LIMIT_PER_TENANT=0 KEYGATE_RATE_LIMIT_PER_ADDRESS=0
 export KEYGATE_TRUSTED_ISSUER_LOOPBACK_HTTP=true
+# The SPA of the authorization-code scenarios; the PKCE pair of RFC 7636's appendix B.
+SPA_REDIRECT="https://app.example/callback"; export VERIFIER="dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 json() { python3 -c "import json,sys; v=json.load(sys.stdin); print(eval('v' + sys.argv[1]))" "$1"; }
 
 echo "== reference: access tokens signed per second on one core, cached key" >&2
@@ -40,14 +44,17 @@ if data and data ~= "" then dofile(data) end
 local threads, counter = tonumber(os.getenv("THREADS")), 0
 function setup(thread) thread:set("id", counter); counter = counter + 1 end
 local form = {["Content-Type"] = "application/x-www-form-urlencoded"}
+-- The peer's endpoints are elsewhere: TOKEN_PATH and INTROSPECT_PATH name them.
+local token_path = os.getenv("TOKEN_PATH") or "/oauth/token"
 local fixed = {
   healthz = {"GET", "/healthz"},
   jwks = {"GET", "/.well-known/jwks.json"},
-  token_warm = {"POST", "/oauth/token", os.getenv("WARM_AUTH"), "grant_type=client_credentials"},
+  token_warm = {"POST", token_path, os.getenv("WARM_AUTH"), "grant_type=client_credentials"},
   password = {"POST", "/oauth/token", os.getenv("PW_AUTH"), "grant_type=password&username=bench&password=bench+password"},
   verify_key = {"POST", "/v1/verify", "Bearer " .. (os.getenv("WARM_SECRET") or "")},
   verify_jwt = {"POST", "/v1/verify", "Bearer " .. (os.getenv("JWT") or "")},
-  introspect = {"POST", "/oauth/introspect", os.getenv("WARM_AUTH"), "token=" .. (os.getenv("JWT") or "")},
+  introspect = {"POST", os.getenv("INTROSPECT_PATH") or "/oauth/introspect", os.getenv("WARM_AUTH"),
+                "token=" .. (os.getenv("JWT") or "")},
   bare = {"POST", "/token", "Basic YmVuY2g6c2VjcmV0", "grant_type=client_credentials"},
 }
 local static = fixed[scenario]
@@ -81,13 +88,22 @@ else
       form["DPoP"] = proofs[n] or "exhausted"
       return post("/oauth/token", os.getenv("WARM_AUTH"), "grant_type=client_credentials")
     end
+    if scenario == "code" then
+      -- The SPA's exchange (a public client, PKCE): an access token, an ID token and a refresh token.
+      return post("/oauth/token", nil, "grant_type=authorization_code&client_id=" .. os.getenv("SPA") ..
+        "&redirect_uri=https%3A%2F%2Fapp.example%2Fcallback&code_verifier=" .. os.getenv("VERIFIER") ..
+        "&code=" .. (codes[n] or "exhausted"))
+    end
     if scenario == "refresh" then
-      return post("/oauth/token", os.getenv("PW_AUTH"), "grant_type=refresh_token&refresh_token=" .. (table.remove(queue) or "none"))
+      -- A client with a secret (REFRESH_AUTH) or a public one (REFRESH_CLIENT, its id in the body).
+      local client = os.getenv("REFRESH_CLIENT")
+      return post(token_path, os.getenv("REFRESH_AUTH"), "grant_type=refresh_token&refresh_token=" ..
+        (table.remove(queue) or "none") .. (client and ("&client_id=" .. client) or ""))
     end
   end
   if scenario == "refresh" then
     response = function(status, headers, body)
-      local token = body:match('"refresh_token":"([%w_]+)"')
+      local token = body:match('"refresh_token":"([%w_%-]+)"')
       if token then table.insert(queue, token) end
     end
   end
@@ -176,7 +192,19 @@ PY
   curl -sf -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer -d "assertion=$warm_workload" \
     "$URL/oauth/token" >/dev/null
   run "$b" "jwt-bearer (RS256 workload token)" jwt_bearer "$WORK/issuer/workload.lua"
-  run "$b" "refresh_token (rotating)" refresh refresh.lua
+  REFRESH_AUTH="$PW_AUTH" run "$b" "refresh_token (rotating)" refresh refresh.lua
+  # The SPA's sign-in: codes from the sign-in session (made just before, they live a minute), then refresh tokens
+  # whose refresh also signs an ID token.
+  local spa
+  spa=$(curl -sf -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' -d "{\"name\": \"spa\",
+    \"tenant_id\": \"$tenant\", \"public\": true, \"scopes\": [\"openid\", \"offline_access\"],
+    \"redirect_uris\": [\"$SPA_REDIRECT\"]}" "$URL/v1/clients" | json '["id"]')
+  if [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" code "* ]]; then
+    python3 "$BENCH/codes.py" "$URL" bench "$spa" "$SPA_REDIRECT" "$VERIFIER" $((DURATION * 1500)) codes > codes.lua
+  fi
+  SPA="$spa" run "$b" "authorization_code (PKCE, ID token)" code codes.lua
+  python3 "$BENCH/codes.py" "$URL" bench "$spa" "$SPA_REDIRECT" "$VERIFIER" $((CONNECTIONS * 2)) refresh > oidc.lua
+  REFRESH_CLIENT="$spa" run "$b" "refresh_token (rotating, ID token)" refresh oidc.lua
   run "$b" "password (argon2id)" password
   run "$b" "verify secret key" verify_key
   run "$b" "verify JWT" verify_jwt
@@ -198,6 +226,32 @@ for alg in RS256 ES256 EdDSA; do
   run reference "bare actix-web token, $alg" bare
   stop
 done
+peer() { # node-oidc-provider on the same two cores: the scenarios both servers have, its rows labelled as keygate's
+  if [ "${PEER:-1}" = 0 ]; then return; fi
+  command -v node >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+  redis-cli -p 6379 ping >/dev/null 2>&1 || {
+    command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+    redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes >/dev/null
+    for _ in $(seq 1 50); do redis-cli -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
+  }
+  (cd "$BENCH/peer" && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error >&2; })
+  echo "== peer: node-oidc-provider $(node -p 'require(process.argv[1]).version' "$BENCH/peer/node_modules/oidc-provider/package.json"), 2 workers, Redis" >&2
+  node "$BENCH/peer/server.mjs" "$PORT" "$WORK" $((CONNECTIONS * 2)) 2>>"$WORK/peer.log" & SERVER=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "$URL/.well-known/openid-configuration" && break; sleep 0.2; done
+  # shellcheck disable=SC1091
+  . "$WORK/peer.env"
+  local opaque
+  opaque=$(curl -sf -H "Authorization: $PEER_INTROSPECT_AUTH" -d grant_type=client_credentials "$URL/token" | json '["access_token"]')
+  TOKEN_PATH=/token WARM_AUTH="$PEER_WARM_AUTH" run peer "client_credentials warm" token_warm
+  TOKEN_PATH=/token WARM_AUTH="$PEER_WARM_ES256_AUTH" run peer "client_credentials warm ES256" token_warm
+  TOKEN_PATH=/token REFRESH_AUTH="$PEER_SPA_AUTH" run peer "refresh_token (rotating)" refresh "$WORK/peer.lua"
+  # It introspects only the tokens it stores (opaque ones; its JWT access tokens are not kept).
+  INTROSPECT_PATH=/token/introspection WARM_AUTH="$PEER_INTROSPECT_AUTH" JWT="$opaque" \
+    run peer "introspect (opaque token)" introspect
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+}
+
+peer
 export KEYGATE_DATABASE_URL="$WORK/bench.db"
 scenarios sqlite
 if [ "${PG:-1}" != 0 ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -234,6 +288,8 @@ def target(backend, label):
     def bare(alg):  # keygate's warm token against the bare handler with the same signature
         floor = rate.get(("reference", f"bare actix-web token, {alg}"))
         return [(rate[(backend, label)] / floor, None, "bare actix")] if floor else []
+    if backend == "peer":
+        return []
     if backend == "reference":  # what the floor itself reaches against the HTTP floor
         return [(rate[(backend, label)] / rate[("sqlite", "healthz")], None, "sqlite healthz")]
     if label == "client_credentials warm":
@@ -259,6 +315,20 @@ def target(backend, label):
     if label == "healthz" or label.startswith("client_credentials, cache off"):
         return []
     return [(rate[(backend, label)] / healthz, None, "healthz")]
+# keygate ÷ the peer, in the scenarios both have; the rotating refresh should be twice as fast.
+peer_of = {"client_credentials warm": ("client_credentials warm", None),
+           "client_credentials warm ES256": ("client_credentials warm ES256", None),
+           "refresh_token (rotating)": ("refresh_token (rotating)", 2.0),
+           "introspect JWT": ("introspect (opaque token)", None)}
+def against_peer(backend, label):
+    name, goal = peer_of.get(label, (None, None))
+    if backend == "peer" or ("peer", name) not in rate:
+        return []
+    return [(rate[(backend, label)] / rate[("peer", name)], goal, "peer")]
+# Read paths answer from memory: their p99 at this many connections should stay under 5 ms.
+READ_PATHS = {"healthz", "jwks", "verify secret key", "verify JWT", "introspect JWT"}
+def ms(text):
+    return float(text[:-2]) if text.endswith("ms") else float(text[:-2]) / 1000 if text.endswith("us") else float(text[:-1]) * 1000
 print(f"{'backend':9} {'scenario':42} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>7}  ratio")
 for r in rows:
     if len(r) != 6:
@@ -269,6 +339,9 @@ for r in rows:
         ratios = target(backend, label)
     except KeyError:  # its reference was left out (ONLY)
         ratios = []
+    ratios += against_peer(backend, label)
+    if label in READ_PATHS and backend != "peer":
+        notes.append("p99 ok" if ms(p99) < 5 else "p99 ABOVE 5ms")
     for value, goal, against in ratios:
         verdict = "" if goal is None else (" ok" if value >= goal else f" BELOW {goal}")
         notes.append(f"{value:.2f} x {against}{verdict}")
