@@ -103,9 +103,8 @@ pub fn find_with_client(conn: &mut DbConn, key_id: &str) -> QueryResult<Option<K
             tenants::ttl.nullable(),
             users::disabled.nullable(),
         ));
-    // The one read of a cold token request, kept prepared in each connection's statement cache. No `.first()`:
-    // SQLite re-prepares a statement whose `LIMIT` is a bound parameter on every step (seen in perf), and the
-    // primary key gives at most one row anyway.
+    // The one read of a cold token request, kept prepared in each connection's statement cache (no `LIMIT`: the
+    // module's documentation says why).
     let rows: Vec<KeyWithClient> = match conn {
         DbConn::Sqlite(sqlite) => query.load(sqlite)?,
         DbConn::Postgres(pg) => query.load(pg)?,

@@ -92,7 +92,7 @@ pub fn find_by_id(
     let Some(row) = access_records::table
         .find(id)
         .select(AccessRecordRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
     else {
         return Ok(None);

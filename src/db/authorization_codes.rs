@@ -40,7 +40,7 @@ pub fn find(conn: &mut DbConn, code_hash: &str) -> QueryResult<Option<Authorizat
     authorization_codes::table
         .find(code_hash)
         .select(AuthorizationCodeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -1,4 +1,9 @@
 //! Storage: one diesel code base over SQLite (embedded default) and PostgreSQL, an r2d2 pool, embedded migrations.
+//!
+//! A lookup by a unique key reads with `get_result`, never `first`: `first` adds `LIMIT ?` with a bound value, and
+//! SQLite re-prepares (parses and plans again) a statement whose `LIMIT` is bound each time it is bound, so the
+//! statement cache would not hold for the hottest reads (seen in a profile of the refresh grant: 5 % of its CPU).
+//! `tests/queries.rs` keeps `first` out of this module.
 
 pub mod access_keys;
 pub mod access_records;

@@ -52,7 +52,7 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<OperatorRow
     operators::table
         .find(id)
         .select(OperatorRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -61,7 +61,7 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option
     operators::table
         .filter(operators::username_key.eq(username_key(username)))
         .select(OperatorRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -68,7 +68,7 @@ pub fn find_with_user(
         .inner_join(users::table)
         .filter(refresh_tokens::id.eq(id))
         .select((RefreshTokenRow::as_select(), UserRow::as_select()))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

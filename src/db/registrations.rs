@@ -63,7 +63,7 @@ pub fn find_open(conn: &mut DbConn, tenant_id: &str) -> QueryResult<Option<OpenR
     open_registrations::table
         .find(tenant_id)
         .select(OpenRegistrationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -115,7 +115,7 @@ pub fn find_token(conn: &mut DbConn, id: &str) -> QueryResult<Option<Registratio
     registration_tokens::table
         .find(id)
         .select(RegistrationTokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -182,7 +182,7 @@ pub fn find_registration(
     client_registrations::table
         .find(client_id)
         .select(ClientRegistrationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -35,7 +35,7 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<RoleRow>> {
     roles::table
         .find(id)
         .select(RoleRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -94,7 +94,7 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<ServiceClie
     service_clients::table
         .find(id)
         .select(ServiceClientRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -216,7 +216,7 @@ pub fn find_global_admin(conn: &mut DbConn) -> QueryResult<Option<ServiceClientR
         .filter(service_clients::tenant_id.is_null())
         .filter(service_clients::scopes.like("%\"keygate:admin\"%"))
         .select(ServiceClientRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -232,7 +232,7 @@ pub fn find_with_tenant_ttl(
             ServiceClientRow::as_select(),
             super::schema::tenants::ttl.nullable(),
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -250,7 +250,7 @@ pub fn find_for_token(conn: &mut DbConn, id: &str) -> QueryResult<Option<ClientF
             tenants::ttl.nullable(),
             users::disabled.nullable(),
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

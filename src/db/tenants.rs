@@ -70,7 +70,7 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<TenantRow>>
     tenants::table
         .find(id)
         .select(TenantRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -111,6 +111,6 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<TenantR
     tenants::table
         .filter(tenants::slug.eq(slug))
         .select(TenantRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }

@@ -45,7 +45,7 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<TrustedIssu
     trusted_issuers::table
         .find(id)
         .select(TrustedIssuerRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

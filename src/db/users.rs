@@ -73,7 +73,7 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -87,7 +87,7 @@ pub fn find_by_username(
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::username_key.eq(username_key(username)))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
