@@ -102,36 +102,79 @@ pub fn rotate(conn: &mut DbConn, spent: &str, successor: &RefreshTokenRow) -> Qu
 fn rotate_in_one_statement(
     pg: &mut diesel::PgConnection,
     spent: &str,
-    row: &RefreshTokenRow,
+    successor: &RefreshTokenRow,
 ) -> QueryResult<bool> {
-    use diesel::sql_types::{BigInt, Binary, Nullable, Text};
-    let inserted = diesel::sql_query(
-        "WITH spent AS (UPDATE refresh_tokens SET used_at = $8 \
-           WHERE id = $17 AND used_at IS NULL AND revoked_at IS NULL RETURNING id) \
-         INSERT INTO refresh_tokens (id, family_id, client_id, user_id, scope, secret_salt, secret_hash, created_at, \
-           expires_at, idle_expires_at, used_at, revoked_at, sign_in_grant, auth_time, session_id, dpop_jkt) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM spent",
-    )
-    .bind::<Text, _>(&row.id)
-    .bind::<Text, _>(&row.family_id)
-    .bind::<Text, _>(&row.client_id)
-    .bind::<Text, _>(&row.user_id)
-    .bind::<Text, _>(&row.scope)
-    .bind::<Binary, _>(&row.secret_salt)
-    .bind::<Binary, _>(&row.secret_hash)
-    .bind::<BigInt, _>(&row.created_at)
-    .bind::<BigInt, _>(&row.expires_at)
-    .bind::<BigInt, _>(&row.idle_expires_at)
-    .bind::<Nullable<BigInt>, _>(&row.used_at)
-    .bind::<Nullable<BigInt>, _>(&row.revoked_at)
-    .bind::<Text, _>(&row.sign_in_grant)
-    .bind::<Nullable<BigInt>, _>(&row.auth_time)
-    .bind::<Nullable<Text>, _>(&row.session_id)
-    .bind::<Nullable<Text>, _>(&row.dpop_jkt)
-    .bind::<Text, _>(spent)
-    .execute(pg)?;
+    let inserted = Rotation { spent, successor }.execute(pg)?;
     Ok(inserted == 1)
 }
+
+/// `WITH spent AS (UPDATE … RETURNING id) INSERT … SELECT … FROM spent`, written as a query type rather than with
+/// `sql_query` because diesel never keeps a `sql_query` (nor any `UPDATE`) prepared: this one it prepares once per
+/// connection, so PostgreSQL does not parse and plan it on every refresh.
+struct Rotation<'a> {
+    spent: &'a str,
+    successor: &'a RefreshTokenRow,
+}
+
+impl diesel::query_builder::QueryId for Rotation<'_> {
+    type QueryId = Rotation<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Rotation<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Binary, Nullable, Text};
+        let row = self.successor;
+        out.push_sql("WITH spent AS (UPDATE refresh_tokens SET used_at = ");
+        out.push_bind_param::<BigInt, _>(&row.created_at)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(self.spent)?;
+        out.push_sql(
+            " AND used_at IS NULL AND revoked_at IS NULL RETURNING id) \
+             INSERT INTO refresh_tokens (id, family_id, client_id, user_id, scope, secret_salt, secret_hash, \
+             created_at, expires_at, idle_expires_at, used_at, revoked_at, sign_in_grant, auth_time, session_id, \
+             dpop_jkt) SELECT ",
+        );
+        out.push_bind_param::<Text, _>(&row.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&row.family_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&row.client_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&row.user_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&row.scope)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Binary, _>(&row.secret_salt)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Binary, _>(&row.secret_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&row.created_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&row.expires_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&row.idle_expires_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&row.used_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&row.revoked_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&row.sign_in_grant)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&row.auth_time)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&row.session_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&row.dpop_jkt)?;
+        out.push_sql(" FROM spent");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::PgConnection> for Rotation<'_> {}
 
 /// Revokes every token of a family (one sign-in).
 pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: UnixTime) -> QueryResult<usize> {
