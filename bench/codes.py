@@ -1,5 +1,5 @@
 """Authorization codes for bench/suite.sh, got as a browser gets them: one sign-in on keygate's login page, then
-/oauth/authorize answered from the sign-in session (a 302 with a code, no page) as often as asked, on two
+/oauth/authorize answered from the sign-in session (a 302 with a code, no page) as often as asked, on four
 connections at once. Codes live a minute: they are made just before the scenario that spends them.
 
 Usage: codes.py <keygate url> <tenant slug> <client id> <redirect uri> <code verifier> <count> codes|refresh
@@ -78,7 +78,7 @@ def collect(n):
 
 
 total = int(count)
-threads = [threading.Thread(target=collect, args=(total // 2 + total % 2 * (i == 0),)) for i in range(2)]
+threads = [threading.Thread(target=collect, args=(total // 4 + (i < total % 4),)) for i in range(4)]
 for t in threads:
     t.start()
 for t in threads:

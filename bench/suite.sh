@@ -200,7 +200,7 @@ PY
     \"tenant_id\": \"$tenant\", \"public\": true, \"scopes\": [\"openid\", \"offline_access\"],
     \"redirect_uris\": [\"$SPA_REDIRECT\"]}" "$URL/v1/clients" | json '["id"]')
   if [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" code "* ]]; then
-    python3 "$BENCH/codes.py" "$URL" bench "$spa" "$SPA_REDIRECT" "$VERIFIER" $((DURATION * 1500)) codes > codes.lua
+    python3 "$BENCH/codes.py" "$URL" bench "$spa" "$SPA_REDIRECT" "$VERIFIER" $((DURATION * 2500)) codes > codes.lua
   fi
   SPA="$spa" run "$b" "authorization_code (PKCE, ID token)" code codes.lua
   python3 "$BENCH/codes.py" "$URL" bench "$spa" "$SPA_REDIRECT" "$VERIFIER" $((CONNECTIONS * 2)) refresh > oidc.lua
@@ -236,7 +236,7 @@ peer() { # node-oidc-provider on the same two cores: the scenarios both servers 
   }
   (cd "$BENCH/peer" && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error >&2; })
   echo "== peer: node-oidc-provider $(node -p 'require(process.argv[1]).version' "$BENCH/peer/node_modules/oidc-provider/package.json"), 2 workers, Redis" >&2
-  node "$BENCH/peer/server.mjs" "$PORT" "$WORK" $((CONNECTIONS * 2)) 2>>"$WORK/peer.log" & SERVER=$!
+  node "$BENCH/peer/server.mjs" "$PORT" "$WORK" $((CONNECTIONS * 2)) >>"$WORK/peer.log" 2>&1 & SERVER=$!
   for _ in $(seq 1 100); do curl -sf -o /dev/null "$URL/.well-known/openid-configuration" && break; sleep 0.2; done
   # shellcheck disable=SC1091
   . "$WORK/peer.env"
