@@ -138,37 +138,34 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Rotation<'_> {
              created_at, expires_at, idle_expires_at, used_at, revoked_at, sign_in_grant, auth_time, session_id, \
              dpop_jkt) SELECT ",
         );
-        out.push_bind_param::<Text, _>(&row.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.family_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.client_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.user_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.scope)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Binary, _>(&row.secret_salt)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Binary, _>(&row.secret_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&row.created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&row.expires_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&row.idle_expires_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<BigInt>, _>(&row.used_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<BigInt>, _>(&row.revoked_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.sign_in_grant)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<BigInt>, _>(&row.auth_time)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&row.session_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&row.dpop_jkt)?;
+        // The successor's values, in the INSERT's column order.
+        macro_rules! values {
+            ($first_type:ty => $first:expr $(, $type:ty => $value:expr)*) => {
+                out.push_bind_param::<$first_type, _>($first)?;
+                $(
+                    out.push_sql(", ");
+                    out.push_bind_param::<$type, _>($value)?;
+                )*
+            };
+        }
+        values!(
+            Text => &row.id,
+            Text => &row.family_id,
+            Text => &row.client_id,
+            Text => &row.user_id,
+            Text => &row.scope,
+            Binary => &row.secret_salt,
+            Binary => &row.secret_hash,
+            BigInt => &row.created_at,
+            BigInt => &row.expires_at,
+            BigInt => &row.idle_expires_at,
+            Nullable<BigInt> => &row.used_at,
+            Nullable<BigInt> => &row.revoked_at,
+            Text => &row.sign_in_grant,
+            Nullable<BigInt> => &row.auth_time,
+            Nullable<Text> => &row.session_id,
+            Nullable<Text> => &row.dpop_jkt
+        );
         out.push_sql(" FROM spent");
         Ok(())
     }
