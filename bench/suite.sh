@@ -185,12 +185,14 @@ print("refresh = {" + ",".join(json.dumps(t) for t in tokens) + "}")
 PY
   run "$b" healthz healthz
   run "$b" "jwks" jwks
-  # A ratio's two scenarios run back to back, so that the drift of a small shared machine over the minutes between
-  # them does not enter it: the proofs (valid for a minute) are made first, the DPoP-bound run follows the warm one.
+  # A ratio's two scenarios run close together, so that the drift of a small shared machine over the minutes between
+  # them does not enter it: the proofs (valid for a minute) are made first, the DPoP-bound and refresh runs follow
+  # the warm one.
   "$EXAMPLES/bench_dpop_proofs" $((DURATION * 15000)) "$URL/oauth/token" proofs.lua
   bare "$b" RS256
   run "$b" "client_credentials warm" token_warm
   run "$b" "client_credentials DPoP-bound (ES256 proof)" dpop proofs.lua
+  REFRESH_AUTH="$PW_AUTH" run "$b" "refresh_token (rotating)" refresh refresh.lua
   run "$b" "client_credentials cold ($COLD_KEYS keys)" token_cold cold.lua
   KEYGATE_ACCESS_KEY="$pk" "$EXAMPLES/bench_assertions" $((DURATION * 15000)) "$URL/oauth/token" assertions.lua
   run "$b" "private_key_jwt (EdDSA assertion)" private_key_jwt assertions.lua
@@ -201,7 +203,6 @@ PY
   curl -sf -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer -d "assertion=$warm_workload" \
     "$URL/oauth/token" >/dev/null
   run "$b" "jwt-bearer (RS256 workload token)" jwt_bearer "$WORK/issuer/workload.lua"
-  REFRESH_AUTH="$PW_AUTH" run "$b" "refresh_token (rotating)" refresh refresh.lua
   # The SPA's sign-in: codes from the sign-in session (made just before, they live a minute), then refresh tokens
   # whose refresh also signs an ID token.
   local spa
