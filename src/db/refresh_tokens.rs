@@ -173,6 +173,36 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Rotation<'_> {
 
 impl RunQueryDsl<diesel::PgConnection> for Rotation<'_> {}
 
+/// Deletes a client's refresh tokens (with the client: PostgreSQL has no foreign key to cascade them).
+pub fn delete_for_client(conn: &mut DbConn, client_id: &str) -> QueryResult<usize> {
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::client_id.eq(client_id)))
+        .execute(conn)
+}
+
+/// Deletes a user's refresh tokens (with the user).
+pub fn delete_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id))).execute(conn)
+}
+
+/// Deletes the refresh tokens of a tenant's clients and users (with the tenant).
+pub fn delete_of_tenant(conn: &mut DbConn, tenant_id: &str) -> QueryResult<usize> {
+    use super::schema::service_clients;
+    let clients = service_clients::table
+        .filter(service_clients::tenant_id.eq(tenant_id))
+        .select(service_clients::id);
+    let users = users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .select(users::id);
+    diesel::delete(
+        refresh_tokens::table.filter(
+            refresh_tokens::client_id
+                .eq_any(clients)
+                .or(refresh_tokens::user_id.eq_any(users)),
+        ),
+    )
+    .execute(conn)
+}
+
 /// Revokes every token of a family (one sign-in).
 pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: UnixTime) -> QueryResult<usize> {
     diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)))

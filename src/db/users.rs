@@ -147,7 +147,7 @@ pub fn ids_of_tenant(conn: &mut DbConn, tenant_id: &str) -> QueryResult<Vec<Stri
         .load(conn)
 }
 
-/// Deletes a user and, through the foreign keys, their refresh tokens.
+/// Deletes a user (their refresh tokens first: `refresh_tokens::delete_for_user`).
 pub fn delete_by_id(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     diesel::delete(users::table.find(id))
         .execute(conn)

@@ -5,7 +5,7 @@ use super::records::{self, RecordInput};
 use super::{audit, revoke_subject, transaction, Actor, Changed, Effects, ServiceError};
 use crate::config::Config;
 use crate::db::service_clients::{self, ServiceClientRow};
-use crate::db::{access_records, tenants, users, DbConn};
+use crate::db::{access_records, refresh_tokens, tenants, users, DbConn};
 use crate::domain::access::StatementInput;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::grant_type::GrantType;
@@ -259,7 +259,7 @@ pub fn delete(
     })
 }
 
-/// Deletes a client inside the caller's transaction: its keys, refresh tokens and codes (through the foreign
+/// Deletes a client inside the caller's transaction: its refresh tokens, its keys and codes (through the foreign
 /// keys), its place in records, the records its owner made for it, and every token it was issued.
 pub(super) fn remove(
     conn: &mut DbConn,
@@ -282,6 +282,7 @@ pub(super) fn remove(
         }
     }
     access_records::forget_subjects(conn, std::slice::from_ref(&client.id))?;
+    refresh_tokens::delete_for_client(conn, &client.id)?;
     service_clients::delete_by_id(conn, &client.id)?;
     revoke_subject(conn, effects, config.max_access_token_ttl, &client.id)?;
     audit(

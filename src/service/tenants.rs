@@ -4,7 +4,7 @@ use super::{audit, revoke_subject, transaction, unique_or, Actor, Changed, Servi
 use crate::config::Config;
 use crate::db::column::Json;
 use crate::db::tenants::{self, Tenant, TenantRow};
-use crate::db::{access_records, service_clients, users, DbConn};
+use crate::db::{access_records, refresh_tokens, service_clients, users, DbConn};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::TenantId;
 use crate::domain::tenant::TenantSpec;
@@ -110,6 +110,7 @@ pub fn delete(
         let mut members = users::ids_of_tenant(conn, &tenant.id)?;
         members.extend(service_clients::ids_of_tenant(conn, &tenant.id)?);
         access_records::forget_subjects(conn, &members)?;
+        refresh_tokens::delete_of_tenant(conn, &tenant.id)?;
         tenants::delete_by_id(conn, &tenant.id)?;
         revoke_subject(conn, effects, config.max_access_token_ttl, &tenant.id)?;
         audit(

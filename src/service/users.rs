@@ -210,6 +210,7 @@ pub fn delete(
         }
         access_records::forget_subjects(conn, std::slice::from_ref(&user.id))?;
         access_records::forget_admin(conn, tenant_id.as_str(), &user.id)?;
+        refresh_tokens::delete_for_user(conn, &user.id)?;
         users::delete_by_id(conn, &user.id)?;
         revoke_subject(conn, effects, config.max_access_token_ttl, &user.id)?;
         audit(

@@ -299,6 +299,28 @@ impl TestApp {
         conn.batch_execute(statement).expect("the statement runs");
     }
 
+    /// Reads a count from this app's database directly (`SELECT COUNT(*) AS n …`), for what no endpoint shows.
+    pub fn count(&self, query: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl;
+        let db = keygate::db::Db::connect(
+            &self.config.database_url,
+            1,
+            std::time::Duration::from_secs(10),
+        )
+        .expect("the test database");
+        let mut conn = db.conn().expect("a connection");
+        let conn: &mut keygate::db::DbConn = &mut conn;
+        diesel::sql_query(query)
+            .load::<Count>(conn)
+            .expect("the query runs")[0]
+            .n
+    }
+
     /// An access token of the bootstrap admin client (scope keygate:admin).
     pub async fn admin_token(&self) -> String {
         self.token_for(self.admin()).await

@@ -353,6 +353,63 @@ async fn disabling_a_user_or_changing_the_password_ends_their_sign_ins() {
 }
 
 #[actix_web::test]
+async fn deleting_a_client_a_user_or_a_tenant_deletes_their_refresh_tokens() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let tenant = app.tenant("acme").await;
+    let tenant_id = tenant.id.clone();
+    tenant.user(&app, "Alice").await;
+    let bob = tenant.user(&app, "bob").await;
+    let grants = ["--grant-type", "password", "--grant-type", "refresh_token"];
+    let (client, other) = (tenant.client(&app, &grants), tenant.client(&app, &grants));
+    for (via, username) in [(&client, "Alice"), (&client, "bob"), (&other, "Alice")] {
+        assert_eq!(sign_in(&app, via, username, PASSWORD).await.status(), 200);
+    }
+    let tokens = |column: &str, id: &str| {
+        app.count(&format!(
+            "SELECT COUNT(*) AS n FROM refresh_tokens WHERE {column} = '{id}'"
+        ))
+    };
+    assert_eq!(tokens("client_id", &other.id), 1);
+    let deleted = app
+        .api(
+            Method::DELETE,
+            &format!("/v1/clients/{}", other.id),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(
+        tokens("client_id", &other.id),
+        0,
+        "the client's refresh tokens went with it"
+    );
+    assert_eq!(tokens("user_id", &bob.id), 1);
+    let path = format!("/v1/tenants/{tenant_id}/users/{}", bob.id);
+    assert_eq!(
+        app.api(Method::DELETE, &path, &admin, None).await.status(),
+        204
+    );
+    assert_eq!(
+        tokens("user_id", &bob.id),
+        0,
+        "the user's refresh tokens went with them"
+    );
+    assert_eq!(tokens("client_id", &client.id), 1);
+    let path = format!("/v1/tenants/{tenant_id}");
+    assert_eq!(
+        app.api(Method::DELETE, &path, &admin, None).await.status(),
+        204
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM refresh_tokens"),
+        0,
+        "the tenant's went with it"
+    );
+}
+
+#[actix_web::test]
 async fn public_clients_sign_in_with_only_their_client_id_when_allowed() {
     let app = spawn_app().await;
     let (tenant, _, _) = setup(&app).await;
