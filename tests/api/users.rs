@@ -357,7 +357,6 @@ async fn deleting_a_client_a_user_or_a_tenant_deletes_their_refresh_tokens() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let tenant = app.tenant("acme").await;
-    let tenant_id = tenant.id.clone();
     tenant.user(&app, "Alice").await;
     let bob = tenant.user(&app, "bob").await;
     let grants = ["--grant-type", "password", "--grant-type", "refresh_token"];
@@ -370,43 +369,27 @@ async fn deleting_a_client_a_user_or_a_tenant_deletes_their_refresh_tokens() {
             "SELECT COUNT(*) AS n FROM refresh_tokens WHERE {column} = '{id}'"
         ))
     };
+    let delete = |path: String| {
+        let (app, admin) = (&app, &admin);
+        async move { app.api(Method::DELETE, &path, admin, None).await.status() }
+    };
     assert_eq!(tokens("client_id", &other.id), 1);
-    let deleted = app
-        .api(
-            Method::DELETE,
-            &format!("/v1/clients/{}", other.id),
-            &admin,
-            None,
-        )
-        .await;
-    assert_eq!(deleted.status(), 204);
+    assert_eq!(delete(format!("/v1/clients/{}", other.id)).await, 204);
     assert_eq!(
         tokens("client_id", &other.id),
         0,
-        "the client's refresh tokens went with it"
+        "the client's went with it"
     );
     assert_eq!(tokens("user_id", &bob.id), 1);
-    let path = format!("/v1/tenants/{tenant_id}/users/{}", bob.id);
     assert_eq!(
-        app.api(Method::DELETE, &path, &admin, None).await.status(),
+        delete(format!("/v1/tenants/{}/users/{}", tenant.id, bob.id)).await,
         204
     );
-    assert_eq!(
-        tokens("user_id", &bob.id),
-        0,
-        "the user's refresh tokens went with them"
-    );
+    assert_eq!(tokens("user_id", &bob.id), 0, "the user's went with them");
     assert_eq!(tokens("client_id", &client.id), 1);
-    let path = format!("/v1/tenants/{tenant_id}");
-    assert_eq!(
-        app.api(Method::DELETE, &path, &admin, None).await.status(),
-        204
-    );
-    assert_eq!(
-        app.count("SELECT COUNT(*) AS n FROM refresh_tokens"),
-        0,
-        "the tenant's went with it"
-    );
+    assert_eq!(delete(format!("/v1/tenants/{}", tenant.id)).await, 204);
+    let all = app.count("SELECT COUNT(*) AS n FROM refresh_tokens");
+    assert_eq!(all, 0, "the tenant's went with it");
 }
 
 #[actix_web::test]
