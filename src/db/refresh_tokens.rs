@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{refresh_tokens, users};
+use super::schema::{refresh_tokens, service_clients, users};
 use super::users::UserRow;
 use super::DbConn;
 use crate::domain::grant_type::GrantType;
@@ -89,7 +89,7 @@ pub fn mark_used(conn: &mut DbConn, id: &str, at: UnixTime) -> QueryResult<bool>
 /// transaction, which the database's single writer makes exact the same way.
 pub fn rotate(conn: &mut DbConn, spent: &str, successor: &RefreshTokenRow) -> QueryResult<bool> {
     if let DbConn::Postgres(pg) = conn {
-        return rotate_in_one_statement(pg, spent, successor);
+        return Ok(Rotation { spent, successor }.execute(pg)? == 1);
     }
     super::write_transaction(conn, |conn| {
         if !mark_used(conn, spent, successor.created_at)? {
@@ -97,15 +97,6 @@ pub fn rotate(conn: &mut DbConn, spent: &str, successor: &RefreshTokenRow) -> Qu
         }
         insert(conn, successor).map(|()| true)
     })
-}
-
-fn rotate_in_one_statement(
-    pg: &mut diesel::PgConnection,
-    spent: &str,
-    successor: &RefreshTokenRow,
-) -> QueryResult<bool> {
-    let inserted = Rotation { spent, successor }.execute(pg)?;
-    Ok(inserted == 1)
 }
 
 /// `WITH spent AS (UPDATE … RETURNING id) INSERT … SELECT … FROM spent`, written as a query type rather than with
@@ -186,7 +177,6 @@ pub fn delete_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
 
 /// Deletes the refresh tokens of a tenant's clients and users (with the tenant).
 pub fn delete_of_tenant(conn: &mut DbConn, tenant_id: &str) -> QueryResult<usize> {
-    use super::schema::service_clients;
     let clients = service_clients::table
         .filter(service_clients::tenant_id.eq(tenant_id))
         .select(service_clients::id);

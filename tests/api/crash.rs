@@ -11,7 +11,7 @@ use diesel::{QueryableByName, RunQueryDsl};
 use serde_json::{json, Value};
 
 use crate::fixtures::PASSWORD;
-use crate::helpers::{basic, eventually, spawn_app, TestApp, TestClient};
+use crate::helpers::{basic, count, eventually, spawn_app, TestApp, TestClient};
 
 /// What one writer saw acknowledged.
 #[derive(Default)]
@@ -96,16 +96,6 @@ async fn writer(
         }
     }
     seen
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-fn count(conn: &mut keygate::db::DbConn, sql: &str) -> i64 {
-    diesel::sql_query(sql).load::<Count>(conn).unwrap()[0].n
 }
 
 #[actix_web::test]
@@ -205,8 +195,7 @@ async fn every_acknowledged_write_is_there_and_works(
 }
 
 fn every_object_is_whole_and_the_database_intact(app: &TestApp, acknowledged: &Acknowledged) {
-    let db =
-        keygate::db::Db::connect(&app.config.database_url, 1, Duration::from_secs(10)).unwrap();
+    let db = app.database();
     let mut conn = db.conn().unwrap();
     let conn: &mut keygate::db::DbConn = &mut conn;
     let orphans = [

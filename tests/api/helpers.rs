@@ -289,36 +289,22 @@ impl TestApp {
     /// Runs SQL on this app's database directly, as an operator's mistake or a damaged disk would.
     pub fn sql(&self, statement: &str) {
         use diesel::connection::SimpleConnection;
-        let db = keygate::db::Db::connect(
-            &self.config.database_url,
-            1,
-            std::time::Duration::from_secs(10),
-        )
-        .expect("the test database");
+        let db = self.database();
         let mut conn = db.conn().expect("a connection");
         conn.batch_execute(statement).expect("the statement runs");
     }
 
+    /// This app's database, opened beside the server.
+    pub fn database(&self) -> keygate::db::Db {
+        let wait = std::time::Duration::from_secs(10);
+        keygate::db::Db::connect(&self.config.database_url, 1, wait).expect("the test database")
+    }
+
     /// Reads a count from this app's database directly (`SELECT COUNT(*) AS n …`), for what no endpoint shows.
     pub fn count(&self, query: &str) -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        use diesel::RunQueryDsl;
-        let db = keygate::db::Db::connect(
-            &self.config.database_url,
-            1,
-            std::time::Duration::from_secs(10),
-        )
-        .expect("the test database");
+        let db = self.database();
         let mut conn = db.conn().expect("a connection");
-        let conn: &mut keygate::db::DbConn = &mut conn;
-        diesel::sql_query(query)
-            .load::<Count>(conn)
-            .expect("the query runs")[0]
-            .n
+        count(&mut conn, query)
     }
 
     /// An access token of the bootstrap admin client (scope keygate:admin).
@@ -573,4 +559,19 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// `SELECT COUNT(*) AS n …` on a connection.
+pub fn count(conn: &mut keygate::db::DbConn, query: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(query)
+        .load::<Count>(conn)
+        .expect("the query runs")[0]
+        .n
 }
