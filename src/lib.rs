@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod form;
+pub mod group_commit;
 pub mod keyring;
 pub mod metrics;
 pub mod oauth;

@@ -1,7 +1,9 @@
 //! `AppState`: what every handler shares.
 
 use crate::client_address::TrustedProxies;
+use crate::group_commit::GroupCommit;
 use crate::replays::Replays;
+use crate::service::sign_ins::{self, Rotation};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,6 +107,8 @@ pub struct AppState {
     pub federated_clients: FederatedClientCache,
     /// Single-use identifiers, spent in groups.
     pub replays: Replays,
+    /// Refresh-token rotations, written in groups on SQLite.
+    pub rotations: GroupCommit<Rotation, bool>,
     /// DPoP proof keys, parsed once per node.
     pub proof_keys: ProofKeyCache,
 }
@@ -153,7 +157,8 @@ impl AppState {
             remote_keys,
             trusts,
             federated_clients,
-            replays: Replays::default(),
+            replays: crate::replays::replays(),
+            rotations: GroupCommit::new("keygate-rotations", sign_ins::rotate_refresh_tokens),
             proof_keys: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_idle(Duration::from_secs(600))

@@ -158,7 +158,7 @@ pub async fn verify(
         jti: checked.jti,
         expires_at: checked.exp,
     };
-    let fresh = state.replays.spend(&state.db, spent).await?;
+    let fresh = state.replays.submit(&state.db, spent).await?;
     if fresh {
         Ok(())
     } else {

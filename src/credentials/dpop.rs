@@ -139,7 +139,7 @@ pub async fn check(
         jti,
         expires_at: iat + IAT_WINDOW_SECONDS,
     };
-    let fresh = state.replays.spend(&state.db, spent).await?;
+    let fresh = state.replays.submit(&state.db, spent).await?;
     match fresh {
         true => Ok(Confirmation { jkt }),
         false => Err(ProofError::Replayed),

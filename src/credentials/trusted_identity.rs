@@ -250,7 +250,7 @@ pub async fn consume(state: &AppState, federated: &Federated) -> Result<(), Trus
         jti,
         expires_at: federated.exp,
     };
-    let fresh = state.replays.spend(&state.db, spent).await?;
+    let fresh = state.replays.submit(&state.db, spent).await?;
     match fresh {
         true => Ok(()),
         false => Err(TrustError::Replayed),

@@ -1,6 +1,7 @@
 //! The writes of a sign-in's token grants that span tables: redeeming an authorization code for the sign-in's
-//! first refresh token, and rotating a refresh token; and ending a sign-in session's refresh tokens. Each is all or nothing; neither is audited (they are the
-//! token path, and their failures — a replay — are audited by the grant that detects them).
+//! first refresh token, and rotating refresh tokens; and ending a sign-in session's refresh tokens. Each is all or
+//! nothing; none is audited (they are the token path, and their failures — a replay — are audited by the grant that
+//! detects them).
 
 use diesel::QueryResult;
 
@@ -25,14 +26,25 @@ pub fn redeem_code(
     })
 }
 
-/// Spends `spent` and stores its successor. Returns false, storing nothing, when `spent` was already used or
-/// revoked: a replay, for which the caller revokes the family.
-pub fn rotate_refresh_token(
-    conn: &mut DbConn,
-    spent: &str,
-    successor: &RefreshTokenRow,
-) -> QueryResult<bool> {
-    refresh_tokens::rotate(conn, spent, successor)
+/// A refresh token to spend, and its successor.
+pub struct Rotation {
+    pub spent: String,
+    pub successor: RefreshTokenRow,
+}
+
+/// Spends each `spent` and stores its successor, all in one transaction; answers, in order, whether each rotated.
+/// False, storing nothing for it, when its token was already used or revoked (earlier in the same group too): a
+/// replay, for which the caller revokes the family.
+pub fn rotate_refresh_tokens(conn: &mut DbConn, rotations: &[Rotation]) -> QueryResult<Vec<bool>> {
+    if let [rotation] = rotations {
+        return refresh_tokens::rotate(conn, &rotation.spent, &rotation.successor).map(|r| vec![r]);
+    }
+    write_transaction(conn, |conn| {
+        rotations
+            .iter()
+            .map(|r| refresh_tokens::rotate(conn, &r.spent, &r.successor))
+            .collect()
+    })
 }
 
 /// Revokes every refresh token issued in the sign-in session `session_id` (RP-initiated logout); how many.

@@ -250,6 +250,40 @@ async fn a_refresh_token_sent_many_times_at_once_rotates_once_and_the_reuse_ends
     );
 }
 
+/// Refreshes that arrive together are written together on SQLite (one transaction for the group): each is still
+/// answered for its own token. Four sign-ins' fresh tokens and four other sign-ins' spent ones, sent at once,
+/// interleaved: the fresh ones rotate, the spent ones are refused.
+#[actix_web::test]
+async fn refreshes_sent_together_are_each_answered_for_their_own_token() {
+    let app = spawn_app().await;
+    let (_, _, client) = setup(&app).await;
+    let mut fresh = Vec::new();
+    let mut spent = Vec::new();
+    for _ in 0..4 {
+        for list in [&mut fresh, &mut spent] {
+            let first =
+                json_with_status(sign_in(&app, &client, "alice", PASSWORD).await, 200).await;
+            list.push(first["refresh_token"].as_str().unwrap().to_string());
+        }
+    }
+    for token in &spent {
+        json_with_status(refresh(&app, &client, token, &[]).await, 200).await;
+    }
+    let sent: Vec<(&String, u16)> = fresh
+        .iter()
+        .zip(&spent)
+        .flat_map(|(fresh, spent)| [(fresh, 200), (spent, 400)])
+        .collect();
+    let answers = futures_util::future::join_all(
+        sent.iter()
+            .map(|(token, _)| refresh(&app, &client, token, &[])),
+    )
+    .await;
+    for ((_, expected), answer) in sent.iter().zip(answers) {
+        assert_eq!(answer.status().as_u16(), *expected);
+    }
+}
+
 #[actix_web::test]
 async fn a_refresh_may_narrow_the_scope_but_not_widen_it_and_belongs_to_its_client() {
     let app = spawn_app().await;
