@@ -1,9 +1,10 @@
 //! `AppState`: what every handler shares.
 
 use crate::client_address::TrustedProxies;
+use crate::db::refresh_tokens::Rotation;
 use crate::group_commit::GroupCommit;
 use crate::replays::Replays;
-use crate::service::sign_ins::{self, Rotation};
+use crate::service::sign_ins;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;

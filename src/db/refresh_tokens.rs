@@ -11,7 +11,7 @@ use crate::domain::secret_key::StoredSecret;
 use crate::domain::time::UnixTime;
 
 /// A refresh token row. `expires_at` bounds the whole family (absolute lifetime); `idle_expires_at` this token.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshTokenRow {
     pub id: String,
@@ -53,10 +53,11 @@ impl RefreshTokenRow {
 }
 
 pub fn insert(conn: &mut DbConn, row: &RefreshTokenRow) -> QueryResult<()> {
-    diesel::insert_into(refresh_tokens::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
+    match conn {
+        DbConn::Postgres(pg) => StoreStatement(row).execute(pg),
+        DbConn::Sqlite(sqlite) => StoreStatement(row).execute(sqlite),
+    }
+    .map(|_| ())
 }
 
 /// The token with this id and its user, in one read.
@@ -72,97 +73,142 @@ pub fn find_with_user(
         .optional()
 }
 
-/// Marks an unused, unrevoked token used at `at`; returns false when it was spent or revoked already.
-pub fn mark_used(conn: &mut DbConn, id: &str, at: UnixTime) -> QueryResult<bool> {
-    diesel::update(refresh_tokens::table.find(id))
-        .filter(refresh_tokens::used_at.is_null())
-        .filter(refresh_tokens::revoked_at.is_null())
-        .set(refresh_tokens::used_at.eq(at))
-        .execute(conn)
-        .map(|marked| marked > 0)
+/// A refresh token to spend, and its successor.
+pub struct Rotation {
+    pub spent: String,
+    pub successor: RefreshTokenRow,
 }
 
-/// Spends `spent` (unused and unrevoked) at `successor.created_at` and stores its successor, both or neither;
-/// false when `spent` was already spent or revoked (a reuse). On PostgreSQL this is one statement, one round trip:
-/// the `UPDATE` locks the row, so a concurrent rotation of the same token waits, then finds it spent and inserts
-/// nothing (READ COMMITTED re-checks the `WHERE` on the newest row version). On SQLite it is one `BEGIN IMMEDIATE`
-/// transaction, which the database's single writer makes exact the same way.
-pub fn rotate(conn: &mut DbConn, spent: &str, successor: &RefreshTokenRow) -> QueryResult<bool> {
-    if let DbConn::Postgres(pg) = conn {
-        return Ok(Rotation { spent, successor }.execute(pg)? == 1);
+/// Spends each token (unused and unrevoked) at its successor's `created_at` and stores the successor, both or
+/// neither; answers, in order, whether each rotated: false when the token was already spent or revoked (a reuse),
+/// earlier in the same call too. Exact across nodes: on PostgreSQL a rotation is one statement, one round trip,
+/// whose `UPDATE` locks the row, so a concurrent rotation of the same token waits, then finds it spent and inserts
+/// nothing (READ COMMITTED re-checks the `WHERE` on the newest row version). On SQLite the call is one
+/// `BEGIN IMMEDIATE` transaction, which the database's single writer makes exact the same way.
+pub fn rotate(conn: &mut DbConn, rotations: &[Rotation]) -> QueryResult<Vec<bool>> {
+    let rotate_each = |conn: &mut DbConn| {
+        rotations
+            .iter()
+            .map(|rotation| match &mut *conn {
+                DbConn::Postgres(pg) => Ok(RotateStatement(rotation).execute(pg)? == 1),
+                DbConn::Sqlite(sqlite) => {
+                    let spent = SpendStatement(rotation).execute(sqlite)? == 1;
+                    if spent {
+                        StoreStatement(&rotation.successor).execute(sqlite)?;
+                    }
+                    Ok(spent)
+                }
+            })
+            .collect()
+    };
+    match conn {
+        DbConn::Postgres(_) if rotations.len() == 1 => rotate_each(conn),
+        _ => super::write_transaction(conn, rotate_each),
     }
-    super::write_transaction(conn, |conn| {
-        if !mark_used(conn, spent, successor.created_at)? {
-            return Ok(false);
-        }
-        insert(conn, successor).map(|()| true)
-    })
 }
 
-/// `WITH spent AS (UPDATE … RETURNING id) INSERT … SELECT … FROM spent`, written as a query type rather than with
-/// `sql_query` because diesel never keeps a `sql_query` (nor any `UPDATE`) prepared: this one it prepares once per
-/// connection, so PostgreSQL does not parse and plan it on every refresh.
-struct Rotation<'a> {
-    spent: &'a str,
-    successor: &'a RefreshTokenRow,
-}
+// The rotation's statements are query types rather than diesel's `update`/`insert_into` or a `sql_query`, because
+// diesel keeps none of those prepared (an `UPDATE` or `sql_query` never; an insert of a row struct it rebuilds as
+// text to look up each time): these it prepares once per connection, so the database parses and plans them once.
 
-impl diesel::query_builder::QueryId for Rotation<'_> {
-    type QueryId = Rotation<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
+/// The columns of a stored token, in the order `push_row!` binds them.
+const COLUMNS: &str =
+    "id, family_id, client_id, user_id, scope, secret_salt, secret_hash, created_at, expires_at, \
+     idle_expires_at, used_at, revoked_at, sign_in_grant, auth_time, session_id, dpop_jkt";
 
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Rotation<'_> {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> QueryResult<()> {
+/// Binds a row's values, comma-separated, in `COLUMNS` order.
+macro_rules! push_row {
+    ($out:ident, $row:expr) => {{
         use diesel::sql_types::{BigInt, Binary, Nullable, Text};
-        let row = self.successor;
-        out.push_sql("WITH spent AS (UPDATE refresh_tokens SET used_at = ");
-        out.push_bind_param::<BigInt, _>(&row.created_at)?;
-        out.push_sql(" WHERE id = ");
-        out.push_bind_param::<Text, _>(self.spent)?;
-        out.push_sql(
-            " AND used_at IS NULL AND revoked_at IS NULL RETURNING id) \
-             INSERT INTO refresh_tokens (id, family_id, client_id, user_id, scope, secret_salt, secret_hash, \
-             created_at, expires_at, idle_expires_at, used_at, revoked_at, sign_in_grant, auth_time, session_id, \
-             dpop_jkt) SELECT ",
-        );
-        // The successor's values, in the INSERT's column order.
-        macro_rules! values {
-            ($first_type:ty => $first:expr $(, $type:ty => $value:expr)*) => {
-                out.push_bind_param::<$first_type, _>($first)?;
-                $(
-                    out.push_sql(", ");
-                    out.push_bind_param::<$type, _>($value)?;
-                )*
-            };
-        }
-        values!(
-            Text => &row.id,
-            Text => &row.family_id,
-            Text => &row.client_id,
-            Text => &row.user_id,
-            Text => &row.scope,
-            Binary => &row.secret_salt,
-            Binary => &row.secret_hash,
-            BigInt => &row.created_at,
-            BigInt => &row.expires_at,
-            BigInt => &row.idle_expires_at,
-            Nullable<BigInt> => &row.used_at,
-            Nullable<BigInt> => &row.revoked_at,
-            Text => &row.sign_in_grant,
-            Nullable<BigInt> => &row.auth_time,
-            Nullable<Text> => &row.session_id,
-            Nullable<Text> => &row.dpop_jkt
-        );
-        out.push_sql(" FROM spent");
-        Ok(())
-    }
+        let row: &RefreshTokenRow = $row;
+        $out.push_bind_param::<Text, _>(&row.id)?;
+        push_row!(@rest $out, Text => &row.family_id, Text => &row.client_id, Text => &row.user_id,
+            Text => &row.scope, Binary => &row.secret_salt, Binary => &row.secret_hash, BigInt => &row.created_at,
+            BigInt => &row.expires_at, BigInt => &row.idle_expires_at, Nullable<BigInt> => &row.used_at,
+            Nullable<BigInt> => &row.revoked_at, Text => &row.sign_in_grant, Nullable<BigInt> => &row.auth_time,
+            Nullable<Text> => &row.session_id, Nullable<Text> => &row.dpop_jkt);
+    }};
+    (@rest $out:ident, $($type:ty => $value:expr),*) => {
+        $(
+            $out.push_sql(", ");
+            $out.push_bind_param::<$type, _>($value)?;
+        )*
+    };
 }
 
-impl RunQueryDsl<diesel::PgConnection> for Rotation<'_> {}
+/// A statement type for these backends, prepared once per connection (its query id is static).
+macro_rules! statement {
+    ($name:ident, [$(($backend:ty, $connection:ty)),+], |$self:ident, $out:ident| $body:block) => {
+        impl diesel::query_builder::QueryId for $name<'_> {
+            type QueryId = $name<'static>;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+        $(
+            impl diesel::query_builder::QueryFragment<$backend> for $name<'_> {
+                fn walk_ast<'b>(
+                    &'b $self,
+                    mut $out: diesel::query_builder::AstPass<'_, 'b, $backend>,
+                ) -> QueryResult<()> {
+                    $body
+                    Ok(())
+                }
+            }
+            impl RunQueryDsl<$connection> for $name<'_> {}
+        )+
+    };
+}
+
+/// PostgreSQL: `WITH spent AS (UPDATE … RETURNING id) INSERT … SELECT … FROM spent`.
+struct RotateStatement<'a>(&'a Rotation);
+
+statement!(
+    RotateStatement,
+    [(diesel::pg::Pg, diesel::PgConnection)],
+    |self, out| {
+        out.push_sql("WITH spent AS (UPDATE refresh_tokens SET used_at = ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.0.successor.created_at)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.0.spent)?;
+        out.push_sql(" AND used_at IS NULL AND revoked_at IS NULL RETURNING id) INSERT INTO refresh_tokens (");
+        out.push_sql(COLUMNS);
+        out.push_sql(") SELECT ");
+        push_row!(out, &self.0.successor);
+        out.push_sql(" FROM spent");
+    }
+);
+
+/// SQLite: `UPDATE … SET used_at` on the unused, unrevoked token.
+struct SpendStatement<'a>(&'a Rotation);
+
+statement!(
+    SpendStatement,
+    [(diesel::sqlite::Sqlite, diesel::SqliteConnection)],
+    |self, out| {
+        out.push_sql("UPDATE refresh_tokens SET used_at = ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.0.successor.created_at)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.0.spent)?;
+        out.push_sql(" AND used_at IS NULL AND revoked_at IS NULL");
+    }
+);
+
+/// `INSERT INTO refresh_tokens … VALUES (…)`.
+struct StoreStatement<'a>(&'a RefreshTokenRow);
+
+statement!(
+    StoreStatement,
+    [
+        (diesel::sqlite::Sqlite, diesel::SqliteConnection),
+        (diesel::pg::Pg, diesel::PgConnection)
+    ],
+    |self, out| {
+        out.push_sql("INSERT INTO refresh_tokens (");
+        out.push_sql(COLUMNS);
+        out.push_sql(") VALUES (");
+        push_row!(out, self.0);
+        out.push_sql(")");
+    }
+);
 
 /// Deletes a client's refresh tokens (with the client: PostgreSQL has no foreign key to cascade them).
 pub fn delete_for_client(conn: &mut DbConn, client_id: &str) -> QueryResult<usize> {

@@ -8,6 +8,7 @@ use crate::credentials::access_token::TokenGrant;
 use crate::credentials::client::AuthenticatedClient;
 use crate::credentials::dpop::Confirmation;
 use crate::credentials::id_token::{self, SignInFacts};
+use crate::db::refresh_tokens::Rotation;
 use crate::db::refresh_tokens::{self, RefreshTokenRow};
 use crate::db::users::UserRow;
 use crate::db::{Backend, DbError};
@@ -18,7 +19,7 @@ use crate::domain::secret_key::{SecretKey, REFRESH_TOKEN};
 use crate::domain::time::UnixTime;
 use crate::domain::ttl;
 use crate::form::OAuthForm;
-use crate::service::sign_ins::{self, Rotation};
+use crate::service::sign_ins;
 use crate::state::AppState;
 
 /// Which sign-in a refresh token belongs to.

@@ -5,7 +5,7 @@
 
 use diesel::QueryResult;
 
-use crate::db::refresh_tokens::{self, RefreshTokenRow};
+use crate::db::refresh_tokens::{self, RefreshTokenRow, Rotation};
 use crate::db::{authorization_codes, write_transaction, DbConn};
 
 /// Marks the code used by the sign-in of `first_refresh` and stores that refresh token. Returns false, storing
@@ -26,25 +26,11 @@ pub fn redeem_code(
     })
 }
 
-/// A refresh token to spend, and its successor.
-pub struct Rotation {
-    pub spent: String,
-    pub successor: RefreshTokenRow,
-}
-
-/// Spends each `spent` and stores its successor, all in one transaction; answers, in order, whether each rotated.
-/// False, storing nothing for it, when its token was already used or revoked (earlier in the same group too): a
-/// replay, for which the caller revokes the family.
+/// Spends each `spent` and stores its successor (`refresh_tokens::rotate`, whose rules it is); answers, in order,
+/// whether each rotated. False, storing nothing for it, when its token was already used or revoked: a replay, for
+/// which the caller revokes the family.
 pub fn rotate_refresh_tokens(conn: &mut DbConn, rotations: &[Rotation]) -> QueryResult<Vec<bool>> {
-    if let [rotation] = rotations {
-        return refresh_tokens::rotate(conn, &rotation.spent, &rotation.successor).map(|r| vec![r]);
-    }
-    write_transaction(conn, |conn| {
-        rotations
-            .iter()
-            .map(|r| refresh_tokens::rotate(conn, &r.spent, &r.successor))
-            .collect()
-    })
+    refresh_tokens::rotate(conn, rotations)
 }
 
 /// Revokes every refresh token issued in the sign-in session `session_id` (RP-initiated logout); how many.
