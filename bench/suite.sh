@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # keygate's benchmark suite: a release build on SQLite and, when PostgreSQL answers on 127.0.0.1:5432, on
 # PostgreSQL; loopback only; load from wrk (installed when missing), bounded in time. One table at the end: each
-# scenario's requests/s, p50, p99 and errors, and its ratio to a reference measured in the same run:
+# scenario's requests/s, p50, p99, errors, the CPU a request cost the server and its database (from /proc: where the
+# time goes), and its ratio to a reference measured in the same run:
 #   /healthz throughput (the HTTP floor), the single-core signing rate of a cached key (examples/bench_reference),
 #   a bare actix-web token handler with the same signature (examples/bench_bare: the floor for a warm token, run
 #   right before the keygate scenario it divides, so that the machine's drift stays out of the ratio), and a
@@ -134,17 +135,36 @@ run() { # backend, label, scenario, [data file]
     python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA wal_checkpoint(TRUNCATE)")' \
       "$KEYGATE_DATABASE_URL" 2>/dev/null || true
   fi
+  # CPU per request, of the server (and its children: the peer's workers) and of its database (PostgreSQL's
+  # processes, the peer's Redis; SQLite runs inside the server): where a request's cost goes.
+  local server_pids db_pids server_ticks db_ticks
+  server_pids="${MEASURED:-$SERVER} $(pgrep -P "${MEASURED:-$SERVER}" || true)"
+  db_pids=$(case "$1" in postgres) pgrep -x postgres;; peer) pgrep -x redis-server;; esac || true)
+  # shellcheck disable=SC2086 # one pid per word
+  server_ticks=$(ticks $server_pids); db_ticks=$(ticks $db_pids)
   out=$(SCENARIO="$3" DATA="${4:-}" THREADS=$THREADS wrk -t$THREADS -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench.lua "${TARGET:-$URL}")
-  local errors
+  # shellcheck disable=SC2086
+  server_ticks=$(( $(ticks $server_pids) - server_ticks )); db_ticks=$(( $(ticks $db_pids) - db_ticks ))
+  local errors requests
   errors=$(( $(awk '/Non-2xx/ {print $5}' <<<"$out" | grep . || echo 0) + $(awk '/Socket errors/ {gsub(",", ""); print $4+$6+$8+$10}' <<<"$out" | grep . || echo 0) ))
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
-    "$(awk '$1=="50%" {print $2}' <<<"$out")" "$(awk '$1=="99%" {print $2}' <<<"$out")" "$errors" | tee -a results.tsv >&2
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
+    "$(awk '$1=="50%" {print $2}' <<<"$out")" "$(awk '$1=="99%" {print $2}' <<<"$out")" "$errors" \
+    "$(per_request "$server_ticks" "$requests")" "$(per_request "$db_ticks" "$requests")" | tee -a results.tsv >&2
+}
+ticks() { # CPU clock ticks used so far by these processes (all their threads)
+  local total=0 pid
+  for pid in "$@"; do total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0) )); done
+  echo "$total"
+}
+per_request() { # clock ticks, requests → microseconds of CPU per request
+  awk -v ticks="$1" -v requests="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (requests > 0) printf "%.0f", ticks * 1e6 / hz / requests; else print 0 }'
 }
 
 bare() { # backend, algorithm: the bare handler's floor, measured right before the keygate scenario it divides
   "$EXAMPLES/bench_bare" "$BARE_PORT" "$2" & local pid=$!
   for _ in $(seq 1 50); do curl -sf -o /dev/null -X POST -d x "http://127.0.0.1:$BARE_PORT/token" -u bench:secret && break; sleep 0.1; done
-  TARGET="http://127.0.0.1:$BARE_PORT" run "$1" "bare actix-web token, $2" bare
+  TARGET="http://127.0.0.1:$BARE_PORT" MEASURED="$pid" run "$1" "bare actix-web token, $2" bare
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
@@ -285,7 +305,7 @@ import sys
 reference = dict(line.split() for line in open(sys.argv[1]))
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[2])]
 big, cold = sys.argv[3], sys.argv[4]
-rate = {(r[0], r[1]): float(r[2]) for r in rows if len(r) == 6}
+rate = {(r[0], r[1]): float(r[2]) for r in rows if len(r) == 8}
 rss = {r[1].split()[1]: int(r[2]) for r in rows if len(r) == 3}
 def target(backend, label):
     healthz = rate.get((backend, "healthz"))
@@ -334,11 +354,12 @@ def against_peer(backend, label):
 READ_PATHS = {"healthz", "jwks", "verify secret key", "verify JWT", "introspect JWT"}
 def ms(text):
     return float(text[:-2]) if text.endswith("ms") else float(text[:-2]) / 1000 if text.endswith("us") else float(text[:-1]) * 1000
-print(f"{'backend':9} {'scenario':42} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>7}  ratio")
+# cpu/req: microseconds of CPU per request in the server; db: in PostgreSQL (the peer's: in Redis).
+print(f"{'backend':9} {'scenario':42} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>7} {'cpu/req':>8} {'db':>7}  ratio")
 for r in rows:
-    if len(r) != 6:
+    if len(r) != 8:
         continue
-    backend, label, reqs, p50, p99, errors = r
+    backend, label, reqs, p50, p99, errors, cpu, db_cpu = r
     notes = []
     try:
         ratios = target(backend, label)
@@ -350,7 +371,8 @@ for r in rows:
     for value, goal, against in ratios:
         verdict = "" if goal is None else (" ok" if value >= goal else f" BELOW {goal}")
         notes.append(f"{value:.2f} x {against}{verdict}")
-    print(f"{backend:9} {label:42} {float(reqs):10.0f} {p50:>9} {p99:>9} {errors:>7}  {'; '.join(notes)}")
+    db_cpu = db_cpu if backend != "sqlite" else ""
+    print(f"{backend:9} {label:42} {float(reqs):10.0f} {p50:>9} {p99:>9} {errors:>7} {cpu + 'us':>8} {db_cpu and db_cpu + 'us':>7}  {'; '.join(notes)}")
 for keys, kib in rss.items():
     verdict = " ok" if keys != big or kib < 150 * 1024 else " ABOVE 150 MiB"
     print(f"RSS after the run with {keys} keys: {kib / 1024:.0f} MiB{verdict}")
