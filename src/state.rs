@@ -66,11 +66,12 @@ pub const ORIGINS_TTL: Duration = Duration::from_secs(10);
 /// Access keys by key id. Entries expire after a bounded time so that revocation on another node is seen.
 pub type CredentialCache = moka::sync::Cache<String, Arc<CachedKey>>;
 
-/// The trusts of an issuer by its `iss`, and the clients trusts map to by id, kept like access keys (for
-/// `credential_cache_seconds`, dropped at once on this node by a change): an exchange then costs one round trip,
-/// its `jti`, as a `private_key_jwt` assertion does.
+/// The trusts of an issuer by its `iss`, and clients by id (those of tokens issued without an access key: trusted
+/// identities', public clients'), kept like access keys (for `credential_cache_seconds`, dropped at once on this
+/// node by a change): an exchange then costs one round trip, its `jti`, as a `private_key_jwt` assertion does, and
+/// a public client's token none for its client.
 pub type TrustCache = moka::sync::Cache<String, Arc<Vec<TrustedIssuerRow>>>;
-pub type FederatedClientCache = moka::sync::Cache<String, Arc<ClientForToken>>;
+pub type ClientCache = moka::sync::Cache<String, Arc<ClientForToken>>;
 
 /// A DPoP proof's key as its header names it (RFC 9449 §4.2), with its algorithm and thumbprint. Every proof a client
 /// makes with one key has the same header, so each node parses a header once and finds the key by its bytes after
@@ -105,7 +106,7 @@ pub struct AppState {
     /// Trusted issuers' keys, fetched and cached.
     pub remote_keys: Arc<RemoteKeys>,
     pub trusts: TrustCache,
-    pub federated_clients: FederatedClientCache,
+    pub clients_by_id: ClientCache,
     /// Single-use identifiers, spent in groups.
     pub replays: Replays,
     /// Refresh-token rotations, written in groups on SQLite.
@@ -126,7 +127,7 @@ impl AppState {
             .max_capacity(10_000)
             .time_to_live(cached_for)
             .build();
-        let federated_clients = moka::sync::Cache::builder()
+        let clients_by_id = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(cached_for)
             .support_invalidation_closures()
@@ -157,7 +158,7 @@ impl AppState {
             trusted_proxies,
             remote_keys,
             trusts,
-            federated_clients,
+            clients_by_id,
             replays: crate::replays::replays(),
             rotations: GroupCommit::new("keygate-rotations", sign_ins::rotate_refresh_tokens),
             proof_keys: moka::sync::Cache::builder()
@@ -234,17 +235,15 @@ impl AppState {
                 self.trusts.invalidate(id);
             }
             let gone = stale.clone();
-            let invalidated = self
-                .federated_clients
-                .invalidate_entries_if(move |id, entry| {
-                    let row = &entry.0;
-                    [Some(id), row.tenant_id.as_ref(), row.owner_id.as_ref()]
-                        .into_iter()
-                        .flatten()
-                        .any(|id| gone.contains(id))
-                });
+            let invalidated = self.clients_by_id.invalidate_entries_if(move |id, entry| {
+                let row = &entry.0;
+                [Some(id), row.tenant_id.as_ref(), row.owner_id.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|id| gone.contains(id))
+            });
             if invalidated.is_err() {
-                self.federated_clients.invalidate_all();
+                self.clients_by_id.invalidate_all();
             }
             self.forget_keys(move |entry| {
                 let client = &entry.client;

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::audit::AuditEvent;
 use crate::credentials::client_assertion::{self, AssertionError};
+use crate::db::service_clients::{self, ClientForToken};
 use crate::db::{access_keys, DbError};
 use crate::domain::secret_key::SecretKey;
 use crate::domain::service_client::ServiceClient;
@@ -260,6 +261,37 @@ pub async fn find_key(state: &AppState, key_id: &str) -> Result<Option<Arc<Cache
         state.credentials.insert(key_id.to_string(), entry.clone());
     }
     Ok(Some(entry))
+}
+
+/// A client by id, with its tenant's lifetimes and whether its owner is disabled, from the node's cache when it has
+/// it (`AppState::clients_by_id`): the client of a token issued without an access key (a public client's, a trusted
+/// identity's), so that such a token costs no read either.
+pub async fn find_client(
+    state: &AppState,
+    client_id: &str,
+) -> Result<Option<Arc<ClientForToken>>, DbError> {
+    let use_cache = state.config.credential_cache_seconds > 0;
+    if let Some(found) = use_cache
+        .then(|| state.clients_by_id.get(client_id))
+        .flatten()
+    {
+        return Ok(Some(found));
+    }
+    let id = client_id.to_string();
+    let Some(found) = state
+        .db
+        .run(move |conn| service_clients::find_for_token(conn, &id))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let found = Arc::new(found);
+    if use_cache {
+        state
+            .clients_by_id
+            .insert(client_id.to_string(), found.clone());
+    }
+    Ok(Some(found))
 }
 
 #[cfg(test)]

@@ -13,10 +13,9 @@ use serde_json::{Map, Value};
 
 use super::client::{AuthMethod, AuthenticatedClient};
 use crate::crypto::jwt::{check_validity, Jws};
-use crate::db::service_clients::ClientForToken;
 use crate::db::trusted_issuers::TrustedIssuerRow;
 use crate::db::used_assertions::NewUse;
-use crate::db::{service_clients, trusted_issuers, DbError};
+use crate::db::{trusted_issuers, DbError};
 use crate::domain::grant_type::GrantType;
 use crate::domain::time::UnixTime;
 use crate::domain::trusted_issuer::ALGORITHMS;
@@ -159,7 +158,7 @@ pub async fn verify(
         [one] => (one.0.to_string(), one.1.map(String::from)),
         _ => return Err(TrustError::Ambiguous),
     };
-    let Some(found) = client_for_token(state, &client_id).await? else {
+    let Some(found) = crate::credentials::client::find_client(state, &client_id).await? else {
         return Err(TrustError::NoRule);
     };
     let (row, tenant_ttl, owner_disabled) = found.as_ref().clone();
@@ -205,35 +204,6 @@ async fn trusts_of(state: &AppState, iss: &str) -> Result<Arc<Vec<TrustedIssuerR
         state.trusts.insert(iss.to_string(), trusts.clone());
     }
     Ok(trusts)
-}
-
-/// The client a trust maps to, from the node's cache when it has it (`AppState::federated_clients`).
-async fn client_for_token(
-    state: &AppState,
-    client_id: &str,
-) -> Result<Option<Arc<ClientForToken>>, DbError> {
-    let use_cache = state.config.credential_cache_seconds > 0;
-    if let Some(found) = use_cache
-        .then(|| state.federated_clients.get(client_id))
-        .flatten()
-    {
-        return Ok(Some(found));
-    }
-    let id = client_id.to_string();
-    let Some(found) = state
-        .db
-        .run(move |conn| service_clients::find_for_token(conn, &id))
-        .await?
-    else {
-        return Ok(None);
-    };
-    let found = Arc::new(found);
-    if use_cache {
-        state
-            .federated_clients
-            .insert(client_id.to_string(), found.clone());
-    }
-    Ok(Some(found))
 }
 
 /// Records the token's `jti` (when it has one) so that it is exchanged once, on every node (RFC 7523 §3 item 7).

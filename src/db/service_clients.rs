@@ -220,22 +220,6 @@ pub fn find_global_admin(conn: &mut DbConn) -> QueryResult<Option<ServiceClientR
         .optional()
 }
 
-/// A client with its tenant's TTL overrides, in one read.
-pub fn find_with_tenant_ttl(
-    conn: &mut DbConn,
-    id: &str,
-) -> QueryResult<Option<(ServiceClientRow, Option<Json<TtlOverrides>>)>> {
-    service_clients::table
-        .left_join(super::schema::tenants::table)
-        .filter(service_clients::id.eq(id))
-        .select((
-            ServiceClientRow::as_select(),
-            super::schema::tenants::ttl.nullable(),
-        ))
-        .get_result(conn)
-        .optional()
-}
-
 /// A client with its tenant's lifetimes and whether its owning user is disabled: what a token for it needs.
 pub type ClientForToken = (ServiceClientRow, Option<Json<TtlOverrides>>, Option<bool>);
 

@@ -12,7 +12,6 @@ use crate::credentials::client::{
     AuthFailure, AuthMethod, AuthenticatedClient,
 };
 use crate::credentials::client_assertion::ASSERTION_TYPE;
-use crate::db::service_clients;
 use crate::form::OAuthForm;
 use crate::state::AppState;
 
@@ -182,23 +181,25 @@ fn described(failure: &AuthFailure) -> String {
     }
 }
 
-/// A public client named by `client_id` alone (the `none` method); a confidential one must authenticate.
+/// A public client named by `client_id` alone (the `none` method); a confidential one must authenticate, and a
+/// disabled user's clients are refused as their keys are.
 async fn public_client(
     state: &AppState,
     client_id: &str,
 ) -> Result<AuthenticatedClient, OAuthError> {
-    let id = client_id.to_string();
-    let found = state
-        .db
-        .run(move |conn| service_clients::find_with_tenant_ttl(conn, &id))
+    let found = crate::credentials::client::find_client(state, client_id)
         .await
         .map_err(OAuthError::database)?;
-    match found {
-        Some((row, tenant_ttl)) if row.is_public => Ok(AuthenticatedClient {
-            client: row.into(),
-            tenant_ttl: tenant_ttl.map(|ttl| ttl.0),
-            method: AuthMethod::None,
-        }),
+    match found.as_deref() {
+        Some((row, tenant_ttl, owner_disabled))
+            if row.is_public && *owner_disabled != Some(true) =>
+        {
+            Ok(AuthenticatedClient {
+                client: row.clone().into(),
+                tenant_ttl: tenant_ttl.as_ref().map(|ttl| ttl.0.clone()),
+                method: AuthMethod::None,
+            })
+        }
         _ => Err(OAuthError::invalid_client(
             "client authentication is required",
             true,

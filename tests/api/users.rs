@@ -453,6 +453,24 @@ async fn public_clients_sign_in_with_only_their_client_id_when_allowed() {
         error_of(app.post_form("/oauth/token", &cc, None).await, 400).await["error"],
         "unauthorized_client"
     );
+
+    // The node keeps the public client in memory between requests; a change to it counts from the next one.
+    let path = format!("/v1/clients/{spa_id}");
+    let patch = json!({"grant_types": ["refresh_token"]});
+    let patched = app
+        .api(reqwest::Method::PATCH, &path, &admin, Some(patch))
+        .await;
+    assert_eq!(patched.status(), 200);
+    assert_eq!(
+        error_of(app.post_form("/oauth/token", &form, None).await, 400).await["error"],
+        "unauthorized_client"
+    );
+    let deleted = app.api(reqwest::Method::DELETE, &path, &admin, None).await;
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(
+        error_of(app.post_form("/oauth/token", &cc, None).await, 401).await["error"],
+        "invalid_client"
+    );
 }
 
 #[actix_web::test]
