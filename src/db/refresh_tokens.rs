@@ -90,7 +90,9 @@ pub fn rotate(conn: &mut DbConn, rotations: &[Rotation]) -> QueryResult<Vec<bool
         rotations
             .iter()
             .map(|rotation| match &mut *conn {
-                DbConn::Postgres(pg) => Ok(RotateStatement(rotation).execute(pg)? == 1),
+                DbConn::Postgres(pg) => {
+                    Ok(RotateStatement(SpendStatement(rotation)).execute(pg)? == 1)
+                }
                 DbConn::Sqlite(sqlite) => {
                     let spent = SpendStatement(rotation).execute(sqlite)? == 1;
                     if spent {
@@ -158,37 +160,38 @@ macro_rules! statement {
     };
 }
 
-/// PostgreSQL: `WITH spent AS (UPDATE … RETURNING id) INSERT … SELECT … FROM spent`.
-struct RotateStatement<'a>(&'a Rotation);
-
-statement!(
-    RotateStatement,
-    [(diesel::pg::Pg, diesel::PgConnection)],
-    |self, out| {
-        out.push_sql("WITH spent AS (UPDATE refresh_tokens SET used_at = ");
-        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.0.successor.created_at)?;
-        out.push_sql(" WHERE id = ");
-        out.push_bind_param::<diesel::sql_types::Text, _>(&self.0.spent)?;
-        out.push_sql(" AND used_at IS NULL AND revoked_at IS NULL RETURNING id) INSERT INTO refresh_tokens (");
-        out.push_sql(COLUMNS);
-        out.push_sql(") SELECT ");
-        push_row!(out, &self.0.successor);
-        out.push_sql(" FROM spent");
-    }
-);
-
-/// SQLite: `UPDATE … SET used_at` on the unused, unrevoked token.
+/// `UPDATE … SET used_at` on the unused, unrevoked token: SQLite's first statement, PostgreSQL's CTE.
 struct SpendStatement<'a>(&'a Rotation);
 
 statement!(
     SpendStatement,
-    [(diesel::sqlite::Sqlite, diesel::SqliteConnection)],
+    [
+        (diesel::sqlite::Sqlite, diesel::SqliteConnection),
+        (diesel::pg::Pg, diesel::PgConnection)
+    ],
     |self, out| {
         out.push_sql("UPDATE refresh_tokens SET used_at = ");
         out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.0.successor.created_at)?;
         out.push_sql(" WHERE id = ");
         out.push_bind_param::<diesel::sql_types::Text, _>(&self.0.spent)?;
         out.push_sql(" AND used_at IS NULL AND revoked_at IS NULL");
+    }
+);
+
+/// PostgreSQL: `WITH spent AS (UPDATE … RETURNING id) INSERT … SELECT … FROM spent`.
+struct RotateStatement<'a>(SpendStatement<'a>);
+
+statement!(
+    RotateStatement,
+    [(diesel::pg::Pg, diesel::PgConnection)],
+    |self, out| {
+        out.push_sql("WITH spent AS (");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(" RETURNING id) INSERT INTO refresh_tokens (");
+        out.push_sql(COLUMNS);
+        out.push_sql(") SELECT ");
+        push_row!(out, &self.0 .0.successor);
+        out.push_sql(" FROM spent");
     }
 );
 
