@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
         "metrics",
     ],
     &["config", "crypto", "db"],
+    &["group_commit"],
     &[
         "audit",
         "usage",
