@@ -191,7 +191,7 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("the database task was cancelled")]
     Cancelled,
-    /// One failure answered to every request of a group written together (`replays`).
+    /// One failure answered to every request of a group written together (`group_commit`).
     #[error(transparent)]
     Shared(Arc<DbError>),
 }
